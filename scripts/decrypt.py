@@ -1,0 +1,61 @@
+"""Decrypt a downloaded package file with gpg: a tracking log (.log.gz.gpg -> .log.gz), or every
+member of an email opt-in zip into a directory. The passphrase, if any, is read from the
+environment variable named by --passphrase-env, never from the command line.
+
+    python scripts/decrypt.py --input FILE.log.gz.gpg --output FILE.log.gz [--gnupghome DIR]
+    python scripts/decrypt.py --zip --input email-opt-in-mitx-2021-01-03.zip --output DIR
+"""
+
+
+import argparse
+import logging
+import sys
+
+from edxflow import cli
+from edxflow.atomic import write_json
+from edxflow.decrypt import decrypt_file, decrypt_zip_members, read_passphrase
+
+log = logging.getLogger("edxflow.decrypt")
+
+
+def decrypt(source: str, output: str, homedir: str | None, passphrase_env: str | None,
+            is_zip: bool = False, receipt: str | None = None) -> None:
+    passphrase = read_passphrase(passphrase_env)
+    if is_zip:
+        written = decrypt_zip_members(source, output, homedir, passphrase)
+    else:
+        written = [decrypt_file(source, output, homedir, passphrase)]
+    for item in written:
+        log.info("decrypted %s: %d bytes", item["path"], item["bytes"])
+    if receipt:
+        write_json(receipt, {"input": source, "written": written})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="encrypted file, or zip of encrypted members with --zip")
+    parser.add_argument("--output", required=True, help="plaintext file, or directory with --zip")
+    parser.add_argument("--zip", action="store_true", help="decrypt every member of a zip into --output")
+    parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
+    parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
+    parser.add_argument("--receipt", help="write a JSON receipt of what was decrypted here")
+    args = parser.parse_args(argv)
+    cli.configure_logging()
+    return cli.run(decrypt, args.input, args.output, args.gnupghome, args.passphrase_env, args.zip, args.receipt)
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        cli.configure_logging(snakemake.log[0])
+        sys.exit(
+            cli.run(
+                decrypt,
+                snakemake.input.encrypted,
+                snakemake.output.plain,
+                snakemake.params.gpg["homedir"],
+                snakemake.params.gpg["passphrase_env"],
+                snakemake.params.is_zip,
+                snakemake.output.get("receipt"),
+            )
+        )
+    sys.exit(main())

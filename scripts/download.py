@@ -1,0 +1,59 @@
+"""Download one object listed in a manifest, verifying size and MD5, with retries.
+
+    python scripts/download.py --configfile config/config.yaml --manifest manifest.json \
+        --key mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg --output FILE
+"""
+
+
+import argparse
+import logging
+import sys
+
+from edxflow import cli
+from edxflow.download import download
+from edxflow.manifest import read_manifest
+from edxflow.source import SourceError, open_source
+
+log = logging.getLogger("edxflow.download")
+
+
+def download_listed(source_config: dict, manifest_path: str, key: str, output: str) -> dict:
+    entries = [item for item in read_manifest(manifest_path) if item["key"] == key]
+    if not entries:
+        raise SourceError(f"{key} is not in the manifest {manifest_path}: rerun the manifest (snakemake --forcerun manifest)")
+    result = download(open_source(source_config), entries[0], output)
+    log.info("downloaded %s to %s: %d bytes, md5 %s, %d attempt(s), %.2f s", key, output,
+             result["bytes"], result["md5"], result["attempts"], result["seconds"])
+    return result
+
+
+def main(argv=None) -> int:
+    import yaml
+
+    from edxflow.config import validate_config
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configfile", required=True, help="workflow configuration (YAML), for the source")
+    parser.add_argument("--manifest", required=True, help="manifest JSON written by scripts/manifest.py")
+    parser.add_argument("--key", required=True, help="the object's key, as in the manifest")
+    parser.add_argument("--output", required=True)
+    args = parser.parse_args(argv)
+    cli.configure_logging()
+    with open(args.configfile, encoding="utf-8") as handle:
+        config = validate_config(yaml.safe_load(handle) or {})
+    return cli.run(download_listed, config["source"], args.manifest, args.key, args.output)
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        cli.configure_logging(snakemake.log[0])
+        sys.exit(
+            cli.run(
+                download_listed,
+                snakemake.params.source,
+                snakemake.input.manifest,
+                snakemake.wildcards.key,
+                snakemake.output.raw,
+            )
+        )
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The logic of the edX research-data workflow, importable and testable without Snakemake."""

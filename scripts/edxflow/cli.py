@@ -1,0 +1,29 @@
+"""What every step's script shares: logging to the rule's log file, and user errors as one clear line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from .config import ConfigError
+from .decrypt import DecryptionError
+from .source import SourceError
+
+USER_ERRORS = (ConfigError, DecryptionError, SourceError, FileNotFoundError)
+
+
+def configure_logging(log_path: str | None = None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
+
+
+def run(step, *args, **kwargs) -> int:
+    """Run a step; a user error is logged as one message (no traceback) and gives exit status 1."""
+    try:
+        step(*args, **kwargs)
+    except USER_ERRORS as error:
+        logging.getLogger("edxflow").error("%s", error)
+        return 1
+    return 0

@@ -1,0 +1,75 @@
+"""Workflow configuration: schema validation with defaults, and the checks a schema cannot express."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def _with_defaults(validator_class):
+    """A validator that fills in each property's `default` before validating it."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    default = subschema["default"]
+                    instance[name] = type(default)(default) if isinstance(default, (dict, list)) else default
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _key_of(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(part) for part in error.absolute_path)
+    if error.validator == "additionalProperties":
+        unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path = ".".join(filter(None, [path, ",".join(unknown)]))
+        return f"unknown config key {path!r}"
+    if error.validator == "required":
+        return f"config key {error.message.split(chr(39))[1]!r}"
+    return f"config key {path!r}"
+
+
+def parse_date(value, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"config key {key!r}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def validate_config(config: dict, today: dt.date | None = None) -> dict:
+    """Validate in place (filling defaults), raising ConfigError with the offending key named."""
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(e.absolute_path))
+    if errors:
+        messages = [f"{_key_of(e)}: {e.message}" for e in errors]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
+    dates = config["dates"]
+    begin = parse_date(dates["begin"], "dates.begin")
+    end = parse_date(dates["end"], "dates.end") if dates["end"] else (today or dt.datetime.now(dt.UTC).date())
+    if begin > end:
+        raise ConfigError(f"config keys 'dates.begin' ({begin}) and 'dates.end' ({end}): begin is after end")
+    source = config["source"]
+    if source["kind"] == "local" and not source["local_root"]:
+        raise ConfigError("config key 'source.local_root' is required when 'source.kind' is local")
+    return config
+
+
+def date_range(config: dict, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    dates = config["dates"]
+    end = dates["end"] and parse_date(dates["end"], "dates.end")
+    return parse_date(dates["begin"], "dates.begin"), end or today or dt.datetime.now(dt.UTC).date()

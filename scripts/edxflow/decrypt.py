@@ -1,0 +1,124 @@
+"""Decryption with the data czar's key through gpg (python-gnupg).
+
+The passphrase, if the key has one, comes from an environment variable whose *name* is configured;
+gpg receives it on a pipe, never on its command line. Plaintext is personal data: files are created
+owner-only and appear under their final name only once gpg has succeeded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import time
+import zipfile
+from pathlib import Path
+
+import gnupg
+
+from .atomic import atomic_path
+
+
+class DecryptionError(RuntimeError):
+    pass
+
+
+def read_passphrase(env_name: str | None) -> str | None:
+    if not env_name:
+        return None
+    value = os.environ.get(env_name)
+    if value is None:
+        raise DecryptionError(
+            f"gpg.passphrase_env names the environment variable {env_name}, which is not set: "
+            f"export {env_name} with the key's passphrase (or set gpg.passphrase_env: null for a key without one)"
+        )
+    return value
+
+
+def make_gpg(homedir: str | None, passphrase: str | None) -> gnupg.GPG:
+    if homedir and not Path(homedir).is_dir():
+        raise DecryptionError(f"gpg.homedir {homedir} is not a directory: point it at the GNUPGHOME that holds the key")
+    # Without a passphrase, never let gpg wait for a pinentry dialog that no one will answer.
+    options = None if passphrase else ["--pinentry-mode", "error"]
+    return gnupg.GPG(gnupghome=str(homedir) if homedir else None, options=options)
+
+
+def _gpg_reason(result) -> str:
+    lines = [line[5:] for line in (result.stderr or "").splitlines() if line.startswith("gpg: ")]
+    reasons = [line for line in lines if "decryption failed" in line or "failed" in line or "no valid" in line
+               or "No secret key" in line or "Bad passphrase" in line or "invalid packet" in line
+               or "unexpected" in line or "No passphrase" in line]
+    return "; ".join(dict.fromkeys(reasons or lines[-2:] or [result.status or "unknown error"]))
+
+
+def _advice(reason: str) -> str:
+    if "No secret key" in reason:
+        return "import the private key the package was encrypted to into gpg.homedir (gpg --import)"
+    if "passphrase" in reason.lower() or "pinentry" in reason.lower():
+        return "set gpg.passphrase_env to the name of a variable holding the key's passphrase, and check its value"
+    return "the file looks damaged or is not gpg data: delete the download and run again to fetch it anew"
+
+
+def decrypt_stream(gpg: gnupg.GPG, source, label: str, target: str | Path, passphrase: str | None) -> dict:
+    """Decrypt `source` (a path or a binary file object) into `target`, owner-only, atomically."""
+    started = time.monotonic()
+    with atomic_path(target, mode=0o600) as temporary:
+        result = gpg.decrypt_file(source, output=str(temporary), passphrase=passphrase)
+        if not result.ok:
+            reason = _gpg_reason(result)
+            raise DecryptionError(f"cannot decrypt {label}: gpg says: {reason}. What to do: {_advice(reason)}")
+        digest = hashlib.sha256()
+        with open(temporary, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        size = temporary.stat().st_size
+    return {"path": str(target), "bytes": size, "sha256": digest.hexdigest(),
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def decrypt_file(source: str | Path, target: str | Path, homedir: str | None, passphrase: str | None) -> dict:
+    return decrypt_stream(make_gpg(homedir, passphrase), str(source), str(source), target, passphrase)
+
+
+def safe_member_path(name: str) -> str:
+    """The member's path relative to the output directory, refusing any that would leave it."""
+    normalised = posixpath.normpath(name.replace("\\", "/"))
+    if name.startswith(("/", "\\")) or normalised.startswith("..") or ":" in normalised.split("/")[0]:
+        raise DecryptionError(f"zip member {name!r} tries to leave the output directory; refused")
+    return normalised
+
+
+def decrypt_zip_members(zip_path: str | Path, outdir: str | Path, homedir: str | None, passphrase: str | None) -> list[dict]:
+    """Decrypt every `.gpg` member of a zip straight from the archive into `outdir` (`.gpg` dropped);
+    other members are copied as they are. Nothing is unpacked encrypted onto disk."""
+    gpg = make_gpg(homedir, passphrase)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    written = []
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as error:
+        raise DecryptionError(f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew")
+    with archive:
+        try:
+            for member in archive.infolist():
+                _decrypt_member(archive, member, zip_path, outdir, gpg, passphrase, written)
+        except BaseException:
+            for item in written:
+                Path(item["path"]).unlink(missing_ok=True)
+            raise
+    return written
+
+
+def _decrypt_member(archive, member, zip_path, outdir: Path, gpg, passphrase, written: list) -> None:
+    if member.is_dir():
+        return
+    relative = safe_member_path(member.filename)
+    label = f"{zip_path} member {member.filename}"
+    with archive.open(member) as stream:
+        if relative.endswith(".gpg"):
+            written.append(decrypt_stream(gpg, stream, label, outdir / relative[:-4], passphrase))
+        else:
+            with atomic_path(outdir / relative, mode=0o600) as temporary:
+                temporary.write_bytes(stream.read())
+            written.append({"path": str(outdir / relative), "bytes": member.file_size})

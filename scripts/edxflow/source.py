@@ -1,0 +1,160 @@
+"""The package source: an S3 bucket (or S3-compatible store) or a local mirror `{root}/{bucket}/{key}`.
+
+Both kinds list objects as dicts {bucket, key, size, etag} and stream an object's bytes, so listing,
+verification and retries are written once, above this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+CHUNK = 1 << 20
+
+
+class SourceError(RuntimeError):
+    """A problem the user fixes in the configuration or the environment; the message says how."""
+
+
+class TransientError(RuntimeError):
+    """A failure worth retrying (connection reset, throttling, a short read)."""
+
+
+def local_etag(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LocalSource:
+    """A directory laid out as `{root}/{bucket}/{key}`, what `aws s3 sync` leaves."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def describe(self, bucket: str) -> str:
+        return str(self.root / bucket)
+
+    def list(self, bucket: str, prefix: str) -> list[dict]:
+        bucket_dir = self.root / bucket
+        if not bucket_dir.is_dir():
+            raise SourceError(
+                f"bucket directory {bucket_dir} does not exist: check source.local_root ({self.root}) "
+                f"and source.buckets, or sync the bucket there (aws s3 sync s3://{bucket} {bucket_dir})"
+            )
+        directory, _, name_start = prefix.rpartition("/")
+        start = bucket_dir / directory
+        if not start.is_dir():
+            return []
+        objects = []
+        for dirpath, _, filenames in os.walk(start):
+            for filename in filenames:
+                path = Path(dirpath) / filename
+                key = path.relative_to(bucket_dir).as_posix()
+                if key.startswith(prefix) and not filename.startswith("."):
+                    objects.append({"bucket": bucket, "key": key, "size": path.stat().st_size, "etag": local_etag(path)})
+        return objects
+
+    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+        path = self.root / bucket / key
+        try:
+            handle = open(path, "rb")
+        except FileNotFoundError:
+            raise SourceError(f"{path} is gone since the listing: rerun the manifest (snakemake --forcerun manifest)")
+        with handle:
+            yield from iter(lambda: handle.read(CHUNK), b"")
+
+
+class S3Source:
+    """S3 through boto3: credentials from `aws_profile` or the standard AWS chain."""
+
+    def __init__(self, endpoint_url: str | None = None, aws_profile: str | None = None, client=None):
+        self.endpoint_url = endpoint_url
+        self.aws_profile = aws_profile
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            try:
+                session = boto3.Session(profile_name=self.aws_profile)
+            except Exception as error:  # botocore.exceptions.ProfileNotFound
+                raise SourceError(f"AWS profile problem: {error}; check source.aws_profile") from None
+            self._client = session.client(
+                "s3",
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60),
+            )
+        return self._client
+
+    def describe(self, bucket: str) -> str:
+        where = f" at {self.endpoint_url}" if self.endpoint_url else ""
+        return f"s3://{bucket}{where}"
+
+    def list(self, bucket: str, prefix: str) -> list[dict]:
+        objects = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    objects.append(
+                        {"bucket": bucket, "key": item["Key"], "size": item["Size"], "etag": item["ETag"].strip('"')}
+                    )
+        except Exception as error:
+            raise self.explain(error, bucket) from None
+        return objects
+
+    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            yield from body.iter_chunks(CHUNK)
+        except Exception as error:
+            raise self.explain(error, bucket, key) from None
+
+    def explain(self, error: Exception, bucket: str, key: str | None = None) -> Exception:
+        """Turn botocore's exceptions into one message that says what to configure."""
+        from botocore import exceptions as bx
+
+        where = self.describe(bucket) + (f" object {key!r}" if key else "")
+        if isinstance(error, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+            return SourceError(
+                f"no AWS credentials for {where}: set source.aws_profile to a profile in ~/.aws/credentials, "
+                "or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or use source.kind: local)"
+            )
+        if isinstance(error, bx.ProfileNotFound):
+            return SourceError(f"{error}: check source.aws_profile")
+        if isinstance(error, bx.EndpointConnectionError):
+            return SourceError(
+                f"cannot reach the S3 endpoint for {where} ({error}): check source.endpoint_url and the network"
+            )
+        if isinstance(error, bx.ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket":
+                return SourceError(f"bucket {bucket!r} does not exist ({where}): check source.buckets and source.endpoint_url")
+            if code in ("NoSuchKey", "404"):
+                return SourceError(f"{where} is gone since the listing: rerun the manifest (snakemake --forcerun manifest)")
+            if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "ExpiredToken"):
+                return SourceError(
+                    f"access to {where} was refused ({code}): check the credentials of source.aws_profile "
+                    "or the AWS_* environment variables"
+                )
+            if code in ("SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "500", "503"):
+                return TransientError(f"{where}: {code}")
+            return SourceError(f"{where}: {error}")
+        if isinstance(error, (bx.ConnectionError, bx.ResponseStreamingError, bx.ReadTimeoutError, ConnectionError)):
+            return TransientError(f"{where}: {error}")
+        if isinstance(error, (SourceError, TransientError)):
+            return error
+        return TransientError(f"{where}: {type(error).__name__}: {error}")
+
+
+def open_source(source_config: dict):
+    if source_config["kind"] == "local":
+        return LocalSource(source_config["local_root"])
+    return S3Source(source_config.get("endpoint_url"), source_config.get("aws_profile"))

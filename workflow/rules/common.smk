@@ -1,0 +1,102 @@
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
+
+from edxflow import naming
+from edxflow.config import ConfigError, validate_config
+from edxflow.manifest import read_manifest, selection
+
+
+try:
+    validate_config(config)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+
+wildcard_constraints:
+    file_type="|".join(naming.FILE_TYPES),
+    site="|".join(naming.SITES + (naming.ALL_SITES,)),
+    date=r"\d{4}-\d{2}-\d{2}",
+    bucket=r"[^/]+",
+
+
+def out(path):
+    """A path under the configured results directory."""
+    return os.path.join(config["results_dir"], path)
+
+
+MANIFEST_UNITS = naming.site_units(config["file_types"], config["sites"])
+
+
+def manifest_params(wildcards):
+    return selection(config, wildcards.file_type)
+
+
+def listed(file_type, site):
+    """The manifest's objects; the checkpoint must have run (Snakemake re-plans after it)."""
+    manifest = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+    return read_manifest(manifest)
+
+
+def raw_path(item):
+    return out(f"raw/{item['bucket']}/{item['key']}")
+
+
+def manifest_of_key(wildcards):
+    file_type, site = naming.classify_key(wildcards.key)
+    return checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+
+
+def encrypted_log(wildcards):
+    items = [i for i in listed("log", wildcards.site) if i["date"] == wildcards.date]
+    return raw_path(items[0])
+
+
+def encrypted_email(wildcards):
+    items = [i for i in listed("email", naming.ALL_SITES) if i["date"] == wildcards.date]
+    return raw_path(items[0])
+
+
+def all_manifests(wildcards=None):
+    return [out(f"manifests/objects/{t}/{s}.json") for t, s in MANIFEST_UNITS]
+
+
+def all_downloads(wildcards):
+    return [raw_path(item) for t, s in MANIFEST_UNITS for item in listed(t, s)]
+
+
+def all_decrypted(wildcards):
+    paths = []
+    for file_type, site in MANIFEST_UNITS:
+        for item in listed(file_type, site):
+            if file_type == "log":
+                paths.append(out(f"decrypted/log/{site}/{item['date']}.log.gz"))
+            elif file_type == "email":
+                paths.append(out(f"receipts/decrypt/email/{item['date']}.json"))
+    return paths
+
+
+def all_outputs(wildcards):
+    """Everything the configuration asks for: decrypted logs and email files, downloaded SQL bundles."""
+    sql_bundles = [raw_path(item) for item in listed("sql", naming.ALL_SITES)] if "sql" in config["file_types"] else []
+    return all_decrypted(wildcards) + sql_bundles
+
+
+def encrypted_output(path):
+    """Encrypted downloads are removed once decrypted, unless keep_encrypted."""
+    return path if config["keep_encrypted"] else temp(path)
+
+
+def run_summary():
+    lines = []
+    for file_type, site in MANIFEST_UNITS:
+        path = out(f"manifests/objects/{file_type}/{site}.json")
+        if os.path.exists(path):
+            items = read_manifest(path)
+            where = f"{file_type}" + (f" ({site})" if site != naming.ALL_SITES else "")
+            lines.append(f"  {where}: {len(items)} object(s), {sum(i['size'] for i in items)} bytes")
+    if lines and all(" 0 object(s)" in line for line in lines):
+        lines.append("  No object matched the configuration (org, sites, file_types, dates): nothing to do.")
+    return "Package objects selected:\n" + "\n".join(lines) if lines else ""

@@ -1,0 +1,33 @@
+rule decrypt_log:
+    input:
+        encrypted=encrypted_log,
+    output:
+        plain=out("decrypted/log/{site}/{date}.log.gz"),
+    log:
+        out("logs/decrypt/log/{site}/{date}.log"),
+    params:
+        gpg=config["gpg"],
+        is_zip=False,
+    script:
+        "../../scripts/decrypt.py"
+
+
+rule decrypt_email:
+    input:
+        encrypted=encrypted_email,
+    output:
+        plain=directory(out("decrypted/email/{date}")),
+        receipt=out("receipts/decrypt/email/{date}.json"),
+    log:
+        out("logs/decrypt/email/{date}.log"),
+    params:
+        gpg=config["gpg"],
+        is_zip=True,
+    script:
+        "../../scripts/decrypt.py"
+
+
+rule decrypt:
+    input:
+        all_manifests,
+        all_decrypted,
