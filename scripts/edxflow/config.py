@@ -8,6 +8,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from .courses import CourseIdError, base_names, normalize_course_id, read_course_list
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -66,7 +68,30 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
     source = config["source"]
     if source["kind"] == "local" and not source["local_root"]:
         raise ConfigError("config key 'source.local_root' is required when 'source.kind' is local")
+    selected_courses(config)
     return config
+
+
+def selected_courses(config: dict) -> list[str]:
+    """The course filter, normalised to Org/Num/Run and checked for name clashes; empty keeps all."""
+    ids = []
+    for index, text in enumerate(config["courses"]):
+        try:
+            ids.append(normalize_course_id(text))
+        except CourseIdError as error:
+            raise ConfigError(f"config key 'courses[{index}]': {error}") from None
+    listing = config["course_list_file"]
+    if listing:
+        try:
+            ids += read_course_list(listing)
+        except FileNotFoundError:
+            raise ConfigError(f"config key 'course_list_file': {listing} does not exist") from None
+        except CourseIdError as error:
+            raise ConfigError(f"config key 'course_list_file': {error}") from None
+    try:
+        return sorted(base_names(ids))
+    except CourseIdError as error:
+        raise ConfigError(f"config keys 'courses' / 'course_list_file': {error}") from None
 
 
 def date_range(config: dict, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -43,30 +43,37 @@ def make_gpg(homedir: str | None, passphrase: str | None) -> gnupg.GPG:
     return gnupg.GPG(gnupghome=str(homedir) if homedir else None, options=options)
 
 
-def _gpg_reason(result) -> str:
-    lines = [line[5:] for line in (result.stderr or "").splitlines() if line.startswith("gpg: ")]
-    reasons = [line for line in lines if "decryption failed" in line or "failed" in line or "no valid" in line
-               or "No secret key" in line or "Bad passphrase" in line or "invalid packet" in line
-               or "unexpected" in line or "No passphrase" in line]
-    return "; ".join(dict.fromkeys(reasons or lines[-2:] or [result.status or "unknown error"]))
+def explain_failure(stderr: str) -> str:
+    """gpg's own words and what the user should do, from its status and error lines."""
+    gpg_lines = [line[5:] for line in stderr.splitlines() if line.startswith("gpg: ")]
+    said = "; ".join(dict.fromkeys(line for line in gpg_lines if not line.startswith("encrypted with"))) or "no reason given"
+    missing_keys = [line.split()[2] for line in stderr.splitlines() if line.startswith("[GNUPG:] NO_SECKEY")]
+    if "No pinentry" in stderr or "No passphrase given" in stderr:
+        todo = ("the key needs a passphrase: set gpg.passphrase_env to the NAME of an environment variable "
+                "and export that variable with the passphrase")
+    elif "Bad passphrase" in stderr:
+        todo = "the passphrase is wrong: check the environment variable named by gpg.passphrase_env"
+    elif missing_keys:
+        todo = (f"the file is encrypted to key ID {', '.join(missing_keys)}, which is not in the keyring: import that "
+                "private key (gpg --import) into gpg.homedir, or point gpg.homedir at the keyring that has it")
+    else:
+        todo = "the file looks damaged or is not gpg data: delete the download and run again to fetch it anew"
+    return f"gpg says: {said}. What to do: {todo}"
 
 
-def _advice(reason: str) -> str:
-    if "No secret key" in reason:
-        return "import the private key the package was encrypted to into gpg.homedir (gpg --import)"
-    if "passphrase" in reason.lower() or "pinentry" in reason.lower():
-        return "set gpg.passphrase_env to the name of a variable holding the key's passphrase, and check its value"
-    return "the file looks damaged or is not gpg data: delete the download and run again to fetch it anew"
+def owner_only_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
 
 
 def decrypt_stream(gpg: gnupg.GPG, source, label: str, target: str | Path, passphrase: str | None) -> dict:
     """Decrypt `source` (a path or a binary file object) into `target`, owner-only, atomically."""
     started = time.monotonic()
+    owner_only_dir(Path(target).parent)
     with atomic_path(target, mode=0o600) as temporary:
         result = gpg.decrypt_file(source, output=str(temporary), passphrase=passphrase)
         if not result.ok:
-            reason = _gpg_reason(result)
-            raise DecryptionError(f"cannot decrypt {label}: gpg says: {reason}. What to do: {_advice(reason)}")
+            raise DecryptionError(f"cannot decrypt {label}: {explain_failure(result.stderr or '')}")
         digest = hashlib.sha256()
         with open(temporary, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -93,7 +100,7 @@ def decrypt_zip_members(zip_path: str | Path, outdir: str | Path, homedir: str |
     other members are copied as they are. Nothing is unpacked encrypted onto disk."""
     gpg = make_gpg(homedir, passphrase)
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    owner_only_dir(outdir)
     written = []
     try:
         archive = zipfile.ZipFile(zip_path)

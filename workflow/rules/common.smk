@@ -8,7 +8,6 @@ from edxflow import naming
 from edxflow.config import ConfigError, validate_config
 from edxflow.manifest import read_manifest, selection
 
-
 try:
     validate_config(config)
 except ConfigError as error:
@@ -80,7 +79,11 @@ def all_decrypted(wildcards):
 
 def all_outputs(wildcards):
     """Everything the configuration asks for: decrypted logs and email files, downloaded SQL bundles."""
-    sql_bundles = [raw_path(item) for item in listed("sql", naming.ALL_SITES)] if "sql" in config["file_types"] else []
+    sql_bundles = (
+        [raw_path(item) for item in listed("sql", naming.ALL_SITES)]
+        if "sql" in config["file_types"]
+        else []
+    )
     return all_decrypted(wildcards) + sql_bundles
 
 
@@ -96,7 +99,11 @@ def run_summary():
         if os.path.exists(path):
             items = read_manifest(path)
             where = f"{file_type}" + (f" ({site})" if site != naming.ALL_SITES else "")
-            lines.append(f"  {where}: {len(items)} object(s), {sum(i['size'] for i in items)} bytes")
+            lines.append(
+                f"  {where}: {len(items)} object(s), {sum(i['size'] for i in items)} bytes"
+            )
     if lines and all(" 0 object(s)" in line for line in lines):
-        lines.append("  No object matched the configuration (org, sites, file_types, dates): nothing to do.")
+        lines.append(
+            "  No object matched the configuration (org, sites, file_types, dates): nothing to do."
+        )
     return "Package objects selected:\n" + "\n".join(lines) if lines else ""

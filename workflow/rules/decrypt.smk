@@ -5,6 +5,8 @@ rule decrypt_log:
         plain=out("decrypted/log/{site}/{date}.log.gz"),
     log:
         out("logs/decrypt/log/{site}/{date}.log"),
+    conda:
+        "../envs/steps.yaml"
     params:
         gpg=config["gpg"],
         is_zip=False,
@@ -20,6 +22,8 @@ rule decrypt_email:
         receipt=out("receipts/decrypt/email/{date}.json"),
     log:
         out("logs/decrypt/email/{date}.log"),
+    conda:
+        "../envs/steps.yaml"
     params:
         gpg=config["gpg"],
         is_zip=True,

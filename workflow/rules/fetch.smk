@@ -4,6 +4,8 @@ checkpoint manifest:
         passed_over=out("manifests/objects/{file_type}/{site}.passed_over.json"),
     log:
         out("logs/manifest/{file_type}/{site}.log"),
+    conda:
+        "../envs/steps.yaml"
     resources:
         s3_api=1,
     params:
@@ -22,6 +24,8 @@ rule fetch_object:
     wildcard_constraints:
         key=r".+\.(gpg|zip)",
     retries: 1
+    conda:
+        "../envs/steps.yaml"
     resources:
         s3_api=1,
     params:

@@ -1,0 +1,63 @@
+import datetime as dt
+
+import pytest
+import yaml
+
+from edxflow.config import ConfigError, date_range, selected_courses, validate_config
+from tests.conftest import REPO
+
+
+def test_defaults_are_filled_in():
+    config = validate_config({"org": "mitx"})
+    assert config["sites"] == ["edx"]
+    assert config["file_types"] == ["log", "sql", "email"]
+    assert config["source"]["buckets"] == {"sql": "course-data", "email": "course-data", "log": "edx-course-data"}
+    assert config["source"]["kind"] == "s3"
+    assert config["gpg"] == {"homedir": None, "passphrase_env": None}
+    assert config["dates"] == {"begin": "2012-09-01", "end": None, "latest": False}
+    assert config["keep_encrypted"] is False and config["results_dir"] == "results"
+
+
+def test_shipped_configs_are_valid():
+    for name in ("config.yaml", "demo.yaml"):
+        validate_config(yaml.safe_load((REPO / "config" / name).read_text()))
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        ({"colour": "red"}, "unknown config key 'colour'"),
+        ({"source": {"kind": "s3", "bukets": {}}}, "unknown config key 'source.bukets'"),
+        ({"sites": ["edx", "moon"]}, "config key 'sites.1'"),
+        ({"file_types": ["rdx"]}, "config key 'file_types.0'"),
+        ({"dates": {"begin": "2021-02-30"}}, "config key 'dates.begin'"),
+        ({"dates": {"end": "yesterday"}}, "config key 'dates.end'"),
+        ({"dates": {"begin": "2021-02-01", "end": "2021-01-01"}}, "begin is after end"),
+        ({"source": {"kind": "local"}}, "config key 'source.local_root' is required"),
+        ({"source": {"kind": "ftp"}}, "config key 'source.kind'"),
+        ({"gpg": {"passphrase_env": "my secret passphrase"}}, "config key 'gpg.passphrase_env'"),
+        ({"courses": ["course-v1:MITx+1x+T1", "nonsense"]}, "config key 'courses[1]'"),
+        ({"course_list_file": "/nonexistent/list.txt"}, "config key 'course_list_file'"),
+    ],
+)
+def test_invalid_config_names_the_key(change, named):
+    with pytest.raises(ConfigError) as raised:
+        validate_config({"org": "mitx", **change})
+    assert named in str(raised.value)
+
+
+def test_missing_org_is_named():
+    with pytest.raises(ConfigError, match="config key 'org'"):
+        validate_config({})
+
+
+def test_end_defaults_to_today():
+    config = validate_config({"org": "mitx", "dates": {"begin": "2021-01-01"}})
+    assert date_range(config, today=dt.date(2026, 11, 30)) == (dt.date(2021, 1, 1), dt.date(2026, 11, 30))
+
+
+def test_courses_from_config_and_list_file(tmp_path):
+    listing = tmp_path / "list.txt"
+    listing.write_text("MITx/2.2x/T2\n")
+    config = validate_config({"org": "mitx", "courses": ["course-v1:MITx+1.1x+T1"], "course_list_file": str(listing)})
+    assert selected_courses(config) == ["MITx/1.1x/T1", "MITx/2.2x/T2"]

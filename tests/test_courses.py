@@ -1,0 +1,45 @@
+import pytest
+
+from edxflow.courses import CourseIdError, base_names, course_base_name, normalize_course_id, read_course_list
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "course-v1:MITx+12.3x+1T2021",
+        "MITx/12.3x/1T2021",
+        "ccx-v1:MITx+12.3x+1T2021+ccx@3",
+        "block-v1:MITx+12.3x+1T2021+type@problem+block@abc",
+        "https://courses.edx.org/courses/course-v1:MITx+12.3x+1T2021/courseware/ch1/",
+        "https://courses.edx.org/courses/MITx/12.3x/1T2021/info",
+        "i4x://MITx/12.3x/course/1T2021",
+        "  course-v1%3AMITx%2B12.3x%2B1T2021 ",
+    ],
+)
+def test_every_form_normalises_to_the_slash_form(text):
+    assert normalize_course_id(text) == "MITx/12.3x/1T2021"
+
+
+def test_base_name():
+    assert course_base_name("MITx/12.3x/1T2021") == "MITx__12_3x__1T2021"
+    assert course_base_name("course-v1:DemoX+PHY-2.1x+2025_Fall") == "DemoX__PHY_2_1x__2025_Fall"
+
+
+def test_two_ids_with_one_base_name_are_an_error_naming_both():
+    with pytest.raises(CourseIdError, match=r"'MITx/1.1x/T1' and 'MITx/1_1x/T1'"):
+        base_names(["MITx/1.1x/T1", "course-v1:MITx+1_1x+T1"])
+    assert base_names(["MITx/1.1x/T1", "course-v1:MITx+1.1x+T1"]) == {"MITx/1.1x/T1": "MITx__1_1x__T1"}
+
+
+def test_not_a_course_id():
+    with pytest.raises(CourseIdError, match="'hello' is not a course id"):
+        normalize_course_id("hello")
+
+
+def test_course_list_file(tmp_path):
+    listing = tmp_path / "courses.txt"
+    listing.write_text("# our courses\ncourse-v1:MITx+1.1x+T1\n\nMITx/2.2x/T2  # old\n")
+    assert read_course_list(listing) == ["MITx/1.1x/T1", "MITx/2.2x/T2"]
+    listing.write_text("MITx/2.2x/T2\nnot a course\n")
+    with pytest.raises(CourseIdError, match="courses.txt, line 2"):
+        read_course_list(listing)

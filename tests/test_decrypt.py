@@ -1,0 +1,141 @@
+"""Decryption with a real gpg and throwaway keys."""
+
+import io
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from edxflow.decrypt import DecryptionError, decrypt_file, decrypt_zip_members, read_passphrase
+from tests.conftest import PASSPHRASE, REPO
+
+PLAIN = b'{"username": "alice", "event_type": "play_video"}\n' * 50
+
+
+def encrypted_file(tmp_path, keys, data=PLAIN, key=None, name="day.log.gz.gpg"):
+    path = tmp_path / name
+    path.write_bytes(keys.encrypt(data, key))
+    return path
+
+
+def assert_nothing_but(directory, *names):
+    assert sorted(p.name for p in directory.iterdir()) == sorted(names)
+
+
+def test_decrypts_owner_only(tmp_path, keys):
+    source = encrypted_file(tmp_path, keys)
+    target = tmp_path / "plain" / "day.log.gz"
+    result = decrypt_file(source, target, str(keys.home), None)
+    assert target.read_bytes() == PLAIN and result["bytes"] == len(PLAIN)
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert target.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_passphrase_comes_from_the_named_environment_variable(tmp_path, keys, monkeypatch):
+    source = encrypted_file(tmp_path, keys, key=keys.protected_key)
+    monkeypatch.setenv("EDX_GPG_PASSPHRASE", PASSPHRASE)
+    decrypt_file(source, tmp_path / "out", str(keys.home), read_passphrase("EDX_GPG_PASSPHRASE"))
+    assert (tmp_path / "out").read_bytes() == PLAIN
+
+
+def test_unset_passphrase_variable_is_named(monkeypatch):
+    monkeypatch.delenv("EDX_GPG_PASSPHRASE", raising=False)
+    with pytest.raises(DecryptionError, match="EDX_GPG_PASSPHRASE, which is not set"):
+        read_passphrase("EDX_GPG_PASSPHRASE")
+    assert read_passphrase(None) is None
+
+
+@pytest.mark.parametrize("passphrase", ["wrong passphrase", None])
+def test_wrong_or_missing_passphrase_fails_cleanly(tmp_path, keys, passphrase):
+    source = encrypted_file(tmp_path, keys, key=keys.protected_key)
+    with pytest.raises(DecryptionError) as raised:
+        decrypt_file(source, tmp_path / "out", str(keys.home), passphrase)
+    message = str(raised.value)
+    assert str(source) in message and "gpg says:" in message and "passphrase" in message
+    assert_nothing_but(tmp_path, source.name)
+
+
+def test_wrong_key_names_the_file_and_the_reason(tmp_path, keys):
+    source = encrypted_file(tmp_path, keys, key=keys.foreign_key)
+    with pytest.raises(DecryptionError, match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*No secret key.*encrypted to key ID [0-9A-F]{16}, which is not in the keyring"):
+        decrypt_file(source, tmp_path / "out", str(keys.home), None)
+    assert_nothing_but(tmp_path, source.name)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_corrupt_file_leaves_no_plaintext(tmp_path, keys, damage):
+    data = keys.encrypt(PLAIN * 100)
+    source = tmp_path / "day.log.gz.gpg"
+    source.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"this is not gpg data\n" * 10)
+    existing = tmp_path / "out"
+    existing.write_bytes(b"an earlier good result")
+    with pytest.raises(DecryptionError, match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*damaged or is not gpg data"):
+        decrypt_file(source, existing, str(keys.home), None)
+    assert existing.read_bytes() == b"an earlier good result"
+    assert_nothing_but(tmp_path, "day.log.gz.gpg", "out")
+
+
+def test_missing_homedir_is_named(tmp_path, keys):
+    source = encrypted_file(tmp_path, keys)
+    with pytest.raises(DecryptionError, match="gpg.homedir .*nowhere is not a directory"):
+        decrypt_file(source, tmp_path / "out", str(tmp_path / "nowhere"), None)
+
+
+def make_zip(path, members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def test_zip_members_are_each_decrypted(tmp_path, keys):
+    archive = make_zip(tmp_path / "email.zip", {
+        "mitx-email_opt_in-prod-analytics.csv.gpg": keys.encrypt(b"user_id,username\n1,alice\n"),
+        "extra/second-prod-analytics.csv.gpg": keys.encrypt(b"user_id,username\n2,bob\n"),
+        "README.txt": b"not encrypted",
+    })
+    written = decrypt_zip_members(archive, tmp_path / "out", str(keys.home), None)
+    assert len(written) == 3
+    assert (tmp_path / "out" / "mitx-email_opt_in-prod-analytics.csv").read_bytes() == b"user_id,username\n1,alice\n"
+    assert (tmp_path / "out" / "extra" / "second-prod-analytics.csv").read_bytes() == b"user_id,username\n2,bob\n"
+    assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.parametrize("name", ["../escape.csv.gpg", "/etc/escape.csv.gpg", "a/../../escape.csv.gpg"])
+def test_zip_member_leaving_the_directory_is_refused(tmp_path, keys, name):
+    archive = make_zip(tmp_path / "email.zip", {"good.csv.gpg": keys.encrypt(b"a\n"), name: keys.encrypt(b"b\n")})
+    with pytest.raises(DecryptionError, match="tries to leave the output directory"):
+        decrypt_zip_members(archive, tmp_path / "sub" / "out", str(keys.home), None)
+    assert not (tmp_path / "escape.csv").exists() and not (tmp_path / "sub" / "escape.csv").exists()
+    assert list((tmp_path / "sub" / "out").iterdir()) == []
+
+
+def test_zip_with_a_bad_member_leaves_nothing(tmp_path, keys):
+    archive = make_zip(tmp_path / "email.zip", {"a.csv.gpg": keys.encrypt(b"a\n"), "b.csv.gpg": keys.encrypt(b"b\n", keys.foreign_key)})
+    with pytest.raises(DecryptionError, match=r"email.zip member b.csv.gpg: gpg says"):
+        decrypt_zip_members(archive, tmp_path / "out", str(keys.home), None)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_not_a_zip(tmp_path, keys):
+    bad = tmp_path / "email.zip"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(DecryptionError, match="email.zip is not a readable zip"):
+        decrypt_zip_members(bad, tmp_path / "out", str(keys.home), None)
+
+
+def test_command_line_reports_one_clear_line(tmp_path, keys):
+    source = encrypted_file(tmp_path, keys, key=keys.foreign_key)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "decrypt.py"), "--input", str(source), "--output", str(tmp_path / "o"),
+         "--gnupghome", str(keys.home)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "cannot decrypt" in done.stderr and "Traceback" not in done.stderr
+    source = encrypted_file(tmp_path, keys, name="good.gpg")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "decrypt.py"), "--input", str(source), "--output", str(tmp_path / "o"),
+         "--gnupghome", str(keys.home)], capture_output=True, text=True)
+    assert done.returncode == 0 and (tmp_path / "o").read_bytes() == PLAIN

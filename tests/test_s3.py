@@ -1,0 +1,188 @@
+"""Listing and download against a real S3 protocol server (moto) on a free port."""
+
+import datetime as dt
+import hashlib
+import socket
+
+import pytest
+
+from edxflow import naming
+from edxflow.download import download
+from edxflow.manifest import build_manifest
+from edxflow.source import LocalSource, S3Source, SourceError
+from tests.flaky_proxy import FlakyProxy
+
+D = dt.date
+LOGS, SQL = "edx-course-data", "course-data"
+
+
+def put(s3, bucket, key, body=b"x"):
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+@pytest.fixture
+def package(s3):
+    """Logs over two years and two sites, weekly bundles, email files, and some clutter."""
+    for bucket in (LOGS, SQL):
+        s3.create_bucket(Bucket=bucket)
+    for day in (D(2020, 12, 30), D(2020, 12, 31), D(2021, 1, 1), D(2021, 1, 2)):
+        put(s3, LOGS, naming.log_key("mitx", "edx", day), day.isoformat().encode())
+    put(s3, LOGS, naming.log_key("mitx", "edge", D(2021, 1, 1)))
+    put(s3, LOGS, "mitx/edx/events/2021/mitx-edx-events-README.txt")
+    for day in (D(2020, 12, 27), D(2021, 1, 3), D(2021, 1, 10)):
+        put(s3, SQL, naming.sql_key("mitx", day), b"bundle " + day.isoformat().encode())
+        put(s3, SQL, naming.email_key("mitx", day))
+    put(s3, SQL, naming.sql_key("mitx-pro", D(2021, 1, 3)))
+    return s3
+
+
+def source_for(endpoint):
+    return S3Source(endpoint_url=endpoint)
+
+
+def keys(selected):
+    return [item["key"] for item in selected]
+
+
+def test_log_listing_spans_years_with_an_inclusive_range(package, moto_endpoint):
+    selected, passed = build_manifest(source_for(moto_endpoint), "mitx", "log", "edx", LOGS, D(2020, 12, 31), D(2021, 1, 1), False)
+    assert keys(selected) == [naming.log_key("mitx", "edx", D(2020, 12, 31)), naming.log_key("mitx", "edx", D(2021, 1, 1))]
+    assert selected[0]["size"] == 10 and selected[0]["etag"] == hashlib.md5(b"2020-12-31").hexdigest()
+    assert keys(passed) == ["mitx/edx/events/2021/mitx-edx-events-README.txt"]
+
+
+def test_sites_are_separate(package, moto_endpoint):
+    selected, _ = build_manifest(source_for(moto_endpoint), "mitx", "log", "edge", LOGS, D(2020, 1, 1), D(2022, 1, 1), False)
+    assert keys(selected) == [naming.log_key("mitx", "edge", D(2021, 1, 1))]
+
+
+def test_latest_and_other_orgs(package, moto_endpoint):
+    source = source_for(moto_endpoint)
+    selected, passed = build_manifest(source, "mitx", "sql", "all", SQL, D(2020, 1, 1), D(2021, 1, 5), True)
+    assert keys(selected) == ["mitx-2021-01-03.zip"]
+    assert keys(passed) == ["mitx-pro-2021-01-03.zip"]
+    selected, _ = build_manifest(source, "mitx", "email", "all", SQL, D(2021, 1, 3), D(2021, 1, 10), False)
+    assert keys(selected) == [naming.email_key("mitx", D(2021, 1, 3)), naming.email_key("mitx", D(2021, 1, 10))]
+
+
+def test_nothing_matches(package, moto_endpoint):
+    selected, _ = build_manifest(source_for(moto_endpoint), "harvardx", "log", "edx", LOGS, D(2021, 1, 1), D(2021, 1, 2), False)
+    assert selected == []
+
+
+def test_missing_bucket_says_what_to_configure(s3, moto_endpoint):
+    with pytest.raises(SourceError, match=r"bucket 'nope-bucket' does not exist .*check source.buckets"):
+        source_for(moto_endpoint).list("nope-bucket", "mitx-")
+
+
+def test_no_credentials_says_what_to_configure(moto_endpoint, aws_env, monkeypatch):
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(SourceError, match=r"no AWS credentials .*source.aws_profile.*AWS_ACCESS_KEY_ID"):
+        source_for(moto_endpoint).list(SQL, "mitx-")
+
+
+def test_unknown_profile_says_what_to_configure(moto_endpoint, aws_env):
+    with pytest.raises(SourceError, match=r"source.aws_profile"):
+        S3Source(endpoint_url=moto_endpoint, aws_profile="no-such-profile").list(SQL, "mitx-")
+
+
+def test_unreachable_endpoint_says_what_to_configure(aws_env):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from botocore.config import Config
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}",
+                          config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+    source = S3Source(endpoint_url=f"http://127.0.0.1:{port}", client=client)
+    with pytest.raises(SourceError, match=r"cannot reach the S3 endpoint .*check source.endpoint_url"):
+        source.list(SQL, "mitx-")
+
+
+def listed_entry(source, bucket, key):
+    return next(item for item in source.list(bucket, key) if item["key"] == key)
+
+
+def test_download_verifies_and_writes_owner_only(package, moto_endpoint, tmp_path):
+    source = source_for(moto_endpoint)
+    entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+    target = tmp_path / "raw" / "mitx-2021-01-03.zip"
+    result = download(source, entry, target)
+    assert target.read_bytes() == b"bundle 2021-01-03"
+    assert result["etag_verified"] and result["attempts"] == 1
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_multipart_object_is_verified_by_size(s3, moto_endpoint, tmp_path):
+    from boto3.s3.transfer import TransferConfig
+
+    s3.create_bucket(Bucket=SQL)
+    body = bytes(range(256)) * 40_000  # 10 MB in two 8 MB-threshold parts
+    source_file = tmp_path / "big.zip"
+    source_file.write_bytes(body)
+    s3.upload_file(str(source_file), SQL, "mitx-2021-01-03.zip", Config=TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20))
+    source = source_for(moto_endpoint)
+    entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+    assert entry["etag"].endswith("-2")
+    result = download(source, entry, tmp_path / "out.zip")
+    assert (tmp_path / "out.zip").read_bytes() == body and not result["etag_verified"]
+
+
+def test_changed_object_is_retried_then_fails_cleanly(package, moto_endpoint, tmp_path):
+    source = source_for(moto_endpoint)
+    entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+    put(package, SQL, "mitx-2021-01-03.zip", b"bundle 2021-01-03 (re-exported)")
+    target = tmp_path / "raw" / "mitx-2021-01-03.zip"
+    with pytest.raises(SourceError, match=r"mitx-2021-01-03.zip failed after 3 attempts: .*received 31 bytes, the listing says 17"):
+        download(source, entry, target, attempts=3, backoff=0.01)
+    assert list(target.parent.iterdir()) == []
+
+
+def test_same_size_different_content_fails_on_md5(package, moto_endpoint, tmp_path):
+    source = source_for(moto_endpoint)
+    entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+    put(package, SQL, "mitx-2021-01-03.zip", b"bundle 2021-01-04")
+    with pytest.raises(SourceError, match=r"MD5 [0-9a-f]+ differs from the listing's ETag"):
+        download(source, entry, tmp_path / "x.zip", attempts=2, backoff=0.01)
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_interrupted_download_is_retried(package, moto_endpoint, tmp_path, aws_env):
+    body = bytes(range(256)) * 4096
+    put(package, SQL, "mitx-2021-01-17.zip", body)
+    with FlakyProxy(moto_endpoint, cuts=2) as proxy:
+        source = source_for(proxy.url)
+        entry = listed_entry(source, SQL, "mitx-2021-01-17.zip")
+        result = download(source, entry, tmp_path / "out.zip", attempts=4, backoff=0.01)
+    assert (tmp_path / "out.zip").read_bytes() == body
+    assert result["attempts"] >= 2 and proxy.cut_done == 2
+
+
+def test_interrupted_every_time_fails_without_a_partial_file(package, moto_endpoint, tmp_path, aws_env):
+    put(package, SQL, "mitx-2021-01-17.zip", bytes(range(256)) * 4096)
+    with FlakyProxy(moto_endpoint, cuts=1000) as proxy:
+        source = source_for(proxy.url)
+        entry = listed_entry(source, SQL, "mitx-2021-01-17.zip")
+        with pytest.raises(SourceError, match="failed after 2 attempts"):
+            download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_local_source_lists_like_s3(tmp_path):
+    root = tmp_path / "mirror"
+    for day in (D(2020, 12, 31), D(2021, 1, 1)):
+        path = root / LOGS / naming.log_key("mitx", "edx", day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(day.isoformat().encode())
+    source = LocalSource(root)
+    selected, _ = build_manifest(source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False)
+    assert keys(selected) == [naming.log_key("mitx", "edx", D(2020, 12, 31)), naming.log_key("mitx", "edx", D(2021, 1, 1))]
+    assert selected[1]["etag"] == hashlib.md5(b"2021-01-01").hexdigest()
+    download(source, selected[1], tmp_path / "out")
+    assert (tmp_path / "out").read_bytes() == b"2021-01-01"
+    with pytest.raises(SourceError, match=r"bucket directory .*course-data does not exist: check source.local_root"):
+        source.list(SQL, "mitx-")
