@@ -1,3 +1,4 @@
+import functools
 import os
 import sys
 from pathlib import Path
@@ -33,10 +34,22 @@ def manifest_params(wildcards):
     return selection(config, wildcards.file_type)
 
 
+@functools.cache
+def _read_manifest(path, mtime_ns):
+    items = read_manifest(path)
+    return items, {item["date"]: item for item in items}
+
+
 def listed(file_type, site):
-    """The manifest's objects; the checkpoint must have run (Snakemake re-plans after it)."""
-    manifest = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    return read_manifest(manifest)
+    """The manifest's objects; the checkpoint must have run (Snakemake re-plans after it).
+    Input functions call this once per job: read each manifest version once, not thousands of times."""
+    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+    return _read_manifest(path, os.stat(path).st_mtime_ns)[0]
+
+
+def listed_on(file_type, site, date):
+    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+    return _read_manifest(path, os.stat(path).st_mtime_ns)[1][date]
 
 
 def raw_path(item):
@@ -49,13 +62,11 @@ def manifest_of_key(wildcards):
 
 
 def encrypted_log(wildcards):
-    items = [i for i in listed("log", wildcards.site) if i["date"] == wildcards.date]
-    return raw_path(items[0])
+    return raw_path(listed_on("log", wildcards.site, wildcards.date))
 
 
 def encrypted_email(wildcards):
-    items = [i for i in listed("email", naming.ALL_SITES) if i["date"] == wildcards.date]
-    return raw_path(items[0])
+    return raw_path(listed_on("email", naming.ALL_SITES, wildcards.date))
 
 
 def all_manifests(wildcards=None):

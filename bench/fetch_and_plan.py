@@ -1,0 +1,119 @@
+"""Benchmark: how fast a large file is fetched and decrypted, and how fast a whole organisation is planned.
+
+    .venv/bin/python bench/fetch_and_plan.py [--mb 256] [--years 3]
+
+1. Fetch + decrypt: a MB-sized encrypted daily log is downloaded from a moto S3 server and from a
+   local mirror (size and MD5 verified), then decrypted with gpg; prints MB/s for each step.
+2. Planning: a local source with `years` of daily logs on 3 sites plus weekly SQL and email files;
+   after `snakemake manifests`, times the dry run that plans every download and decryption.
+"""
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))
+
+from edxflow import naming  # noqa: E402
+from edxflow.decrypt import decrypt_file  # noqa: E402
+from edxflow.download import download  # noqa: E402
+from edxflow.source import LocalSource, S3Source  # noqa: E402
+from tests.conftest import Keys, kill_agent  # noqa: E402
+
+
+def timed(step):
+    started = time.perf_counter()
+    result = step()
+    return result, time.perf_counter() - started
+
+
+def bench_fetch_and_decrypt(root: Path, megabytes: int) -> None:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    keys = Keys(root / "gpg")
+    try:
+        # A daily file is gzip data: as incompressible as random bytes.
+        payload = os.urandom(megabytes << 20)
+        key = naming.log_key("mitx", "edx", dt.date(2021, 1, 1))
+        local = root / "source" / "edx-course-data" / key
+        local.parent.mkdir(parents=True)
+        local.write_bytes(keys.encrypt(payload))
+        size_mb = local.stat().st_size / 1e6
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+        client = boto3.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket="edx-course-data")
+        client.upload_file(str(local), "edx-course-data", key)
+
+        for name, source in (("moto S3", S3Source(endpoint_url=endpoint)), ("local mirror", LocalSource(root / "source"))):
+            entry = next(item for item in source.list("edx-course-data", key) if item["key"] == key)
+            _, seconds = timed(lambda: download(source, entry, root / "raw.gpg"))
+            print(f"download from {name:12s}: {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s (size+MD5 verified)")
+        server.stop()
+        _, seconds = timed(lambda: decrypt_file(root / "raw.gpg", root / "plain", str(keys.home), None))
+        print(f"decrypt with gpg          : {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s")
+    finally:
+        keys.close()
+
+
+def bench_planning(root: Path, years: int) -> None:
+    source = root / "org"
+    end = dt.date(2025, 12, 31)
+    begin = dt.date(end.year - years + 1, 1, 1)
+    day = begin
+    while day <= end:
+        for site in naming.SITES:
+            path = source / "edx-course-data" / naming.log_key("mitx", site, day)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"x")
+        if day.weekday() == 6:
+            for key in (naming.sql_key("mitx", day), naming.email_key("mitx", day)):
+                path = source / "course-data" / key
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"x")
+        day += dt.timedelta(days=1)
+    config = root / "config.yaml"
+    config.write_text(
+        f"org: mitx\nsites: [edx, edge, patches]\ndates: {{begin: '{begin}', end: '{end}'}}\n"
+        f"source: {{kind: local, local_root: {source}}}\nresults_dir: {root / 'results'}\n"
+    )
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+               "--directory", str(root), "--configfile", str(config), "--cores", "2"]
+    listed, seconds = timed(lambda: subprocess.run(command + ["manifests"], capture_output=True, text=True))
+    assert listed.returncode == 0, listed.stderr
+    print(f"list {years} years x 3 sites    : {seconds:6.2f} s (snakemake manifests)")
+    planned, seconds = timed(lambda: subprocess.run(command + ["-n", "--quiet"], capture_output=True, text=True))
+    assert planned.returncode == 0, planned.stderr
+    jobs = next(line.split()[-1] for line in (planned.stdout + planned.stderr).splitlines() if line.startswith("total"))
+    print(f"dry run planning          : {jobs} jobs in {seconds:6.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=int, default=256, help="size of the encrypted file to fetch and decrypt")
+    parser.add_argument("--years", type=int, default=3, help="years of daily logs to plan")
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench", dir="/tmp"))
+    try:
+        bench_fetch_and_decrypt(root / "f", args.mb)
+        bench_planning(root / "p", args.years)
+    finally:
+        kill_agent(root / "f" / "gpg" / "home")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

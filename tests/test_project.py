@@ -1,0 +1,90 @@
+"""The project's own files: dependency lists in sync, config documented, workflow lint- and format-clean."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.conftest import REPO
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+SNAKEFMT = Path(sys.executable).with_name("snakefmt")
+
+# conda names that differ from the pip names
+CONDA_TO_PIP = {}
+NOT_PYTHON = {"python", "pip", "gnupg"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[=<>!\[ ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def conda_packages(path: Path) -> set[str]:
+    names = set()
+    for dependency in yaml.safe_load(path.read_text())["dependencies"]:
+        if isinstance(dependency, dict):
+            names |= {_name(item) for item in dependency.get("pip", [])}
+        elif _name(dependency) not in NOT_PYTHON:
+            names.add(CONDA_TO_PIP.get(_name(dependency), _name(dependency)))
+    return names
+
+
+def pinned_versions(lines) -> dict[str, str]:
+    return {_name(line): line.split("==")[1].strip() for line in lines if "==" in line}
+
+
+def test_environment_and_requirements_list_the_same_packages():
+    requirements = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    assert conda_packages(REPO / "environment.yml") == {_name(line) for line in requirements}
+
+
+def test_environment_and_requirements_pin_the_same_versions():
+    requirements = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    environment = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
+    conda_pins = {}
+    for dependency in environment:
+        items = dependency.get("pip", []) if isinstance(dependency, dict) else [dependency.replace("=", "==", 1)]
+        conda_pins.update(pinned_versions(items))
+    for name, version in pinned_versions(requirements).items():
+        assert conda_pins.get(name) == version, name
+
+
+def test_step_environment_is_a_subset_of_the_project_environment():
+    assert conda_packages(REPO / "workflow" / "envs" / "steps.yaml") <= conda_packages(REPO / "environment.yml")
+
+
+def schema_keys(node, prefix=""):
+    for key, value in (node.get("properties") or {}).items():
+        yield prefix + key
+        if isinstance(value, dict) and value.get("type") == "object":
+            yield from schema_keys(value, prefix + key + ".")
+
+
+def test_every_config_key_has_a_default_a_description_and_documentation():
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    documented = (REPO / "config" / "README.md").read_text()
+    for key in schema_keys(schema):
+        node = schema
+        for part in key.split("."):
+            node = node["properties"][part]
+        assert "description" in node, key
+        assert "default" in node or key == "org", key
+        assert f"`{key}`" in documented, f"{key} is not in config/README.md"
+
+
+def test_snakemake_lint_is_clean():
+    done = subprocess.run(SNAKEMAKE + ["--lint"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_snakefmt_is_clean():
+    done = subprocess.run([str(SNAKEFMT), "--check", "workflow"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_scripts_explain_themselves():
+    for script in ("manifest.py", "download.py", "decrypt.py"):
+        done = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
+        assert done.returncode == 0 and "usage:" in done.stdout, script

@@ -1,0 +1,154 @@
+"""Real Snakemake runs of the whole workflow on the generated demo package."""
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, _short_tempdir, kill_agent, make_gnupghome
+
+pytestmark = pytest.mark.workflow
+
+DAYS = 7
+DEMO_DATES = {"begin": "2026-11-01", "end": "2026-11-08"}
+
+
+def snakemake(workdir: Path, config: dict, *args, env=None):
+    configfile = workdir / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+               "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2", *args]
+    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def job_counts(output: str) -> dict[str, int]:
+    table = output[output.index("Job stats:"):]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+
+
+@pytest.fixture(scope="module")
+def demo():
+    root = _short_tempdir("demo")
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(root / "pkg")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    yield root / "pkg"
+    kill_agent(root / "pkg" / "gnupg")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def demo_config(demo: Path, workdir: Path, **changes) -> dict:
+    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
+    config["source"]["local_root"] = str(demo / "source")
+    config["gpg"]["homedir"] = str(demo / "gnupg")
+    config["results_dir"] = str(workdir / "results")
+    config.update(changes)
+    return config
+
+
+def test_plan_run_and_rerun(demo, tmp_path):
+    config = demo_config(demo, tmp_path)
+    results = tmp_path / "results"
+
+    planned = snakemake(tmp_path, config, "-n")
+    assert planned.returncode == 0, planned.stderr
+    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "all": 1}
+    assert not results.exists()
+
+    listed = snakemake(tmp_path, config, "manifests")
+    assert listed.returncode == 0, listed.stderr
+    planned = snakemake(tmp_path, config, "-n")
+    assert job_counts(planned.stdout + planned.stderr) == {"fetch_object": DAYS + 2, "decrypt_log": DAYS, "decrypt_email": 1, "all": 1}
+
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stderr
+    assert f"log (edx): {DAYS} object(s)" in ran.stdout + ran.stderr
+    logs = sorted((results / "decrypted" / "log" / "edx").iterdir())
+    assert [p.name for p in logs] == [f"2026-11-{day:02d}.log.gz" for day in range(2, 9)]
+    for path in logs:
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert gzip.decompress(path.read_bytes()).count(b"\n") > 50
+    assert (results / "decrypted").stat().st_mode & 0o077 == 0 or (results / "decrypted" / "log" / "edx").stat().st_mode & 0o777 == 0o700
+    email = list((results / "decrypted" / "email" / "2026-11-08").glob("*.csv"))
+    assert len(email) == 1 and email[0].read_text().startswith("user_id,username,email")
+    # encrypted downloads are gone once decrypted; the SQL bundle (decrypted per member later) stays
+    raw_files = sorted(p.relative_to(results / "raw").as_posix() for p in (results / "raw").rglob("*") if p.is_file())
+    assert raw_files == ["course-data/demox-2026-11-08.zip"]
+
+    again = snakemake(tmp_path, config)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):
+    ran = snakemake(tmp_path, demo_config(demo, tmp_path, keep_encrypted=True), "decrypt")
+    assert ran.returncode == 0, ran.stderr
+    gpg_files = list((tmp_path / "results" / "raw").rglob("*.log.gz.gpg"))
+    assert len(gpg_files) == DAYS
+
+
+def test_latest_takes_one_log(demo, tmp_path):
+    config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True})
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stderr
+    assert [p.name for p in (tmp_path / "results" / "decrypted" / "log" / "edx").iterdir()] == ["2026-11-08.log.gz"]
+
+
+def test_nothing_matches_says_so_and_succeeds(demo, tmp_path):
+    ran = snakemake(tmp_path, demo_config(demo, tmp_path, dates={"begin": "2019-01-01", "end": "2019-12-31"}))
+    assert ran.returncode == 0, ran.stderr
+    assert "No object matched the configuration" in ran.stdout + ran.stderr
+    assert not (tmp_path / "results" / "raw").exists()
+
+
+def test_invalid_config_stops_before_any_job(demo, tmp_path):
+    ran = snakemake(tmp_path, demo_config(demo, tmp_path, colour="red"), "-n")
+    assert ran.returncode != 0
+    assert "unknown config key 'colour'" in ran.stdout + ran.stderr
+    ran = snakemake(tmp_path, demo_config(demo, tmp_path, dates={"begin": "2026-13-01"}))
+    assert ran.returncode != 0 and "config key 'dates.begin'" in ran.stdout + ran.stderr
+    assert not (tmp_path / "results").exists()
+
+
+def test_wrong_key_fails_naming_the_file_and_leaves_no_plaintext(demo, tmp_path):
+    other = make_gnupghome(_short_tempdir("other"))
+    try:
+        config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True})
+        config["gpg"]["homedir"] = str(other)
+        ran = snakemake(tmp_path, config)
+    finally:
+        kill_agent(other)
+        shutil.rmtree(other, ignore_errors=True)
+    assert ran.returncode != 0
+    output = ran.stdout + ran.stderr
+    assert "cannot decrypt" in output and "demox-edx-events-2026-11-08.log.gz.gpg" in output
+    assert "which is not in the keyring" in output
+    decrypted = tmp_path / "results" / "decrypted"
+    assert not decrypted.exists() or not any(p.is_file() for p in decrypted.rglob("*"))
+
+
+def test_from_a_real_s3_server(demo, tmp_path, s3, moto_endpoint):
+    for bucket_dir in (demo / "source").iterdir():
+        s3.create_bucket(Bucket=bucket_dir.name)
+        for path in bucket_dir.rglob("*"):
+            if path.is_file():
+                s3.upload_file(str(path), bucket_dir.name, path.relative_to(bucket_dir).as_posix())
+    config = demo_config(demo, tmp_path, file_types=["log", "email"])
+    config["source"] = {"kind": "s3", "endpoint_url": moto_endpoint}
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stderr
+    assert len(list((tmp_path / "results" / "decrypted" / "log" / "edx").iterdir())) == DAYS
+
+
+def test_missing_bucket_on_s3_is_one_clear_message(demo, tmp_path, s3, moto_endpoint):
+    config = demo_config(demo, tmp_path, file_types=["log"])
+    config["source"] = {"kind": "s3", "endpoint_url": moto_endpoint}
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode != 0
+    assert "bucket 'edx-course-data' does not exist" in ran.stdout + ran.stderr
