@@ -36,8 +36,12 @@ def timed(step):
 
 
 def bench_fetch_and_decrypt(root: Path, megabytes: int) -> None:
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     keys = Keys(root / "gpg")
     try:
@@ -95,7 +99,7 @@ def bench_planning(root: Path, years: int) -> None:
     listed, seconds = timed(lambda: subprocess.run(command + ["manifests"], capture_output=True, text=True))
     assert listed.returncode == 0, listed.stderr
     print(f"list {years} years x 3 sites    : {seconds:6.2f} s (snakemake manifests)")
-    planned, seconds = timed(lambda: subprocess.run(command + ["-n", "--quiet"], capture_output=True, text=True))
+    planned, seconds = timed(lambda: subprocess.run(command + ["-n"], capture_output=True, text=True))
     assert planned.returncode == 0, planned.stderr
     jobs = next(line.split()[-1] for line in (planned.stdout + planned.stderr).splitlines() if line.startswith("total"))
     print(f"dry run planning          : {jobs} jobs in {seconds:6.2f} s")

@@ -36,6 +36,7 @@ def read_passphrase(env_name: str | None) -> str | None:
 
 
 def make_gpg(homedir: str | None, passphrase: str | None) -> gnupg.GPG:
+    homedir = homedir and os.path.expanduser(homedir)
     if homedir and not Path(homedir).is_dir():
         raise DecryptionError(f"gpg.homedir {homedir} is not a directory: point it at the GNUPGHOME that holds the key")
     # Without a passphrase, never let gpg wait for a pinentry dialog that no one will answer.

@@ -34,7 +34,7 @@ class LocalSource:
     """A directory laid out as `{root}/{bucket}/{key}`, what `aws s3 sync` leaves."""
 
     def __init__(self, root: str | Path):
-        self.root = Path(root)
+        self.root = Path(root).expanduser()
 
     def describe(self, bucket: str) -> str:
         return str(self.root / bucket)

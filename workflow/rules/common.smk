@@ -42,7 +42,8 @@ def _read_manifest(path, mtime_ns):
 
 def listed(file_type, site):
     """The manifest's objects; the checkpoint must have run (Snakemake re-plans after it).
-    Input functions call this once per job: read each manifest version once, not thousands of times."""
+    Input functions call this once per job: read each manifest version once, not thousands of times.
+    """
     path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
     return _read_manifest(path, os.stat(path).st_mtime_ns)[0]
 
