@@ -1,5 +1,6 @@
 """Real Snakemake runs of the whole workflow on the generated demo package."""
 
+import datetime as dt
 import gzip
 import os
 import re
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, _short_tempdir, kill_agent, make_gnupghome
+from edxflow import naming
+from tests.conftest import PASSPHRASE, REPO, _short_tempdir, kill_agent, make_gnupghome
 
 pytestmark = pytest.mark.workflow
 
@@ -152,3 +154,25 @@ def test_missing_bucket_on_s3_is_one_clear_message(demo, tmp_path, s3, moto_endp
     ran = snakemake(tmp_path, config)
     assert ran.returncode != 0
     assert "bucket 'edx-course-data' does not exist" in ran.stdout + ran.stderr
+
+
+def test_passphrase_never_leaves_the_environment(keys, tmp_path):
+    """A passphrase-protected key: the run decrypts, and the passphrase appears nowhere on disk or
+    in Snakemake's output (config, params, metadata, logs)."""
+    key = naming.log_key("demox", "edx", dt.date(2026, 11, 8))
+    encrypted = tmp_path / "source" / "edx-course-data" / key
+    encrypted.parent.mkdir(parents=True)
+    encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
+    config = {"org": "demox", "file_types": ["log"], "dates": DEMO_DATES,
+              "source": {"kind": "local", "local_root": str(tmp_path / "source")},
+              "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_TEST_PASSPHRASE"},
+              "results_dir": str(tmp_path / "results")}
+    missing = snakemake(tmp_path, config)
+    assert missing.returncode != 0 and "EDX_TEST_PASSPHRASE, which is not set" in missing.stdout + missing.stderr
+    ran = snakemake(tmp_path, config, env={"EDX_TEST_PASSPHRASE": PASSPHRASE})
+    assert ran.returncode == 0, ran.stderr
+    assert gzip.decompress((tmp_path / "results" / "decrypted" / "log" / "edx" / "2026-11-08.log.gz").read_bytes())
+    assert PASSPHRASE not in ran.stdout + ran.stderr
+    for path in tmp_path.rglob("*"):
+        if path.is_file() and path.stat().st_size < 10 << 20:
+            assert PASSPHRASE.encode() not in path.read_bytes(), path
