@@ -58,7 +58,8 @@ def explain_failure(stderr: str) -> str:
         todo = (f"the file is encrypted to key ID {', '.join(missing_keys)}, which is not in the keyring: import that "
                 "private key (gpg --import) into gpg.homedir, or point gpg.homedir at the keyring that has it")
     else:
-        todo = "the file looks damaged or is not gpg data: delete the download and run again to fetch it anew"
+        todo = ("the file is damaged or is not gpg data. Downloads are checked against the source's size and "
+                "checksum, so the copy at the source is damaged: ask edX to send it again, or narrow `dates` to skip it")
     return f"gpg says: {said}. What to do: {todo}"
 
 

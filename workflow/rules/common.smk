@@ -50,7 +50,12 @@ def listed(file_type, site):
 
 def listed_on(file_type, site, date):
     path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    return _read_manifest(path, os.stat(path).st_mtime_ns)[1][date]
+    by_date = _read_manifest(path, os.stat(path).st_mtime_ns)[1]
+    if date not in by_date:
+        raise WorkflowError(
+            f"{path} lists no {file_type} object dated {date}: check `dates` and the source"
+        )
+    return by_date[date]
 
 
 def raw_path(item):
