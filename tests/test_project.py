@@ -13,7 +13,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SNAKEFMT = Path(sys.executable).with_name("snakefmt")
 
 # conda names that differ from the pip names
-CONDA_TO_PIP = {}
+CONDA_TO_PIP = {"python-isal": "isal"}
 NOT_PYTHON = {"python", "pip", "gnupg"}
 
 
@@ -46,7 +46,7 @@ def test_environment_and_requirements_pin_the_same_versions():
     conda_pins = {}
     for dependency in environment:
         items = dependency.get("pip", []) if isinstance(dependency, dict) else [dependency.replace("=", "==", 1)]
-        conda_pins.update(pinned_versions(items))
+        conda_pins.update({CONDA_TO_PIP.get(name, name): pin for name, pin in pinned_versions(items).items()})
     for name, version in pinned_versions(requirements).items():
         assert conda_pins.get(name) == version, name
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import gzip
+import json
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import pytest
 import yaml
 
 from edxflow import naming
+from edxflow.courses import course_base_name
 from tests.conftest import PASSPHRASE, REPO, _short_tempdir, kill_agent, make_gnupghome
 
 pytestmark = pytest.mark.workflow
@@ -66,20 +68,33 @@ def test_plan_run_and_rerun(demo, tmp_path):
     listed = snakemake(tmp_path, config, "manifests")
     assert listed.returncode == 0, listed.stderr
     planned = snakemake(tmp_path, config, "-n")
-    assert job_counts(planned.stdout + planned.stderr) == {"fetch_object": DAYS + 2, "decrypt_log": DAYS, "decrypt_email": 1, "all": 1}
+    assert job_counts(planned.stdout + planned.stderr) == {
+        "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1, "all": 1}
 
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
     assert f"log (edx): {DAYS} object(s)" in ran.stdout + ran.stderr
-    logs = sorted((results / "decrypted" / "log" / "edx").iterdir())
-    assert [p.name for p in logs] == [f"2026-11-{day:02d}.log.gz" for day in range(2, 9)]
-    for path in logs:
-        assert path.stat().st_mode & 0o777 == 0o600
-        assert gzip.decompress(path.read_bytes()).count(b"\n") > 50
-    assert (results / "decrypted").stat().st_mode & 0o077 == 0 or (results / "decrypted" / "log" / "edx").stat().st_mode & 0o777 == 0o700
+    receipts = sorted((results / "receipts" / "split_tracking_log" / "edx").iterdir())
+    assert [p.name for p in receipts] == [f"2026-11-{day:02d}.json" for day in range(2, 9)]
+    per_course = {}
+    for path in receipts:
+        receipt = json.loads(path.read_text())
+        assert receipt["lines_in"] == receipt["blank"] + sum(receipt["by_course"].values()) + receipt["no_course"] + \
+            receipt["rejected"] + receipt["duplicates"] + receipt["filtered_out"]
+        assert receipt["rejected"] >= 2 and receipt["duplicates"] >= 1 and receipt["prefix_stripped"] >= 1
+        for course, count in receipt["by_course"].items():
+            per_course[course] = per_course.get(course, 0) + count
+    assert set(per_course) == {"DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall", "DemoX/CS.50x/1T2026"}
+    for course, count in per_course.items():
+        files = sorted((results / "TRACKING_LOGS" / course_base_name(course)).glob("tracklog-*.json.gz"))
+        assert len(files) == DAYS
+        rows = [json.loads(line) for path in files for line in gzip.decompress(path.read_bytes()).splitlines()]
+        assert len(rows) == count and {row["course_id"] for row in rows} == {course}
+        assert all(path.stat().st_mode & 0o777 == 0o600 for path in files)
+    # decrypted logs are personal data: gone once split; the encrypted downloads are gone once decrypted
+    assert not list((results / "decrypted" / "log").rglob("*.log.gz"))
     email = list((results / "decrypted" / "email" / "2026-11-08").glob("*.csv"))
     assert len(email) == 1 and email[0].read_text().startswith("user_id,username,email")
-    # encrypted downloads are gone once decrypted; the SQL bundle (decrypted per member later) stays
     raw_files = sorted(p.relative_to(results / "raw").as_posix() for p in (results / "raw").rglob("*") if p.is_file())
     assert raw_files == ["course-data/demox-2026-11-08.zip"]
 
@@ -96,10 +111,22 @@ def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):
 
 
 def test_latest_takes_one_log(demo, tmp_path):
-    config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True})
+    config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True}, keep_decrypted=True)
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
     assert [p.name for p in (tmp_path / "results" / "decrypted" / "log" / "edx").iterdir()] == ["2026-11-08.log.gz"]
+    assert [p.name for p in (tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir()] == ["2026-11-08.json"]
+
+
+def test_course_filter_and_dynamic_date(demo, tmp_path):
+    config = demo_config(demo, tmp_path, file_types=["log"], courses=["course-v1:DemoX+DS101+2026_T1"],
+                         logs={"dynamic_date": True})
+    ran = snakemake(tmp_path, config, "split")
+    assert ran.returncode == 0, ran.stderr
+    courses = sorted(p.name for p in (tmp_path / "results" / "TRACKING_LOGS").iterdir() if "__" in p.name)
+    assert courses == ["DemoX__DS101__2026_T1"]
+    receipt = json.loads((tmp_path / "results" / "receipts" / "split_tracking_log" / "edx" / "2026-11-05.json").read_text())
+    assert receipt["filtered_out"] > 0 and receipt["settings"]["dynamic_date"] is True
 
 
 def test_nothing_matches_says_so_and_succeeds(demo, tmp_path):
@@ -145,7 +172,7 @@ def test_from_a_real_s3_server(demo, tmp_path, s3, moto_endpoint):
     config["source"] = {"kind": "s3", "endpoint_url": moto_endpoint}
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
-    assert len(list((tmp_path / "results" / "decrypted" / "log" / "edx").iterdir())) == DAYS
+    assert len(list((tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir())) == DAYS
 
 
 def test_missing_bucket_on_s3_is_one_clear_message(demo, tmp_path, s3, moto_endpoint):
@@ -166,7 +193,7 @@ def test_passphrase_never_leaves_the_environment(keys, tmp_path):
     config = {"org": "demox", "file_types": ["log"], "dates": DEMO_DATES,
               "source": {"kind": "local", "local_root": str(tmp_path / "source")},
               "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_TEST_PASSPHRASE"},
-              "results_dir": str(tmp_path / "results")}
+              "results_dir": str(tmp_path / "results"), "keep_decrypted": True}
     missing = snakemake(tmp_path, config)
     assert missing.returncode != 0 and "EDX_TEST_PASSPHRASE, which is not set" in missing.stdout + missing.stderr
     ran = snakemake(tmp_path, config, env={"EDX_TEST_PASSPHRASE": PASSPHRASE})

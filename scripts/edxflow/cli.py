@@ -6,10 +6,12 @@ import logging
 import sys
 
 from .config import ConfigError
+from .courses import CourseIdError
 from .decrypt import DecryptionError
 from .source import SourceError
+from .split_log import SplitError
 
-USER_ERRORS = (ConfigError, DecryptionError, SourceError, FileNotFoundError)
+USER_ERRORS = (ConfigError, CourseIdError, DecryptionError, SourceError, SplitError, FileNotFoundError)
 
 
 def configure_logging(log_path: str | None = None) -> None:

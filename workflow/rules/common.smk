@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from edxflow import naming
-from edxflow.config import ConfigError, validate_config
+from edxflow.config import ConfigError, selected_courses, validate_config
 from edxflow.manifest import read_manifest, selection
 
 try:
@@ -28,6 +28,7 @@ def out(path):
 
 
 MANIFEST_UNITS = naming.site_units(config["file_types"], config["sites"])
+COURSES = selected_courses(config)
 
 
 def manifest_params(wildcards):
@@ -83,30 +84,51 @@ def all_downloads(wildcards):
     return [raw_path(item) for t, s in MANIFEST_UNITS for item in listed(t, s)]
 
 
+def listed_items(file_type):
+    """(site, object) for every listed object of a file type."""
+    return [
+        (site, item)
+        for unit_type, site in MANIFEST_UNITS
+        if unit_type == file_type
+        for item in listed(unit_type, site)
+    ]
+
+
+def decrypted_logs(wildcards):
+    return [
+        out(f"decrypted/log/{site}/{item['date']}.log.gz") for site, item in listed_items("log")
+    ]
+
+
+def decrypted_emails(wildcards):
+    return [out(f"receipts/decrypt/email/{item['date']}.json") for _, item in listed_items("email")]
+
+
 def all_decrypted(wildcards):
-    paths = []
-    for file_type, site in MANIFEST_UNITS:
-        for item in listed(file_type, site):
-            if file_type == "log":
-                paths.append(out(f"decrypted/log/{site}/{item['date']}.log.gz"))
-            elif file_type == "email":
-                paths.append(out(f"receipts/decrypt/email/{item['date']}.json"))
-    return paths
+    return decrypted_logs(wildcards) + decrypted_emails(wildcards)
+
+
+def all_splits(wildcards):
+    return [
+        out(f"receipts/split_tracking_log/{site}/{item['date']}.json")
+        for site, item in listed_items("log")
+    ]
 
 
 def all_outputs(wildcards):
-    """Everything the configuration asks for: decrypted logs and email files, downloaded SQL bundles."""
-    sql_bundles = (
-        [raw_path(item) for item in listed("sql", naming.ALL_SITES)]
-        if "sql" in config["file_types"]
-        else []
-    )
-    return all_decrypted(wildcards) + sql_bundles
+    """Everything the configuration asks for: split logs, decrypted email files, SQL bundles."""
+    sql_bundles = [raw_path(item) for _, item in listed_items("sql")]
+    return all_splits(wildcards) + decrypted_emails(wildcards) + sql_bundles
 
 
 def encrypted_output(path):
     """Encrypted downloads are removed once decrypted, unless keep_encrypted."""
     return path if config["keep_encrypted"] else temp(path)
+
+
+def decrypted_log_output(path):
+    """Decrypted logs are personal data: removed once split, unless keep_decrypted."""
+    return path if config["keep_decrypted"] else temp(path)
 
 
 def run_summary():

@@ -2,7 +2,7 @@ rule decrypt_log:
     input:
         encrypted=encrypted_log,
     output:
-        plain=out("decrypted/log/{site}/{date}.log.gz"),
+        plain=decrypted_log_output(out("decrypted/log/{site}/{date}.log.gz")),
     log:
         out("logs/decrypt/log/{site}/{date}.log"),
     conda:
