@@ -15,6 +15,7 @@ import yaml
 
 from edxflow import naming
 from edxflow.courses import course_base_name
+from edxflow.jsonl import read_rows
 from tests.conftest import PASSPHRASE, REPO, _short_tempdir, kill_agent, make_gnupghome
 
 pytestmark = pytest.mark.workflow
@@ -62,14 +63,15 @@ def test_plan_run_and_rerun(demo, tmp_path):
 
     planned = snakemake(tmp_path, config, "-n")
     assert planned.returncode == 0, planned.stderr
-    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "all": 1}
+    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "sql_latest": 1, "all": 1}
     assert not results.exists()
 
     listed = snakemake(tmp_path, config, "manifests")
     assert listed.returncode == 0, listed.stderr
     planned = snakemake(tmp_path, config, "-n")
     assert job_counts(planned.stdout + planned.stderr) == {
-        "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1, "all": 1}
+        "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1,
+        "email_opt_in": 1, "index_bundle": 1, "sql_latest": 1, "all": 1}
 
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
@@ -95,12 +97,48 @@ def test_plan_run_and_rerun(demo, tmp_path):
     assert not list((results / "decrypted" / "log").rglob("*.log.gz"))
     email = list((results / "decrypted" / "email" / "2026-11-08").glob("*.csv"))
     assert len(email) == 1 and email[0].read_text().startswith("user_id,username,email")
-    raw_files = sorted(p.relative_to(results / "raw").as_posix() for p in (results / "raw").rglob("*") if p.is_file())
-    assert raw_files == ["course-data/demox-2026-11-08.zip"]
+    assert not [p for p in (results / "raw").rglob("*") if p.is_file()]
+    check_sql_tables(results)
+    check_email_tables(results)
 
     again = snakemake(tmp_path, config)
     assert again.returncode == 0, again.stderr
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+DERIVED = {"course_axis", "forum", "grades_persistent", "grades_persistent_subsection", "grading_policy", "roles",
+           "studentmodule", "problem_analysis", "user_info_combo"}
+
+
+def check_sql_tables(results: Path) -> None:
+    latest = json.loads((results / "manifests" / "sql" / "latest.json").read_text())
+    assert sorted(latest) == ["DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"]
+    for course, pointer in latest.items():
+        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{pointer['base']}.json").read_text())
+        assert receipt["course_id"] == course and not receipt["refused"]
+        tables = receipt["tables"]
+        assert DERIVED <= set(tables) and {"auth_user", "student_courseenrollment", "user_id_map"} <= set(tables)
+        directory = Path(pointer["directory"])
+        assert directory == results / "SQL" / pointer["base"] / "2026-11-08"
+        for table, info in tables.items():
+            rows = read_rows(directory / info["file"])
+            schema = json.loads((directory / info["schema"]).read_text())
+            assert len(rows) == info["rows"], table
+            names = {field["name"] for field in schema}
+            assert all(set(row) <= names for row in rows), table
+        assert tables["user_info_combo"]["rows"] > 0 and tables["course_axis"]["rows"] > 10
+        assert {row["course_id"] for row in read_rows(directory / "student_courseenrollment.json.gz")} == {course}
+        assert (directory / "course.xml.tar.gz").exists() and (directory / "course_structure.json").exists()
+        assert directory.stat().st_mode & 0o777 == 0o700
+
+
+def check_email_tables(results: Path) -> None:
+    receipt = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
+    assert set(receipt["by_course"]) == {"DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"}
+    for course, info in receipt["by_course"].items():
+        rows = read_rows(info["file"])
+        assert len(rows) == info["rows"] > 0 and {row["course_id"] for row in rows} == {course}
+        assert all(isinstance(row["user_id"], int) and isinstance(row["is_opted_in_for_email"], bool) for row in rows)
 
 
 def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 
+from .bundle import BundleError
 from .config import ConfigError
 from .courses import CourseIdError
 from .decrypt import DecryptionError
+from .email_opt_in import EmailError
 from .source import SourceError
 from .split_log import SplitError
 
-USER_ERRORS = (ConfigError, CourseIdError, DecryptionError, SourceError, SplitError, FileNotFoundError)
+USER_ERRORS = (BundleError, ConfigError, CourseIdError, DecryptionError, EmailError, SourceError, SplitError,
+               FileNotFoundError)
 
 
 def configure_logging(log_path: str | None = None) -> None:

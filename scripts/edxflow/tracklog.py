@@ -8,11 +8,12 @@ so nothing in the input is lost. `time` is kept exactly as logged.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 
 import orjson
+
+from .coerce import to_boolean, to_float, to_integer, to_string
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "sql" / "schemas" / "tracking_log.json"
 
@@ -29,63 +30,7 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[
 _RENAMED = {"child-id": "child_id"}
 
 
-def _string(value):
-    if type(value) is str:
-        return value
-    if value is None:
-        return None
-    if type(value) is bool:
-        return "true" if value else "false"
-    if type(value) in (int, float):
-        return str(value)
-    return orjson.dumps(value).decode()
-
-
-def _integer(value):
-    kind = type(value)
-    if kind is int:
-        return value
-    if kind is float:
-        return int(value) if value.is_integer() else None
-    if kind is str:
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _float(value):
-    kind = type(value)
-    if kind is float:
-        return value if math.isfinite(value) else None
-    if kind is int:
-        return float(value)
-    if kind is str:
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
-_TRUE, _FALSE = {"true", "1", "yes", "t"}, {"false", "0", "no", "f"}
-
-
-def _boolean(value):
-    kind = type(value)
-    if kind is bool:
-        return value
-    if kind is int:
-        return value != 0 if value in (0, 1) else None
-    if kind is str:
-        lowered = value.strip().lower()
-        return True if lowered in _TRUE else False if lowered in _FALSE else None
-    return None
-
-
-_COERCE = {"STRING": _string, "INTEGER": _integer, "FLOAT": _float, "BOOLEAN": _boolean, "TIMESTAMP": _string}
+_COERCE = {"STRING": to_string, "INTEGER": to_integer, "FLOAT": to_float, "BOOLEAN": to_boolean, "TIMESTAMP": to_string}
 
 
 class Plan:
@@ -118,7 +63,7 @@ def coerce_record(value: dict, plan: Plan, unknown: dict | None = None) -> dict 
     for key, item in value.items():
         if key in strings:
             if item is not None:
-                out[key] = item if type(item) is str else _string(item)
+                out[key] = item if type(item) is str else to_string(item)
             continue
         if key not in plan.names:
             renamed = _RENAMED.get(key)
@@ -129,7 +74,7 @@ def coerce_record(value: dict, plan: Plan, unknown: dict | None = None) -> dict 
             key = renamed
             if key in strings:
                 if item is not None:
-                    out[key] = item if type(item) is str else _string(item)
+                    out[key] = item if type(item) is str else to_string(item)
                 continue
         if item is None:
             continue
@@ -177,7 +122,7 @@ def normalise(record: dict, course_id: str | None, module_id: str | None, payloa
     for key, value in record.items():
         if key in _OWN_TOP:
             if value is not None:
-                row[key] = value if type(value) is str else _string(value)
+                row[key] = value if type(value) is str else to_string(value)
         elif key == "context":
             if type(value) is dict:
                 unknown = {}

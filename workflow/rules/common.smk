@@ -20,6 +20,8 @@ wildcard_constraints:
     site="|".join(naming.SITES + (naming.ALL_SITES,)),
     date=r"\d{4}-\d{2}-\d{2}",
     bucket=r"[^/]+",
+    bundle=r"[^/]+-\d{4}-\d{2}-\d{2}",
+    base=r"[^/]+",
 
 
 def out(path):
@@ -115,10 +117,38 @@ def all_splits(wildcards):
     ]
 
 
-def all_outputs(wildcards):
-    """Everything the configuration asks for: split logs, decrypted email files, SQL bundles."""
-    sql_bundles = [raw_path(item) for _, item in listed_items("sql")]
-    return all_splits(wildcards) + decrypted_emails(wildcards) + sql_bundles
+def sql_bundle(wildcards):
+    return raw_path(listed_on("sql", naming.ALL_SITES, wildcards.bundle[-10:]))
+
+
+def bundle_name(item):
+    return item["key"].removesuffix(".zip")
+
+
+def all_bundle_indexes(wildcards):
+    return [out(f"manifests/sql/{bundle_name(item)}.json") for _, item in listed_items("sql")]
+
+
+def sql_courses(wildcards):
+    """A receipt per course of every bundle (the index checkpoint says which courses)."""
+    receipts = []
+    for _, item in listed_items("sql"):
+        index = checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index
+        for entry in read_manifest(index)["courses"]:
+            receipts.append(out(f"receipts/sql_course/{bundle_name(item)}/{entry['base']}.json"))
+    return receipts
+
+
+def email_tables(wildcards):
+    return [out(f"receipts/email_opt_in/{item['date']}.json") for _, item in listed_items("email")]
+
+
+def sql_latest(wildcards):
+    return [out("manifests/sql/latest.json")] if "sql" in config["file_types"] else []
+
+
+# Every per-course file, as separate input functions: each may wait on a different checkpoint.
+ALL_SPLIT = [all_manifests, all_splits, email_tables, sql_latest, sql_courses]
 
 
 def encrypted_output(path):

@@ -17,5 +17,4 @@ rule split_tracking_log:
 
 rule split:
     input:
-        all_manifests,
-        all_splits,
+        ALL_SPLIT,

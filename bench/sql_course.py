@@ -1,0 +1,116 @@
+"""Benchmark of one course of a weekly SQL bundle: a synthetic bundle whose course holds a
+`courseware_studentmodule` of ROWS rows (problem states with answers, video and chapter positions)
+is decrypted from the zip, parsed and written (studentmodule and problem_analysis), pinned to one
+core; prints rows per second.
+
+    .venv/bin/python bench/sql_course.py [--rows 1000000]
+"""
+
+import argparse
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))
+
+from tests.conftest import Keys, kill_agent  # noqa: E402
+
+COURSE = "course-v1:MITx+6.002x+2T2021"
+PREFIX = "MITx-6.002x-2T2021"
+COLUMNS = "id\tmodule_type\tmodule_id\tstudent_id\tstate\tgrade\tcreated\tmodified\tmax_grade\tdone\tcourse_id"
+
+
+def escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def studentmodule_dump(rows: int, seed: int = 3) -> bytes:
+    rng = random.Random(seed)
+    lines = [COLUMNS]
+    for number in range(1, rows + 1):
+        kind = number % 4
+        block = f"{rng.randrange(400):x}{number % 13}"
+        student = rng.randrange(1, 60_000)
+        when = f"2021-0{rng.randrange(1, 10)}-{rng.randrange(10, 28)} {rng.randrange(24):02d}:{rng.randrange(60):02d}:17"
+        if kind == 0:
+            answer = f"{block}_2_1"
+            state = json.dumps({"correct_map": {answer: {"correctness": rng.choice(["correct", "incorrect"]), "npoints": None,
+                                                         "msg": "", "hint": "", "hintmode": None, "queuestate": None}},
+                                "student_answers": {answer: f"choice_{rng.randrange(4)}"}, "attempts": rng.randrange(1, 4),
+                                "done": True, "seed": 1, "input_state": {answer: {}}, "last_submission_time": when})
+            fields = [str(number), "problem", f"block-v1:MITx+6.002x+2T2021+type@problem+block@{block}", str(student),
+                      escape(state), str(rng.randrange(2)), when, when, "1", "na", COURSE]
+        elif kind in (1, 2):
+            state = json.dumps({"saved_video_position": "00:01:3" + str(rng.randrange(10)), "speed": 1.5})
+            fields = [str(number), "video", f"block-v1:MITx+6.002x+2T2021+type@video+block@{block}", str(student),
+                      escape(state), "NULL", when, when, "NULL", "na", COURSE]
+        else:
+            fields = [str(number), "chapter", f"block-v1:MITx+6.002x+2T2021+type@chapter+block@{block}", str(student),
+                      escape(json.dumps({"position": rng.randrange(1, 9)})), "NULL", when, when, "NULL", "na", COURSE]
+        lines.append("\t".join(fields))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def make_bundle(path: Path, keys: Keys, rows: int) -> int:
+    dump = studentmodule_dump(rows)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(f"mitx-2021-06-06/{PREFIX}-courseware_studentmodule-prod-analytics.sql.gpg", keys.encrypt(dump))
+        archive.writestr(f"mitx-2021-06-06/{PREFIX}-auth_user-prod-analytics.sql.gpg",
+                         keys.encrypt(b"id\tusername\temail\n1\talice\ta@example.org\n"))
+    path.write_bytes(buffer.getvalue())
+    return len(dump)
+
+
+SPLIT = """
+import json, sys
+sys.path.insert(0, sys.argv[1] + "/scripts")
+from edxflow.bundle import index_bundle
+from edxflow.sql_course import split_course
+bundle, outdir, home = sys.argv[2:5]
+entry = index_bundle(bundle, ["edx"])["courses"][0]
+receipt = split_course(bundle, entry, outdir, home, None)
+print(json.dumps(receipt))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-sql", dir="/tmp"))
+    keys = Keys(root / "gpg")
+    try:
+        bundle = root / "mitx-2021-06-06.zip"
+        plain_bytes = make_bundle(bundle, keys, args.rows)
+        started = time.perf_counter()
+        done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", SPLIT, str(REPO), str(bundle),
+                               str(root / "SQL" / "MITx__6_002x__2T2021" / "2021-06-06"), str(keys.home)],
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        assert done.returncode == 0, done.stderr
+        receipt = json.loads(done.stdout)
+        tables = receipt["tables"]
+        print(f"bundle: {args.rows:,} courseware_studentmodule rows, {plain_bytes / 1e6:.0f} MB plaintext, "
+              f"{bundle.stat().st_size / 1e6:.0f} MB encrypted zip")
+        print(f"written: studentmodule {tables['studentmodule']['rows']:,} rows, "
+              f"problem_analysis {tables['problem_analysis']['rows']:,} rows")
+        print(f"decrypt + parse + write (1 core): {args.rows / seconds:,.0f} studentmodule rows/s "
+              f"({seconds:.1f} s for the whole course, interpreter start-up included)")
+    finally:
+        kill_agent(keys.home)
+        kill_agent(keys.other_home)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

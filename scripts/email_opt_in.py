@@ -1,0 +1,56 @@
+"""Turn the decrypted email opt-in CSVs (every member of the zip) into the `email_opt_in` table,
+split per course under OUTDIR/{BASE}/email_opt_in-{date}.json.gz, with a receipt.
+
+    python scripts/email_opt_in.py --input DIR_OF_CSVS --date 2021-01-03 --outdir results/EMAIL --receipt r.json
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from edxflow import cli
+from edxflow.atomic import write_json
+from edxflow.courses import normalize_course_id
+from edxflow.email_opt_in import split_email_opt_in
+
+log = logging.getLogger("edxflow.email_opt_in")
+
+
+def email(input_dir: str, date: str, outdir: str, receipt_path: str, courses: list[str]) -> dict:
+    paths = sorted(p for p in Path(input_dir).rglob("*") if p.is_file() and not p.name.startswith("."))
+    receipt = split_email_opt_in(paths, outdir, date, courses)
+    write_json(receipt_path, receipt)
+    rows = sum(info["rows"] for info in receipt["by_course"].values())
+    log.info("email opt-in %s: %d rows for %d courses from %d files; %d rejected, %d filtered out", date, rows,
+             len(receipt["by_course"]), len(paths), receipt["rejected"], receipt["filtered_out"])
+    return receipt
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="directory of decrypted CSVs (scripts/decrypt.py --zip)")
+    parser.add_argument("--date", required=True, help="the file's date, YYYY-MM-DD")
+    parser.add_argument("--outdir", required=True)
+    parser.add_argument("--receipt", required=True)
+    parser.add_argument("--courses", nargs="*", default=[], help="only these courses, in any id form")
+    args = parser.parse_args(argv)
+    cli.configure_logging()
+    return cli.run(lambda: email(args.input, args.date, args.outdir, args.receipt,
+                                 [normalize_course_id(c) for c in args.courses]))
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        cli.configure_logging(snakemake.log[0])
+        sys.exit(
+            cli.run(
+                email,
+                snakemake.input.plain,
+                snakemake.wildcards.date,
+                snakemake.params.outdir,
+                snakemake.output.receipt,
+                snakemake.params.courses,
+            )
+        )
+    sys.exit(main())

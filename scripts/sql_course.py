@@ -1,0 +1,76 @@
+"""Split one course of a weekly SQL bundle: decrypt its members from the zip, parse every table
+dump, build the derived tables (course_axis, forum, grades_persistent, grades_persistent_subsection,
+grading_policy, roles, studentmodule, problem_analysis, user_info_combo), and write each as gzip
+JSON lines with its BigQuery schema beside it, plus a receipt.
+
+    python scripts/sql_course.py --bundle mitx-2021-01-03.zip --index index.json --course MITx/1x/T1 \
+        --outdir results/SQL --receipt receipt.json [--gnupghome DIR] [--passphrase-env NAME]
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from edxflow import cli
+from edxflow.atomic import write_json
+from edxflow.bundle import BundleError
+from edxflow.courses import normalize_course_id
+from edxflow.decrypt import read_passphrase
+from edxflow.manifest import read_manifest
+from edxflow.sql_course import split_course
+
+log = logging.getLogger("edxflow.sql_course")
+
+
+def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict) -> dict:
+    index = read_manifest(index_path)
+    entries = [entry for entry in index["courses"] if entry["base"] == base]
+    if not entries:
+        raise BundleError(f"{index_path} lists no course {base}: rerun index_bundle (snakemake --forcerun index_bundle)")
+    date = Path(bundle).name.removesuffix(".zip")[-10:]
+    outdir = Path(sql_root) / base / date
+    receipt = split_course(bundle, entries[0], outdir, gpg["homedir"], read_passphrase(gpg["passphrase_env"]))
+    write_json(receipt_path, receipt)
+    for table, info in receipt["tables"].items():
+        log.info("%s %s: %d rows", entries[0]["course_id"], table, info["rows"])
+    for table, info in receipt["rejects"].items():
+        log.warning("%s %s: %d rows rejected, kept in %s", entries[0]["course_id"], table, info["rows"], info["file"])
+    for item in receipt["refused"]:
+        log.warning("%s", item["reason"])
+    return receipt
+
+
+def main(argv=None) -> int:
+    from edxflow.courses import course_base_name
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
+    parser.add_argument("--index", required=True, help="its index, from scripts/index_bundle.py")
+    parser.add_argument("--course", required=True, help="the course, in any id form")
+    parser.add_argument("--outdir", required=True, help="the SQL root: tables go to OUTDIR/{BASE}/{date}/")
+    parser.add_argument("--receipt", required=True)
+    parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
+    parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
+    args = parser.parse_args(argv)
+    cli.configure_logging()
+    gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
+    return cli.run(lambda: split(args.bundle, args.index, course_base_name(normalize_course_id(args.course)),
+                                 args.outdir, args.receipt, gpg))
+
+
+if __name__ == "__main__":
+    if "snakemake" in globals():
+        cli.configure_logging(snakemake.log[0])
+        sys.exit(
+            cli.run(
+                split,
+                snakemake.input.bundle,
+                snakemake.input.index,
+                snakemake.wildcards.base,
+                snakemake.params.sql_root,
+                snakemake.output.receipt,
+                snakemake.params.gpg,
+            )
+        )
+    sys.exit(main())
