@@ -389,9 +389,19 @@ def test_studentmodule_module_ids_nulls_and_types():
 
 
 def test_studentmodule_streams():
-    rows = (_studentmodule_row(id=str(number)) for number in range(3))
-    built = build_studentmodule(rows, COURSE)
-    assert next(built)["id"] == 0 and next(built)["id"] == 1
+    """The split writes each row as it is read: no course's studentmodule is held in memory."""
+    from edxflow.derived.studentmodule import COLUMNS, split_studentmodule
+
+    written = []
+
+    def records():
+        for number in range(3):
+            row = _studentmodule_row(id=str(number))
+            yield [row.get(name) for name in COLUMNS]
+            assert len(written) == number + 1  # written before the next row is read
+
+    split_studentmodule(records(), COURSE, written.append, lambda row: None)
+    assert [row["id"] for row in written] == [0, 1, 2]
 
 
 def test_problem_analysis_items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -123,9 +124,18 @@ def to_boolean(value) -> bool | None:
     return None
 
 
+# The dumps' own UTC form with a day that exists in every month; other values are checked by
+# datetime (which is slower, and is what rejects MySQL's zero dates and 30 February).
+_CANONICAL_TIME = re.compile(
+    r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{6})?"
+)
+
+
 def to_timestamp(value) -> str | None:
     if type(value) is not str:
         return None
+    if _CANONICAL_TIME.fullmatch(value):
+        return value + "+00:00"
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

@@ -15,24 +15,44 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "sql" / "schemas"
 _BUFFER = 1 << 20
 
 
+class TableWriter:
+    """Rows to a gzip JSON-lines file, appended one at a time; the file appears on close."""
+
+    def __init__(self, path: str | Path):
+        self._atomic = atomic_path(path, mode=0o600)
+        self._handle = igzip.open(self._atomic.__enter__(), "wb", compresslevel=1)
+        # Copy each line into one buffer at once: orjson's result holds a large allocation,
+        # and keeping thousands of them alive costs more than the copy.
+        self._buffer = bytearray()
+        self.count = 0
+
+    def write(self, row: dict) -> None:
+        buffer = self._buffer
+        buffer += orjson.dumps(row)
+        buffer += b"\n"
+        self.count += 1
+        if len(buffer) > _BUFFER:
+            self._handle.write(buffer)
+            buffer.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        try:
+            self._handle.write(self._buffer)
+            self._handle.close()
+        finally:
+            self._atomic.__exit__(kind, error, trace)
+
+
 def write_rows(path: str | Path, rows: Iterable[dict]) -> int:
     """Write rows as gzip JSON lines; returns how many. Nothing stands under `path` until done."""
-    dumps = orjson.dumps
-    count = 0
-    with atomic_path(path, mode=0o600) as temporary:
-        with igzip.open(temporary, "wb", compresslevel=1) as handle:
-            # Copy each line into one buffer at once: orjson's result holds a large allocation,
-            # and keeping thousands of them alive costs more than the copy.
-            buffer = bytearray()
-            for row in rows:
-                buffer += dumps(row)
-                buffer += b"\n"
-                count += 1
-                if len(buffer) > _BUFFER:
-                    handle.write(buffer)
-                    buffer.clear()
-            handle.write(buffer)
-    return count
+    with TableWriter(path) as writer:
+        write = writer.write
+        for row in rows:
+            write(row)
+    return writer.count
 
 
 def read_rows(path: str | Path) -> list[dict]:

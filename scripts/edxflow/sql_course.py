@@ -5,6 +5,7 @@ each table. The directory is built under a temporary name and swapped in whole a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -23,9 +24,9 @@ from .derived.course_axis import build_course_axis, build_grading_policy
 from .derived.forum import build_forum
 from .derived.grades import build_grades_persistent, build_grades_persistent_subsection
 from .derived.roles import build_roles
-from .derived.studentmodule import build_problem_analysis, build_studentmodule
+from .derived.studentmodule import records_in_order, split_studentmodule
 from .derived.user_info_combo import build_user_info_combo
-from .jsonl import shipped_schema, string_schema, write_rows, write_schema
+from .jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
 from .tsv import read_tsv
 
 # Dumps replaced by their cleaned, typed form (the raw rows would only duplicate them).
@@ -46,16 +47,37 @@ class CourseSplit:
         self.tables: dict[str, dict] = {}
         self.rejects: dict[str, list[dict]] = {}
 
-    def write(self, table: str, rows, schema: list[dict], members: list[str]) -> None:
+    @contextlib.contextmanager
+    def building(self, table: str, members: list[str]):
+        """A builder's failure on bad data names the course, the table and the members."""
         try:
-            count = write_rows(self.workdir / f"{table}.json.gz", rows)
+            yield
         except (ValueError, KeyError, TypeError, OSError, tarfile.TarError) as error:
             raise BundleError(
                 f"{self.course_id}: cannot build {table} from {', '.join(members)}: {type(error).__name__}: {error}"
             ) from error
+
+    def write(self, table: str, rows, schema: list[dict], members: list[str]) -> None:
+        with self.building(table, members):
+            count = write_rows(self.workdir / f"{table}.json.gz", rows)
+        self.record(table, count, schema, members)
+
+    def record(self, table: str, count: int, schema: list[dict], members: list[str]) -> None:
         write_schema(self.workdir / f"{table}.schema.json", schema)
         self.tables[table] = {"rows": count, "file": f"{table}.json.gz", "schema": f"{table}.schema.json",
                               "members": members}
+
+    def write_studentmodule(self, path: Path, member: str) -> None:
+        """studentmodule and problem_analysis in one pass over the largest dump of a course."""
+        reader = read_tsv(path)
+        with self.building("studentmodule", [member]):
+            with TableWriter(self.workdir / "studentmodule.json.gz") as modules, \
+                    TableWriter(self.workdir / "problem_analysis.json.gz") as analyses:
+                records = records_in_order(reader.columns, reader.records())
+                split_studentmodule(records, self.course_id, modules.write, analyses.write)
+        self.record("studentmodule", modules.count, shipped_schema("studentmodule"), [member])
+        self.record("problem_analysis", analyses.count, shipped_schema("problem_analysis"), [member])
+        self.reject("studentmodule", reader.rejects)
 
     def reject(self, table: str, rejects: list[dict]) -> None:
         if rejects:
@@ -153,12 +175,7 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
             split.reject(table, reader.rejects)
 
     if "studentmodule" in decrypted:
-        path, name = decrypted["studentmodule"]
-        reader = read_tsv(path)
-        split.write("studentmodule", build_studentmodule(reader, course_id), shipped_schema("studentmodule"), [name])
-        split.reject("studentmodule", reader.rejects)
-        split.write("problem_analysis", build_problem_analysis(read_tsv(path), course_id),
-                    shipped_schema("problem_analysis"), [name])
+        split.write_studentmodule(*decrypted["studentmodule"])
     for table, build in (("grades_persistent", build_grades_persistent),
                          ("grades_persistent_subsection", build_grades_persistent_subsection)):
         if table in decrypted:

@@ -48,26 +48,37 @@ class TsvReader:
             self.bad_utf8_lines.append(number)
             return line.decode("utf-8", errors="replace")
 
+    def records(self) -> Iterator[list]:
+        """Rows as lists of values in the order of `columns` (faster than dicts for big tables)."""
+        width, nulls = len(self.columns), NULLS
+        read = 0
+        try:
+            for number, raw in enumerate(self._lines, start=2):
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = self._decode(raw, number)
+                text = text.rstrip("\r\n")
+                if not text:
+                    continue
+                fields = text.split("\t")
+                if len(fields) != width:
+                    self.rejects.append({"line": number, "reason": f"expected {width} fields, found {len(fields)}", "raw": text})
+                    continue
+                read += 1
+                if "\\" in text:
+                    yield [None if field in nulls else unescape(field) for field in fields]
+                elif "NULL" in text:
+                    yield [None if field in nulls else field for field in fields]
+                else:
+                    yield fields
+        finally:
+            self.rows_read += read
+
     def __iter__(self) -> Iterator[dict]:
-        columns, width = self.columns, len(self.columns)
-        nulls, has_escape = NULLS, "\\"
-        for number, raw in enumerate(self._lines, start=2):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = self._decode(raw, number)
-            text = text.rstrip("\r\n")
-            if not text:
-                continue
-            fields = text.split("\t")
-            if len(fields) != width:
-                self.rejects.append({"line": number, "reason": f"expected {width} fields, found {len(fields)}", "raw": text})
-                continue
-            self.rows_read += 1
-            yield {
-                column: None if field in nulls else (unescape(field) if has_escape in field else field)
-                for column, field in zip(columns, fields)
-            }
+        columns = self.columns
+        for values in self.records():
+            yield dict(zip(columns, values))
 
 
 def read_tsv(path: str | Path) -> TsvReader:

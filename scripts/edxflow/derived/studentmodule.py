@@ -65,6 +65,7 @@ def block_parts(key: str) -> tuple[str, str, str, str] | None:
     return segments[0], segments[1], block_type, block_id
 
 
+@lru_cache(maxsize=65536)
 def module_id_of(key: str | None) -> str | None:
     """`Org/Num/type/id`, as edx2bigquery and simeon write module ids; other keys unchanged."""
     if key is None:
@@ -80,37 +81,107 @@ def url_name_of(key: str | None) -> str | None:
     return key.rsplit("@", 1)[-1].rsplit("/", 1)[-1] if parts is None else parts[3]
 
 
-def state_text(state: str | None) -> str | None:
-    """The state as valid JSON: as dumped when it parses (most do), else re-serialised from what
-    the fallbacks of `parse_state` read; unparseable states are kept as dumped."""
+def state_and_parsed(state: str | None) -> tuple[str | None, dict | None]:
+    """The state as valid JSON text (as dumped when it parses, as most do; else re-serialised from
+    what the fallbacks of `parse_state` read; unparseable states kept as dumped), and its dict."""
     state = null_if_null_text(state)
     if state is None:
-        return None
+        return None, None
     try:
-        orjson.loads(state)  # strict: a state it accepts is valid JSON as it stands
-        return state
+        parsed = orjson.loads(state)  # strict: a state it accepts is valid JSON as it stands
     except orjson.JSONDecodeError:
         parsed = parse_state(state)
-        return state if parsed is None else json_text(parsed)
+        return (state, None) if parsed is None else (json_text(parsed), parsed)
+    return state, parsed if type(parsed) is dict else None
 
 
-def build_studentmodule(rows: Iterable[dict], course_id: str) -> Iterator[dict]:
+def state_text(state: str | None) -> str | None:
+    return state_and_parsed(state)[0]
+
+
+COLUMNS = ("id", "module_type", "module_id", "student_id", "state", "grade", "created", "modified", "max_grade",
+           "done", "course_id")
+
+
+def _text(value):
+    """null_if_null_text, inlined where it runs millions of times."""
+    return None if value is not None and len(value) == 4 and value.lower() == "null" else value
+
+
+def split_studentmodule(records: Iterable[list], course_id: str, write_module, write_analysis) -> None:
+    """One pass for both tables over rows given as value lists in the order of COLUMNS: each row's
+    studentmodule row goes to `write_module`, and a problem_analysis row to `write_analysis` when
+    its state has a non-empty `correct_map` and `student_answers` (a checked problem). Lists and
+    callbacks, not dicts and generators: a course has millions of rows."""
     course_id = normalize_course_id(course_id)
-    for row in rows:
-        get = row.get
-        yield {
-            "id": to_integer(get("id")),
-            "module_type": null_if_null_text(get("module_type")),
-            "module_id": module_id_of(null_if_null_text(get("module_id"))),
-            "student_id": to_integer(get("student_id")),
-            "state": state_text(get("state")),
-            "grade": to_float(get("grade")),
-            "created": to_timestamp(get("created")),
-            "modified": to_timestamp(get("modified")),
-            "max_grade": to_float(get("max_grade")),
-            "done": null_if_null_text(get("done")),
-            "course_id": course_id_or(get("course_id"), course_id),
-        }
+    courses: dict = {}
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for row_id, module_type, module_key, student, raw_state, grade, created, modified, max_grade, done, course in records:
+        if raw_state is None or (len(raw_state) == 4 and raw_state.lower() == "null"):
+            state = parsed = None
+        else:
+            try:
+                parsed = loads(raw_state)  # strict: a state it accepts is valid JSON as it stands
+                state = raw_state
+                if type(parsed) is not dict:
+                    parsed = None
+            except decode_error:
+                state, parsed = state_and_parsed(raw_state)
+        module_key = _text(module_key)
+        normalised = courses.get(course)
+        if normalised is None:
+            normalised = courses[course] = course_id_or(course, course_id)
+        course = normalised
+        student_id = int(student) if student is not None and student.isdigit() else to_integer(student)
+        created_raw, created = created, to_timestamp(created)
+        grade = None if grade is None else to_float(grade)
+        max_grade = None if max_grade is None else to_float(max_grade)
+        write_module({
+            "id": int(row_id) if row_id is not None and row_id.isdigit() else to_integer(row_id),
+            "module_type": _text(module_type),
+            "module_id": module_id_of(module_key),
+            "student_id": student_id,
+            "state": state,
+            "grade": grade,
+            "created": created,
+            "modified": created if modified == created_raw else to_timestamp(modified),
+            "max_grade": max_grade,
+            "done": _text(done),
+            "course_id": course,
+        })
+        if parsed is not None and "correct_map" in parsed:
+            correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
+            if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
+                write_analysis({
+                    "course_id": course,
+                    "user_id": student_id,
+                    "problem_url_name": url_name_of(module_key),
+                    "item": answer_items(correct_map, student_answers),
+                    "attempts": to_integer(parsed.get("attempts")),
+                    "done": to_boolean(parsed.get("done")),
+                    "grade": grade,
+                    "max_grade": max_grade,
+                    "created": created,
+                })
+
+
+def records_in_order(columns: list[str], records: Iterable[list]) -> Iterable[list]:
+    """A dump's value lists in the order of COLUMNS (missing columns as None)."""
+    if list(columns) == list(COLUMNS):
+        return records
+    positions = [columns.index(name) if name in columns else None for name in COLUMNS]
+    return ([None if position is None else values[position] for position in positions] for values in records)
+
+
+def _built(rows: Iterable[dict], course_id: str) -> tuple[list[dict], list[dict]]:
+    modules, analyses = [], []
+    split_studentmodule(([row.get(name) for name in COLUMNS] for row in rows), course_id, modules.append, analyses.append)
+    return modules, analyses
+
+
+def build_studentmodule(rows: Iterable[dict], course_id: str) -> list[dict]:
+    """The studentmodule rows of dict rows (the split itself streams with `split_studentmodule`)."""
+    return _built(rows, course_id)[0]
 
 
 def answer_items(correct_map: dict, student_answers: dict) -> list[dict]:
@@ -134,34 +205,6 @@ def answer_items(correct_map: dict, student_answers: dict) -> list[dict]:
     return items
 
 
-def build_problem_analysis(rows: Iterable[dict], course_id: str) -> Iterator[dict]:
-    """One row per studentmodule row whose state has a non-empty `correct_map` and
-    `student_answers` (a problem the learner has checked), one item per answer field."""
-    course_id = normalize_course_id(course_id)
-    for row in rows:
-        raw_state = row.get("state")
-        # Most rows are not checked problems; skip them before parsing.
-        if not raw_state or "correct_map" not in raw_state or "student_answers" not in raw_state:
-            continue
-        state = parse_state(raw_state)
-        if state is None:
-            continue
-        correct_map, student_answers = state.get("correct_map"), state.get("student_answers")
-        if not (
-            type(correct_map) is dict
-            and correct_map
-            and type(student_answers) is dict
-            and student_answers
-        ):
-            continue
-        yield {
-            "course_id": course_id_or(row.get("course_id"), course_id),
-            "user_id": to_integer(row.get("student_id")),
-            "problem_url_name": url_name_of(null_if_null_text(row.get("module_id"))),
-            "item": answer_items(correct_map, student_answers),
-            "attempts": to_integer(state.get("attempts")),
-            "done": to_boolean(state.get("done")),
-            "grade": to_float(row.get("grade")),
-            "max_grade": to_float(row.get("max_grade")),
-            "created": to_timestamp(row.get("created")),
-        }
+def build_problem_analysis(rows: Iterable[dict], course_id: str) -> list[dict]:
+    """One row per checked problem, one item per answer field."""
+    return _built(rows, course_id)[1]
