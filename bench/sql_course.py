@@ -86,14 +86,17 @@ print(json.dumps(receipt))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--unpinned", action="store_true",
+                        help="let gpg run on another core (the parsing is single-threaded either way)")
     args = parser.parse_args()
+    pin = [] if args.unpinned else ["taskset", "-c", "0"]
     root = Path(tempfile.mkdtemp(prefix="bench-sql", dir="/tmp"))
     keys = Keys(root / "gpg")
     try:
         bundle = root / "mitx-2021-06-06.zip"
         plain_bytes = make_bundle(bundle, keys, args.rows)
         started = time.perf_counter()
-        done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", SPLIT, str(REPO), str(bundle),
+        done = subprocess.run([*pin, sys.executable, "-c", SPLIT, str(REPO), str(bundle),
                                str(root / "SQL" / "MITx__6_002x__2T2021" / "2021-06-06"), str(keys.home)],
                               capture_output=True, text=True)
         seconds = time.perf_counter() - started
@@ -105,7 +108,8 @@ def main() -> None:
         print(f"written: studentmodule {tables['studentmodule']['rows']:,} rows, "
               f"problem_analysis {tables['problem_analysis']['rows']:,} rows")
         inside = receipt["seconds"]
-        print(f"decrypt + parse + write (1 core): {args.rows / inside:,.0f} studentmodule rows/s "
+        where = "gpg on another core" if args.unpinned else "1 core"
+        print(f"decrypt + parse + write ({where}): {args.rows / inside:,.0f} studentmodule rows/s "
               f"({inside:.1f} s for the whole course job; {seconds:.1f} s wall with interpreter start-up and "
               f"the bundle index: {args.rows / seconds:,.0f} rows/s)")
     finally:

@@ -139,3 +139,23 @@ def test_command_line_reports_one_clear_line(tmp_path, keys):
         [sys.executable, str(REPO / "scripts" / "decrypt.py"), "--input", str(source), "--output", str(tmp_path / "o"),
          "--gnupghome", str(keys.home)], capture_output=True, text=True)
     assert done.returncode == 0 and (tmp_path / "o").read_bytes() == PLAIN
+
+
+def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_path, keys, monkeypatch):
+    from edxflow.decrypt import decrypted_stream
+
+    data = keys.encrypt(PLAIN * 1000)
+    with decrypted_stream(io.BytesIO(data), "member.sql.gpg", str(keys.home), None) as plain:
+        assert plain.read() == PLAIN * 1000
+    protected = keys.encrypt(PLAIN, keys.protected_key)
+    with decrypted_stream(io.BytesIO(protected), "p.gpg", str(keys.home), PASSPHRASE) as plain:
+        assert plain.read() == PLAIN
+    with pytest.raises(DecryptionError, match=r"cannot decrypt other.gpg: .*which is not in the keyring"):
+        with decrypted_stream(io.BytesIO(keys.encrypt(PLAIN, keys.foreign_key)), "other.gpg", str(keys.home), None) as plain:
+            plain.read()
+    with pytest.raises(DecryptionError, match=r"cannot decrypt cut.gpg: gpg says"):
+        with decrypted_stream(io.BytesIO(data[: len(data) // 2]), "cut.gpg", str(keys.home), None) as plain:
+            plain.read()
+    with pytest.raises(DecryptionError, match="passphrase"):
+        with decrypted_stream(io.BytesIO(protected), "p.gpg", str(keys.home), "wrong") as plain:
+            plain.read()

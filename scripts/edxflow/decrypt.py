@@ -7,9 +7,12 @@ owner-only and appear under their final name only once gpg has succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import posixpath
+import subprocess
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -48,7 +51,10 @@ def explain_failure(stderr: str) -> str:
     """gpg's own words and what the user should do, from its status and error lines."""
     gpg_lines = [line[5:] for line in stderr.splitlines() if line.startswith("gpg: ")]
     said = "; ".join(dict.fromkeys(line for line in gpg_lines if not line.startswith("encrypted with"))) or "no reason given"
-    missing_keys = [line.split()[2] for line in stderr.splitlines() if line.startswith("[GNUPG:] NO_SECKEY")]
+    status = [line.split() for line in stderr.splitlines() if line.startswith("[GNUPG:] ")]
+    missing_keys = [words[2] for words in status if words[1] == "NO_SECKEY"]
+    if not missing_keys and "No secret key" in stderr and "passphrase" not in stderr.lower():  # no NO_SECKEY line
+        missing_keys = [words[2] for words in status if words[1] == "ENC_TO"]
     if "No pinentry" in stderr or "No passphrase given" in stderr:
         todo = ("the key needs a passphrase: set gpg.passphrase_env to the NAME of an environment variable "
                 "and export that variable with the passphrase")
@@ -131,3 +137,53 @@ def _decrypt_member(archive, member, zip_path, outdir: Path, gpg, passphrase, wr
             with atomic_path(outdir / relative, mode=0o600) as temporary:
                 temporary.write_bytes(stream.read())
             written.append({"path": str(outdir / relative), "bytes": member.file_size})
+
+
+@contextlib.contextmanager
+def decrypted_stream(source, label: str, homedir: str | None, passphrase: str | None):
+    """The plaintext of `source` (a binary file object) as a pipe from gpg, for data read once:
+    it never touches the disk. gpg's verdict comes at the end of the data, so a failure raises
+    when the block exits, after the reader has seen everything (callers write atomically)."""
+    homedir = homedir and os.path.expanduser(homedir)
+    command = ["gpg", "--batch", "--no-tty", "--status-fd", "2"] + (["--homedir", homedir] if homedir else [])
+    passes = ()
+    if passphrase:
+        read_end, write_end = os.pipe()
+        os.write(write_end, passphrase.encode() + b"\n")
+        os.close(write_end)
+        command += ["--pinentry-mode", "loopback", "--passphrase-fd", str(read_end)]
+        passes = (read_end,)
+    else:
+        command += ["--pinentry-mode", "error"]
+    process = subprocess.Popen(command + ["--decrypt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, pass_fds=passes)
+    for descriptor in passes:
+        os.close(descriptor)
+    errors: list[bytes] = []
+
+    def feed():
+        try:
+            for chunk in iter(lambda: source.read(1 << 20), b""):
+                process.stdin.write(chunk)
+        except (BrokenPipeError, OSError):
+            pass
+        finally:
+            try:
+                process.stdin.close()
+            except OSError:
+                pass
+
+    threads = [threading.Thread(target=feed, daemon=True),
+               threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)]
+    for thread in threads:
+        thread.start()
+    try:
+        yield process.stdout
+        process.stdout.read()  # drain, so gpg can finish and report
+    finally:
+        process.stdout.close()
+        returncode = process.wait()
+        for thread in threads:
+            thread.join()
+    if returncode != 0:
+        raise DecryptionError(f"cannot decrypt {label}: {explain_failure(b''.join(errors).decode(errors='replace'))}")

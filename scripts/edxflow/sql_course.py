@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .bundle import BundleError
 from .courses import CourseIdError, normalize_course_id
-from .decrypt import DecryptionError, decrypt_stream, make_gpg, owner_only_dir, safe_member_path
+from .decrypt import DecryptionError, decrypt_stream, decrypted_stream, make_gpg, owner_only_dir, safe_member_path
 from .derived.course_axis import build_course_axis, build_grading_policy
 from .derived.forum import build_forum
 from .derived.grades import build_grades_persistent, build_grades_persistent_subsection
@@ -27,7 +27,7 @@ from .derived.roles import build_roles
 from .derived.studentmodule import records_in_order, split_studentmodule
 from .derived.user_info_combo import build_user_info_combo
 from .jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
-from .tsv import read_tsv
+from .tsv import TsvReader, read_tsv
 
 # Dumps replaced by their cleaned, typed form (the raw rows would only duplicate them).
 CLEANED = {
@@ -67,10 +67,13 @@ class CourseSplit:
         self.tables[table] = {"rows": count, "file": f"{table}.json.gz", "schema": f"{table}.schema.json",
                               "members": members}
 
-    def write_studentmodule(self, path: Path, member: str) -> None:
-        """studentmodule and problem_analysis in one pass over the largest dump of a course."""
-        reader = read_tsv(path)
-        with self.building("studentmodule", [member]):
+    def write_studentmodule(self, zip_path: str | Path, member: str, homedir: str | None, passphrase: str | None) -> None:
+        """studentmodule and problem_analysis in one pass over the largest dump of a course,
+        decrypted from the zip through a pipe: its plaintext never touches the disk."""
+        label = f"{zip_path} member {member}"
+        with self.building("studentmodule", [member]), zipfile.ZipFile(zip_path) as archive, \
+                archive.open(member) as source, decrypted_stream(source, label, homedir, passphrase) as plain:
+            reader = TsvReader(plain, label)
             with TableWriter(self.workdir / "studentmodule.json.gz") as modules, \
                     TableWriter(self.workdir / "problem_analysis.json.gz") as analyses:
                 records = records_in_order(reader.columns, reader.records())
@@ -131,6 +134,7 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
     split = CourseSplit(workdir, course_id)
     decrypted: dict[str, tuple[Path, str]] = {}  # table -> (plaintext, member name)
     other, refused = [], []
+    streamed = None
     try:
         with zipfile.ZipFile(zip_path) as archive:
             for member in entry["members"]:
@@ -139,6 +143,9 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
                     relative = safe_member_path(name)
                 except DecryptionError as error:
                     refused.append({"member": name, "reason": str(error)})
+                    continue
+                if member["table"] == "courseware_studentmodule" and not member["ora"] and streamed is None:
+                    streamed = name  # read once: decrypted through a pipe when its tables are built
                     continue
                 target = plain / posixpath.basename(relative).removesuffix(".gpg")
                 with archive.open(name) as stream:
@@ -150,6 +157,8 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
                     owner_only_dir(kept.parent)
                     os.replace(target, kept)
                     other.append({"member": name, "file": f"other/{kept.name}"})
+        if streamed is not None:
+            split.write_studentmodule(zip_path, streamed, homedir, passphrase)
         _write_tables(split, decrypted, workdir, course_id)
         shutil.rmtree(plain)
         _swap_in(workdir, outdir)
@@ -174,8 +183,6 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
             split.write(table, _normalised_course_ids(reader, course_id), string_schema(reader.columns), [name])
             split.reject(table, reader.rejects)
 
-    if "studentmodule" in decrypted:
-        split.write_studentmodule(*decrypted["studentmodule"])
     for table, build in (("grades_persistent", build_grades_persistent),
                          ("grades_persistent_subsection", build_grades_persistent_subsection)):
         if table in decrypted:

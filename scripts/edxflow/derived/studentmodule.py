@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import orjson
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from edxflow.courses import normalize_course_id
 from edxflow.coerce import (
