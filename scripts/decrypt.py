@@ -9,7 +9,6 @@ environment variable named by --passphrase-env, never from the command line.
 
 import argparse
 import logging
-import sys
 
 from edxflow import cli
 from edxflow.atomic import write_json
@@ -44,18 +43,16 @@ def main(argv=None) -> int:
     return cli.run(decrypt, args.input, args.output, args.gnupghome, args.passphrase_env, args.zip, args.receipt)
 
 
+def from_snakemake(job):
+    return decrypt(
+        job.input.encrypted,
+        job.output.plain,
+        job.params.gpg["homedir"],
+        job.params.gpg["passphrase_env"],
+        job.params.is_zip,
+        job.output.get("receipt"),
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                decrypt,
-                snakemake.input.encrypted,
-                snakemake.output.plain,
-                snakemake.params.gpg["homedir"],
-                snakemake.params.gpg["passphrase_env"],
-                snakemake.params.is_zip,
-                snakemake.output.get("receipt"),
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

@@ -7,7 +7,6 @@
 
 import argparse
 import logging
-import sys
 
 from edxflow import cli
 from edxflow.download import download
@@ -44,16 +43,14 @@ def main(argv=None) -> int:
     return cli.run(download_listed, config["source"], args.manifest, args.key, args.output)
 
 
+def from_snakemake(job):
+    return download_listed(
+        job.params.source,
+        job.input.manifest,
+        job.wildcards.key,
+        job.output.raw,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                download_listed,
-                snakemake.params.source,
-                snakemake.input.manifest,
-                snakemake.wildcards.key,
-                snakemake.output.raw,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

@@ -6,7 +6,6 @@ split per course under OUTDIR/{BASE}/email_opt_in-{date}.json.gz, with a receipt
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from edxflow import cli
@@ -40,17 +39,15 @@ def main(argv=None) -> int:
                                  [normalize_course_id(c) for c in args.courses]))
 
 
+def from_snakemake(job):
+    return email(
+        job.input.plain,
+        job.wildcards.date,
+        job.params.outdir,
+        job.output.receipt,
+        job.params.courses,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                email,
-                snakemake.input.plain,
-                snakemake.wildcards.date,
-                snakemake.params.outdir,
-                snakemake.output.receipt,
-                snakemake.params.courses,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

@@ -6,7 +6,6 @@
 
 import argparse
 import logging
-import sys
 
 from edxflow import cli
 from edxflow.atomic import write_json
@@ -38,16 +37,14 @@ def main(argv=None) -> int:
     return cli.run(lambda: index(args.bundle, args.output, args.sites, [normalize_course_id(c) for c in args.courses]))
 
 
+def from_snakemake(job):
+    return index(
+        job.input.bundle,
+        job.output.index,
+        job.params.sites,
+        job.params.courses,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                index,
-                snakemake.input.bundle,
-                snakemake.output.index,
-                snakemake.params.sites,
-                snakemake.params.courses,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

@@ -7,7 +7,6 @@
 
 import argparse
 import logging
-import sys
 
 from datetime import date
 
@@ -57,17 +56,15 @@ def main(argv=None) -> int:
     )
 
 
+def from_snakemake(job):
+    return make_manifest(
+        job.params.selection,
+        job.wildcards.file_type,
+        job.wildcards.site,
+        job.output.manifest,
+        job.output.passed_over,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                make_manifest,
-                snakemake.params.selection,
-                snakemake.wildcards.file_type,
-                snakemake.wildcards.site,
-                snakemake.output.manifest,
-                snakemake.output.passed_over,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

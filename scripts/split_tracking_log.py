@@ -12,7 +12,6 @@ DIR/rejects/{site}-{date}.json.gz. Site and date are read from the file name
 import argparse
 import logging
 import re
-import sys
 from pathlib import Path
 
 from edxflow import cli
@@ -74,19 +73,17 @@ def main(argv=None) -> int:
     return cli.run(run)
 
 
+def from_snakemake(job):
+    return split(
+        job.input.log,
+        job.params.outdir,
+        job.output.receipt,
+        job.wildcards.site,
+        job.wildcards.date,
+        job.params.courses,
+        **job.params.options,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                split,
-                snakemake.input.log,
-                snakemake.params.outdir,
-                snakemake.output.receipt,
-                snakemake.wildcards.site,
-                snakemake.wildcards.date,
-                snakemake.params.courses,
-                **snakemake.params.options,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

@@ -9,7 +9,6 @@ JSON lines with its BigQuery schema beside it, plus a receipt.
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
 from edxflow import cli
@@ -59,18 +58,16 @@ def main(argv=None) -> int:
                                  args.outdir, args.receipt, gpg))
 
 
+def from_snakemake(job):
+    return split(
+        job.input.bundle,
+        job.input.index,
+        job.wildcards.base,
+        job.params.sql_root,
+        job.output.receipt,
+        job.params.gpg,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(
-            cli.run(
-                split,
-                snakemake.input.bundle,
-                snakemake.input.index,
-                snakemake.wildcards.base,
-                snakemake.params.sql_root,
-                snakemake.output.receipt,
-                snakemake.params.gpg,
-            )
-        )
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

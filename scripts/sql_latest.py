@@ -4,7 +4,6 @@
 """
 
 import argparse
-import sys
 
 from edxflow import cli
 from edxflow.atomic import write_json
@@ -28,8 +27,13 @@ def main(argv=None) -> int:
     return cli.run(latest, args.indexes, args.sql_root, args.output)
 
 
+def from_snakemake(job):
+    return latest(
+        list(job.input.indexes),
+        job.params.sql_root,
+        job.output.latest,
+    )
+
+
 if __name__ == "__main__":
-    if "snakemake" in globals():
-        cli.configure_logging(snakemake.log[0])
-        sys.exit(cli.run(latest, list(snakemake.input.indexes), snakemake.params.sql_root, snakemake.output.latest))
-    sys.exit(main())
+    cli.entry(globals().get("snakemake"), from_snakemake, main)

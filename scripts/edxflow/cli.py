@@ -32,3 +32,13 @@ def run(step, *args, **kwargs) -> int:
         logging.getLogger("edxflow").error("%s", error)
         return 1
     return 0
+
+
+def entry(snakemake, from_snakemake, main) -> None:
+    """A step script's entry point: run by a rule's `script:` (Snakemake sets the global
+    `snakemake`), the step gets the rule's files and logs to the rule's log; from the command
+    line, `main()` parses the arguments. Exits with the step's status."""
+    if snakemake is not None:
+        configure_logging(snakemake.log[0])
+        sys.exit(run(from_snakemake, snakemake))
+    sys.exit(main())
