@@ -71,6 +71,7 @@ def test_tables_rejects_and_unknown_members(tmp_path, keys):
     bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
         f"{DIR}/MITx-1x-T1-notes.csv.gpg": b"a,b\n1,2\n",
         f"{DIR}/MITx-1x-T1-teams-prod-analytics.failed.gpg": b"export failed\n",
+        f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.failed.gpg": b"export failed\n",
         f"{DIR}/ora/MITx-1x-T1-submissions_submission-prod-analytics.sql.gpg": b"id\tuuid\n1\tabc\n",
     }), keys)
     receipt = split(bundle, tmp_path, keys)
@@ -80,7 +81,10 @@ def test_tables_rejects_and_unknown_members(tmp_path, keys):
     rejected = read_rows(directory / "rejects" / "student_courseenrollment.json.gz")
     assert rejected == [{"line": 3, "reason": "expected 6 fields, found 3", "raw": "2\t1\tbroken row"}]
     assert receipt["tables"]["ora_submissions_submission"]["rows"] == 1
-    assert sorted(item["file"] for item in receipt["other"]) == ["other/MITx-1x-T1-notes.csv", "other/MITx-1x-T1-teams-prod-analytics.failed"]
+    assert sorted(item["file"] for item in receipt["other"]) == [
+        "other/MITx-1x-T1-courseware_studentmodule-prod-analytics.failed", "other/MITx-1x-T1-notes.csv",
+        "other/MITx-1x-T1-teams-prod-analytics.failed"]
+    assert "studentmodule" not in receipt["tables"]
     assert (directory / "other" / "MITx-1x-T1-notes.csv").read_bytes() == b"a,b\n1,2\n"
     schema = json.loads((directory / "auth_user.schema.json").read_text())
     assert [field["name"] for field in schema] == ["id", "username", "email", "is_staff", "last_login", "date_joined"]

@@ -144,7 +144,8 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
                 except DecryptionError as error:
                     refused.append({"member": name, "reason": str(error)})
                     continue
-                if member["table"] == "courseware_studentmodule" and not member["ora"] and streamed is None:
+                studentmodule = (member["table"], member["ext"], member["ora"]) == ("courseware_studentmodule", "sql", False)
+                if studentmodule and streamed is None:
                     streamed = name  # read once: decrypted through a pipe when its tables are built
                     continue
                 target = plain / posixpath.basename(relative).removesuffix(".gpg")
