@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.coerce import coerce_record, load_schema
+from edxflow.coerce import coerce_record
+from edxflow.jsonl import shipped_schema as load_schema
 from edxflow.derived.forum import build_forum
 from edxflow.derived.grades import build_grades_persistent, build_grades_persistent_subsection
 from edxflow.derived.roles import build_roles

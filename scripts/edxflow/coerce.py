@@ -16,7 +16,6 @@ from functools import lru_cache
 import orjson
 
 from edxflow.courses import CourseIdError, normalize_course_id
-from edxflow.jsonl import shipped_schema as load_schema  # noqa: F401  (the derived tables' schemas)
 
 _EPOCH = datetime(1970, 1, 1)
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1

@@ -60,9 +60,7 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
     if errors:
         messages = [f"{_key_of(e)}: {e.message}" for e in errors]
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
-    dates = config["dates"]
-    begin = parse_date(dates["begin"], "dates.begin")
-    end = parse_date(dates["end"], "dates.end") if dates["end"] else (today or dt.datetime.now(dt.UTC).date())
+    begin, end = date_range(config, today)
     if begin > end:
         raise ConfigError(f"config keys 'dates.begin' ({begin}) and 'dates.end' ({end}): begin is after end")
     source = config["source"]

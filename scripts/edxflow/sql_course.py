@@ -6,7 +6,6 @@ each table. The directory is built under a temporary name and swapped in whole a
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import posixpath
@@ -18,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from .bundle import BundleError
-from .courses import CourseIdError, normalize_course_id
+from .coerce import course_id_or_text
 from .decrypt import DecryptionError, decrypt_stream, decrypted_stream, make_gpg, owner_only_dir, safe_member_path
 from .derived.course_axis import build_course_axis, build_grading_policy
 from .derived.forum import build_forum
@@ -102,20 +101,12 @@ def table_name(member: dict, taken: set[str]) -> str:
     return name
 
 
-def _normalised_course_ids(rows, course_id: str):
+def _normalised_course_ids(rows):
     """Dumps write course_id as course-v1:...; in the data it is Org/Num/Run."""
-
-    @functools.lru_cache(maxsize=64)
-    def normalise(value):
-        try:
-            return normalize_course_id(value)
-        except CourseIdError:
-            return value
-
     for row in rows:
         value = row.get("course_id")
         if value:
-            row["course_id"] = normalise(value)
+            row["course_id"] = course_id_or_text(value)
         yield row
 
 
@@ -181,7 +172,7 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
     for table, (path, name) in decrypted.items():
         if path.name.endswith(".sql") and table not in CLEANED.values():
             reader = read_tsv(path)
-            split.write(table, _normalised_course_ids(reader, course_id), string_schema(reader.columns), [name])
+            split.write(table, _normalised_course_ids(reader), string_schema(reader.columns), [name])
             split.reject(table, reader.rejects)
 
     for table, build in (("grades_persistent", build_grades_persistent),

@@ -7,15 +7,13 @@ so nothing in the input is lost. `time` is kept exactly as logged.
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import orjson
 
 from .coerce import to_boolean, to_float, to_integer, to_string
+from .jsonl import shipped_schema
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "sql" / "schemas" / "tracking_log.json"
 
 # Payloads whose fields are typed in event_struct (edx2bigquery's list); other dict payloads get
 # only GET, POST and query there.
@@ -44,11 +42,7 @@ class Plan:
         self.names = self.strings | self.scalars.keys() | self.records.keys()
 
 
-def load_schema(path: Path = SCHEMA_PATH) -> list[dict]:
-    return json.loads(path.read_text())
-
-
-_SCHEMA = Plan(load_schema())
+_SCHEMA = Plan(shipped_schema("tracking_log"))
 _CONTEXT_PLAN = _SCHEMA.records["context"]
 _STRUCT_PLAN = _SCHEMA.records["event_struct"]
 _OWN_TOP = frozenset({"username", "ip", "event_source", "event_type", "name", "agent", "host", "page", "session",

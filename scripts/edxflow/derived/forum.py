@@ -12,11 +12,11 @@ import re
 from typing import Iterable
 
 from edxflow.courses import normalize_course_id
+from edxflow.jsonl import shipped_schema as load_schema
 from edxflow.coerce import (
     coerce_record,
     course_id_or,
     json_text,
-    load_schema,
     loads_json,
     timestamp_from_epoch_ms,
     to_integer,

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from edxflow.courses import normalize_course_id
-from edxflow.coerce import coerce_record, course_id_or, load_schema
+from edxflow.coerce import coerce_record, course_id_or
+from edxflow.jsonl import shipped_schema as load_schema
 
 COURSE_GRADE_FIELDS = load_schema("grades_persistent")
 SUBSECTION_GRADE_FIELDS = load_schema("grades_persistent_subsection")

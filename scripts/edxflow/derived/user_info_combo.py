@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from edxflow.courses import normalize_course_id
+from edxflow.jsonl import shipped_schema as load_schema
 from edxflow.coerce import (
     coerce_record,
     course_id_or_text,
-    load_schema,
     null_if_null_text,
     to_integer,
 )
