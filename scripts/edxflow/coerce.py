@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
@@ -123,29 +122,23 @@ def to_boolean(value) -> bool | None:
     return None
 
 
-# The dumps' own UTC form with a day that exists in every month; other values are checked by
-# datetime (which is slower, and is what rejects MySQL's zero dates and 30 February).
-_CANONICAL_TIME = re.compile(
-    r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8]) (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{6})?"
-)
+def _is_dump_form(value: str) -> bool:
+    """`YYYY-MM-DD HH:MM:SS[.ffffff]`, the dumps' own naive UTC form (datetime checks the numbers)."""
+    return (len(value) == 19 or len(value) == 26) and value[10] == " " and value[4] == "-" and value[13] == ":"
 
 
 def to_timestamp(value) -> str | None:
     if type(value) is not str:
         return None
-    if _CANONICAL_TIME.fullmatch(value):
-        return value + "+00:00"
     try:
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)  # rejects MySQL's zero dates and 30 February
     except ValueError:
         try:
             moment = datetime.fromisoformat(value.strip().removesuffix(" UTC"))
         except ValueError:
             return None
-    if moment.tzinfo is None and (len(value) == 19 or len(value) == 26) and value[10] == " ":
-        return (
-            value + "+00:00"
-        )  # the dumps' own form is already canonical (and isoformat() is slow)
+    if moment.tzinfo is None and _is_dump_form(value):
+        return value + "+00:00"  # already canonical (and isoformat() is slow)
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment.isoformat(sep=" ") + "+00:00"

@@ -28,8 +28,7 @@ class TableWriter:
 
     def write(self, row: dict) -> None:
         buffer = self._buffer
-        buffer += orjson.dumps(row)
-        buffer += b"\n"
+        buffer += orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
         self.count += 1
         if len(buffer) > _BUFFER:
             self._handle.write(buffer)

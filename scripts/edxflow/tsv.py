@@ -68,9 +68,10 @@ class TsvReader:
                 read += 1
                 if "\\" in text:
                     yield [None if field in nulls else unescape(field) for field in fields]
-                elif "NULL" in text:
-                    yield [None if field in nulls else field for field in fields]
                 else:
+                    if "NULL" in text:
+                        while "NULL" in fields:  # C-level scans: faster than a per-field comprehension
+                            fields[fields.index("NULL")] = None
                     yield fields
         finally:
             self.rows_read += read

@@ -7,6 +7,7 @@ work avoids regular expressions and caches what repeats (course ids, block keys)
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import product
 
 import orjson
 from typing import Iterable
@@ -81,6 +82,12 @@ def url_name_of(key: str | None) -> str | None:
     return key.rsplit("@", 1)[-1].rsplit("/", 1)[-1] if parts is None else parts[3]
 
 
+def _names_of_key(key: str | None) -> tuple[str | None, str | None]:
+    """(module_id, url_name) of a dumped module key; a `null` spelling is no key."""
+    key = null_if_null_text(key)
+    return module_id_of(key), url_name_of(key)
+
+
 def state_and_parsed(state: str | None) -> tuple[str | None, dict | None]:
     """The state as valid JSON text (as dumped when it parses, as most do; else re-serialised from
     what the fallbacks of `parse_state` read; unparseable states kept as dumped), and its dict."""
@@ -103,9 +110,8 @@ COLUMNS = ("id", "module_type", "module_id", "student_id", "state", "grade", "cr
            "done", "course_id")
 
 
-def _text(value):
-    """null_if_null_text, inlined where it runs millions of times."""
-    return None if value is not None and len(value) == 4 and value.lower() == "null" else value
+# null_if_null_text as a lookup, for the columns read millions of times (`NULL` is already None)
+_NULL_TEXTS = {"".join(letters): None for letters in product(*zip("null", "NULL"))}
 
 
 def split_studentmodule(records: Iterable[list], course_id: str, write_module, write_analysis) -> None:
@@ -115,7 +121,8 @@ def split_studentmodule(records: Iterable[list], course_id: str, write_module, w
     callbacks, not dicts and generators: a course has millions of rows."""
     course_id = normalize_course_id(course_id)
     courses: dict = {}
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    key_names: dict = {}
+    loads, decode_error, null_texts = orjson.loads, orjson.JSONDecodeError, _NULL_TEXTS
     for row_id, module_type, module_key, student, raw_state, grade, created, modified, max_grade, done, course in records:
         if raw_state is None or (len(raw_state) == 4 and raw_state.lower() == "null"):
             state = parsed = None
@@ -127,7 +134,10 @@ def split_studentmodule(records: Iterable[list], course_id: str, write_module, w
                     parsed = None
             except decode_error:
                 state, parsed = state_and_parsed(raw_state)
-        module_key = _text(module_key)
+        names = key_names.get(module_key)
+        if names is None:
+            names = key_names[module_key] = _names_of_key(module_key)
+        module_id, url_name = names
         normalised = courses.get(course)
         if normalised is None:
             normalised = courses[course] = course_id_or(course, course_id)
@@ -138,27 +148,28 @@ def split_studentmodule(records: Iterable[list], course_id: str, write_module, w
         max_grade = None if max_grade is None else to_float(max_grade)
         write_module({
             "id": int(row_id) if row_id is not None and row_id.isdigit() else to_integer(row_id),
-            "module_type": _text(module_type),
-            "module_id": module_id_of(module_key),
+            "module_type": null_texts.get(module_type, module_type),
+            "module_id": module_id,
             "student_id": student_id,
             "state": state,
             "grade": grade,
             "created": created,
             "modified": created if modified == created_raw else to_timestamp(modified),
             "max_grade": max_grade,
-            "done": _text(done),
+            "done": null_texts.get(done, done),
             "course_id": course,
         })
         if parsed is not None and "correct_map" in parsed:
             correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
             if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
+                attempts, finished = parsed.get("attempts"), parsed.get("done")
                 write_analysis({
                     "course_id": course,
                     "user_id": student_id,
-                    "problem_url_name": url_name_of(module_key),
+                    "problem_url_name": url_name,
                     "item": answer_items(correct_map, student_answers),
-                    "attempts": to_integer(parsed.get("attempts")),
-                    "done": to_boolean(parsed.get("done")),
+                    "attempts": attempts if type(attempts) is int else to_integer(attempts),
+                    "done": finished if type(finished) is bool else to_boolean(finished),
                     "grade": grade,
                     "max_grade": max_grade,
                     "created": created,
@@ -187,16 +198,21 @@ def build_studentmodule(rows: Iterable[dict], course_id: str) -> list[dict]:
 def answer_items(correct_map: dict, student_answers: dict) -> list[dict]:
     items = []
     for answer_id, entry in correct_map.items():
-        entry = entry if type(entry) is dict else {}
-        correctness = to_string(entry.get("correctness"))
+        if type(entry) is not dict:
+            entry = {}
+        correctness, npoints, msg, hint = (
+            entry.get("correctness"), entry.get("npoints"), entry.get("msg"), entry.get("hint"))
+        # most values are already strings or null: convert only the others
+        if correctness is not None and type(correctness) is not str:
+            correctness = to_string(correctness)
         items.append(
             {
                 "answer_id": answer_id,
                 "correctness": correctness,
                 "correct_bool": None if correctness is None else correctness == "correct",
-                "npoints": to_float(entry.get("npoints")),
-                "msg": to_string(entry.get("msg")),
-                "hint": to_string(entry.get("hint")),
+                "npoints": None if npoints is None else to_float(npoints),
+                "msg": msg if msg is None or type(msg) is str else to_string(msg),
+                "hint": hint if hint is None or type(hint) is str else to_string(hint),
                 "response": (
                     json_text(student_answers[answer_id]) if answer_id in student_answers else None
                 ),
