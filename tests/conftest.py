@@ -107,3 +107,22 @@ def s3(moto_endpoint, aws_env):
 
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
     return boto3.client("s3", endpoint_url=moto_endpoint)
+
+
+@pytest.fixture(scope="session")
+def gcs_server():
+    """A real GCS JSON API server (fake-gcs-server) on a port the OS picks."""
+    from tests.servers import FakeGcsServer
+
+    with FakeGcsServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bigquery_server(gcs_server):
+    """A BigQuery REST emulator (local-bigquery) that reads gs:// from `gcs_server`.
+    Errors, rather than skips, when .venv-bqemu is missing."""
+    from tests.servers import BigQueryEmulator
+
+    with BigQueryEmulator(gcs_url=gcs_server.url) as server:
+        yield server

@@ -13,7 +13,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SNAKEFMT = Path(sys.executable).with_name("snakefmt")
 
 # conda names that differ from the pip names
-CONDA_TO_PIP = {"python-isal": "isal"}
+CONDA_TO_PIP = {"python-isal": "isal", "python-duckdb": "duckdb"}
 NOT_PYTHON = {"python", "pip", "gnupg"}
 
 
@@ -85,6 +85,6 @@ def test_snakefmt_is_clean():
 
 
 def test_scripts_explain_themselves():
-    for script in ("manifest.py", "download.py", "decrypt.py"):
+    for script in ("manifest.py", "download.py", "decrypt.py", "course_index.py", "publish.py", "load.py"):
         done = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "usage:" in done.stdout, script

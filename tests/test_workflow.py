@@ -63,7 +63,7 @@ def test_plan_run_and_rerun(demo, tmp_path):
 
     planned = snakemake(tmp_path, config, "-n")
     assert planned.returncode == 0, planned.stderr
-    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "sql_latest": 1, "all": 1}
+    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "sql_latest": 1, "course_index": 1, "all": 1}
     assert not results.exists()
 
     listed = snakemake(tmp_path, config, "manifests")
@@ -71,7 +71,7 @@ def test_plan_run_and_rerun(demo, tmp_path):
     planned = snakemake(tmp_path, config, "-n")
     assert job_counts(planned.stdout + planned.stderr) == {
         "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1,
-        "email_opt_in": 1, "index_bundle": 1, "sql_latest": 1, "all": 1}
+        "email_opt_in": 1, "index_bundle": 1, "sql_latest": 1, "course_index": 1, "all": 1}
 
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
@@ -100,6 +100,8 @@ def test_plan_run_and_rerun(demo, tmp_path):
     assert not [p for p in (results / "raw").rglob("*") if p.is_file()]
     check_sql_tables(results)
     check_email_tables(results)
+    check_warehouse(results, per_course)
+    assert "Loaded into" in ran.stdout + ran.stderr and "studentmodule:" in ran.stdout + ran.stderr
 
     again = snakemake(tmp_path, config)
     assert again.returncode == 0, again.stderr
@@ -139,6 +141,45 @@ def check_email_tables(results: Path) -> None:
         rows = read_rows(info["file"])
         assert len(rows) == info["rows"] > 0 and {row["course_id"] for row in rows} == {course}
         assert all(isinstance(row["user_id"], int) and isinstance(row["is_opted_in_for_email"], bool) for row in rows)
+
+
+def warehouse_counts(results: Path) -> dict[str, int]:
+    """dataset.table -> rows, read from the DuckDB file itself."""
+    import duckdb
+
+    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
+        tables = connection.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                                    "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'").fetchall()
+        return {f"{schema}.{table}": connection.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
+                for schema, table in tables}
+
+
+def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
+    """Every split event, SQL row and email row is in DuckDB exactly once, with the schema's types."""
+    import duckdb
+
+    counts = warehouse_counts(results)
+    assert (results / "warehouse.duckdb").stat().st_mode & 0o777 == 0o600
+    for course, events in events_per_course.items():
+        assert counts[f"{course_base_name(course)}_logs.tracklog"] == events, course
+    latest = json.loads((results / "manifests" / "sql" / "latest.json").read_text())
+    for pointer in latest.values():
+        receipt = json.loads((results / "receipts" / "sql_course" / pointer["bundle"].removesuffix(".zip")
+                              / f"{pointer['base']}.json").read_text())
+        for table, info in receipt["tables"].items():
+            assert counts[f"{pointer['base']}_latest.{table}"] == info["rows"], table
+    email = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
+    for course, info in email["by_course"].items():
+        assert counts[f"{course_base_name(course)}_latest.email_opt_in"] == info["rows"]
+    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
+        types = dict(connection.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'DemoX__DS101__2026_T1_logs' AND table_name = 'tracklog'").fetchall())
+        duplicates = connection.execute(
+            "SELECT count(*) - count(DISTINCT (time, username, event_type, event, session, page)) "
+            "FROM DemoX__DS101__2026_T1_logs.tracklog").fetchone()[0]
+    assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["context"].startswith("STRUCT(")
+    assert duplicates == 0
 
 
 def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):
@@ -241,3 +282,29 @@ def test_passphrase_never_leaves_the_environment(keys, tmp_path):
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.stat().st_size < 10 << 20:
             assert PASSPHRASE.encode() not in path.read_bytes(), path
+
+
+def test_loads_are_incremental_and_idempotent(demo, tmp_path):
+    """Run twice, then add a day: only the new day is loaded, and the warehouse holds every split
+    event exactly once."""
+    results = tmp_path / "results"
+    six_days = demo_config(demo, tmp_path, file_types=["log"], dates={"begin": "2026-11-01", "end": "2026-11-07"})
+    first = snakemake(tmp_path, six_days)
+    assert first.returncode == 0, first.stderr
+    loaded = {path.stem: json.loads(path.read_text()) for path in (results / "receipts" / "load" / "log").iterdir()}
+    assert all(len(receipt["loaded"]) == DAYS - 1 for receipt in loaded.values())
+    second = snakemake(tmp_path, six_days)
+    assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
+
+    seven_days = demo_config(demo, tmp_path, file_types=["log"], dates=DEMO_DATES)
+    third = snakemake(tmp_path, seven_days)
+    assert third.returncode == 0, third.stderr
+    events = {}
+    for path in (results / "receipts" / "split_tracking_log" / "edx").iterdir():
+        for course, count in json.loads(path.read_text())["by_course"].items():
+            events[course_base_name(course)] = events.get(course_base_name(course), 0) + count
+    counts = warehouse_counts(results)
+    for base, count in events.items():
+        receipt = json.loads((results / "receipts" / "load" / "log" / f"{base}.json").read_text())
+        assert receipt["loaded"] == ["tracklog$20261108"] and receipt["unchanged"] == DAYS - 1
+        assert counts[f"{base}_logs.tracklog"] == receipt["tables"]["tracklog"]["rows"] == count

@@ -10,11 +10,13 @@ from .config import ConfigError
 from .courses import CourseIdError
 from .decrypt import DecryptionError
 from .email_opt_in import EmailError
+from .google_cloud import CloudError
+from .load_plan import WarehouseError
 from .source import SourceError
 from .split_log import SplitError
 
-USER_ERRORS = (BundleError, ConfigError, CourseIdError, DecryptionError, EmailError, SourceError, SplitError,
-               FileNotFoundError)
+USER_ERRORS = (BundleError, CloudError, ConfigError, CourseIdError, DecryptionError, EmailError, SourceError,
+               SplitError, WarehouseError, FileNotFoundError)
 
 
 def configure_logging(log_path: str | None = None) -> None:

@@ -66,6 +66,12 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
     source = config["source"]
     if source["kind"] == "local" and not source["local_root"]:
         raise ConfigError("config key 'source.local_root' is required when 'source.kind' is local")
+    if config["storage"]["kind"] == "gcs" and not config["storage"]["bucket"]:
+        raise ConfigError("config key 'storage.bucket' is required when 'storage.kind' is gcs")
+    if config["warehouse"]["path"] is None:
+        config["warehouse"]["path"] = str(Path(config["results_dir"]) / "warehouse.duckdb")
+    if config["logs"]["dynamic_date"] is None:
+        config["logs"]["dynamic_date"] = config["warehouse"]["log_tables"] == "partitioned"
     selected_courses(config)
     return config
 

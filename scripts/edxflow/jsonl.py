@@ -20,7 +20,10 @@ class TableWriter:
 
     def __init__(self, path: str | Path):
         self._atomic = atomic_path(path, mode=0o600)
-        self._handle = igzip.open(self._atomic.__enter__(), "wb", compresslevel=1)
+        # No time or name in the gzip header: the same rows give the same bytes, so a rerun does
+        # not look like a change to the load step.
+        self._file = open(self._atomic.__enter__(), "wb")
+        self._handle = igzip.IGzipFile("", "wb", compresslevel=1, fileobj=self._file, mtime=0)
         # Copy each line into one buffer at once: orjson's result holds a large allocation,
         # and keeping thousands of them alive costs more than the copy.
         self._buffer = bytearray()
@@ -42,6 +45,7 @@ class TableWriter:
             self._handle.write(self._buffer)
             self._handle.close()
         finally:
+            self._file.close()
             self._atomic.__exit__(kind, error, trace)
 
 

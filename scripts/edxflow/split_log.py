@@ -162,7 +162,7 @@ class BufferedOutputs:
 
     def flush(self) -> None:
         for path, lines in self.buffers.items():
-            member = igzip.compress(b"".join(lines), self.level)
+            member = igzip.compress(b"".join(lines), self.level, mtime=0)  # same lines, same bytes
             started = path in self.digests
             if not started:
                 os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)

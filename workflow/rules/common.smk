@@ -6,6 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from edxflow import naming
+from edxflow.course_index import read_index
+from edxflow.load import warehouse_summary
 from edxflow.config import ConfigError, selected_courses, validate_config
 from edxflow.manifest import read_manifest, selection
 
@@ -66,8 +68,19 @@ def raw_path(item):
 
 
 def manifest_of_key(wildcards):
+    """The manifest listing the object. A new listing (say, with a later end date) must not make
+    every download, split and load look outdated: its time is ignored, the object's own entry is
+    a param (a changed object is fetched again)."""
     file_type, site = naming.classify_key(wildcards.key)
-    return checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+    return ancient(checkpoints.manifest.get(file_type=file_type, site=site).output.manifest)
+
+
+def listed_object(wildcards):
+    file_type, site = naming.classify_key(wildcards.key)
+    return next(
+        (item for item in listed(file_type, site) if item["key"] == wildcards.key),
+        None,
+    )
 
 
 def encrypted_log(wildcards):
@@ -150,6 +163,63 @@ def sql_latest(wildcards):
 # Every per-course file, as separate input functions: each may wait on a different checkpoint.
 ALL_SPLIT = [all_manifests, all_splits, email_tables, sql_latest, sql_courses]
 
+PUBLISHING = config["storage"]["kind"] == "gcs"
+# BigQuery loads the published objects when there are some; DuckDB always reads the local files.
+LOAD_BUCKET = (
+    config["storage"]["bucket"]
+    if PUBLISHING and config["warehouse"]["kind"] == "bigquery"
+    else None
+)
+
+
+def course_index_inputs(wildcards):
+    """What the course index of a file type is built from: every step that writes such files."""
+    if wildcards.file_type == "log":
+        return all_splits(wildcards)
+    if wildcards.file_type == "sql":
+        return [*sql_latest(wildcards), *sql_courses(wildcards)]
+    return email_tables(wildcards)
+
+
+@functools.cache
+def _read_index(path, mtime_ns):
+    return read_index(path)
+
+
+def indexed_courses(file_type):
+    """base -> its files (relative to results_dir); the course_index checkpoint must have run."""
+    path = checkpoints.course_index.get(file_type=file_type).output.index
+    return _read_index(path, os.stat(path).st_mtime_ns)
+
+
+def course_files(wildcards):
+    return [out(name) for name in indexed_courses(wildcards.file_type)[wildcards.base]]
+
+
+def published_receipt(wildcards):
+    return (
+        [out(f"receipts/publish/{wildcards.file_type}/{wildcards.base}.json")]
+        if LOAD_BUCKET
+        else []
+    )
+
+
+def _per_course(step):
+    def receipts(wildcards):
+        return [
+            out(f"receipts/{step}/{file_type}/{base}.json")
+            for file_type in config["file_types"]
+            for base in indexed_courses(file_type)
+        ]
+
+    return receipts
+
+
+all_published = _per_course("publish")
+all_loaded = _per_course("load")
+# The default target: everything split, published when storage is set, and loaded.
+ALL = [*ALL_SPLIT, *([all_published] if PUBLISHING else []), all_loaded]
+
 
 def encrypted_output(path):
     """Encrypted downloads are removed once decrypted, unless keep_encrypted."""
@@ -175,4 +245,6 @@ def run_summary():
         lines.append(
             "  No object matched the configuration (org, sites, file_types, dates): nothing to do."
         )
-    return "Package objects selected:\n" + "\n".join(lines) if lines else ""
+    parts = ["Package objects selected:", *lines] if lines else []
+    loaded = warehouse_summary(config["results_dir"], config["warehouse"])
+    return "\n".join([*parts, loaded] if loaded else parts)

@@ -30,6 +30,7 @@ rule fetch_object:
         s3_api=1,
     params:
         source=config["source"],
+        listed=listed_object,
     script:
         "../../scripts/download.py"
 

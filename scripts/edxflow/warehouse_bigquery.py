@@ -1,0 +1,219 @@
+"""BigQuery: `{BASE}_latest` and `{BASE}_logs` datasets, every table loaded with its schema as
+NEWLINE_DELIMITED_JSON, from the published `gs://` objects when storage is GCS, else from the
+local files (decompressed as they are sent). Jobs are waited for; a failed job's row errors fail
+the load with the files and the table named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import logging
+from pathlib import Path
+
+from .google_cloud import TIMEOUT, explain, retry
+from .load_plan import STATE_TABLE, Unit, WarehouseError
+
+log = logging.getLogger("edxflow.warehouse")
+
+JOB_TIMEOUT = 3600.0
+_STATE_SCHEMA = [{"name": "unit", "type": "STRING", "mode": "REQUIRED"},
+                 {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
+                 {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
+                 {"name": "loaded_at", "type": "TIMESTAMP", "mode": "NULLABLE"}]
+
+
+class ConcatenatedGzip(io.RawIOBase):
+    """Several gzip files read as one decompressed stream (one load job for a day's files).
+    Not seekable, but it tells its position: the resumable upload of load_table_from_file
+    calls tell() before and after each chunk."""
+
+    def __init__(self, paths: list[Path]):
+        self._paths = list(paths)
+        self._current = None
+        self._position = 0
+
+    def tell(self) -> int:
+        return self._position
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._current is None:
+                if not self._paths:
+                    return 0
+                self._current = gzip.open(self._paths.pop(0), "rb")
+            count = self._current.readinto(buffer)
+            if count:
+                self._position += count
+                return count
+            self._current.close()
+            self._current = None
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+        super().close()
+
+
+def schema_fields(schema: list[dict]):
+    from google.cloud import bigquery
+
+    return [bigquery.SchemaField.from_api_repr(field) for field in schema]
+
+
+class BigQueryWarehouse:
+    kind = "bigquery"
+
+    def __init__(self, client, results_dir: str | Path, location: str | None):
+        self.client = client
+        self.results_dir = Path(results_dir)
+        self.location = location
+        self._state: dict[str, list[dict]] = {}
+
+    def ref(self, dataset: str, table: str) -> str:
+        return f"{self.client.project}.{dataset}.{table}"
+
+    def _call(self, what: str, function, *args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            raise explain(error, what) from None
+
+    def ensure_dataset(self, dataset: str, description: str) -> None:
+        from google.cloud import bigquery
+
+        spec = bigquery.Dataset(f"{self.client.project}.{dataset}")
+        spec.location = self.location
+        spec.description = description
+        self._call(f"cannot create the dataset {spec.dataset_id} in project {self.client.project}",
+                   self.client.create_dataset, spec, exists_ok=True, retry=retry(), timeout=TIMEOUT)
+
+    def read_state(self, dataset: str) -> dict[str, tuple[str, int]]:
+        """unit -> (fingerprint, rows) of its last load."""
+        from google.api_core.exceptions import NotFound
+
+        try:
+            rows = [dict(row) for row in self.client.list_rows(self.ref(dataset, STATE_TABLE), retry=retry(),
+                                                                timeout=TIMEOUT)]
+        except NotFound:
+            rows = []
+        except Exception as error:
+            raise explain(error, f"cannot read {self.ref(dataset, STATE_TABLE)}") from None
+        self._state[dataset] = rows
+        return {row["unit"]: (row["fingerprint"], row["rows"]) for row in rows}
+
+    def write_state(self, dataset: str, loaded: list[tuple[Unit, int]]) -> None:
+        from google.cloud import bigquery
+
+        now = dt.datetime.now(dt.timezone.utc).isoformat()
+        rows = {row["unit"]: row for row in self._state.get(dataset, [])}
+        for unit, count in loaded:
+            rows[unit.key] = {"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now}
+        for row in rows.values():
+            if isinstance(row.get("loaded_at"), dt.datetime):
+                row["loaded_at"] = row["loaded_at"].isoformat()
+        config = bigquery.LoadJobConfig(schema=schema_fields(_STATE_SCHEMA),
+                                        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
+        where = self.ref(dataset, STATE_TABLE)
+        job = self._call(f"cannot record the loads in {where}", self.client.load_table_from_json,
+                         list(rows.values()), where, job_config=config)
+        self._wait(job, where, ["(load bookkeeping)"])
+
+    def _ensure_partitioned(self, unit: Unit) -> None:
+        from google.cloud import bigquery
+
+        table = bigquery.Table(self.ref(unit.dataset, unit.table), schema=schema_fields(unit.schema))
+        table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field="time")
+        self._call(f"cannot create {table.full_table_id or unit.table}", self.client.create_table, table,
+                   exists_ok=True, retry=retry(), timeout=TIMEOUT)
+
+    def _start_load(self, unit: Unit, uris: list[str] | None, destination: str):
+        """Start a WRITE_TRUNCATE load of the unit's files (gs:// objects, or the local files sent
+        decompressed); returns (job, sources named in errors)."""
+        from google.cloud import bigquery
+
+        config = bigquery.LoadJobConfig(
+            schema=schema_fields(unit.schema),
+            source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
+            ignore_unknown_values=True,
+            max_bad_records=0,
+        )
+        sources = uris or [str(self.results_dir / name) for name in unit.files]
+        what = f"cannot start the load of {', '.join(sources)} into {destination}"
+        if uris:
+            return self._call(what, self.client.load_table_from_uri, uris, destination, job_config=config,
+                              retry=retry(), timeout=TIMEOUT), sources
+        with io.BufferedReader(ConcatenatedGzip([self.results_dir / name for name in unit.files]), 1 << 20) as data:
+            return self._call(what, self.client.load_table_from_file, data, destination, job_config=config,
+                              rewind=False, timeout=TIMEOUT), sources
+
+    def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
+        """Replace each unit's table; the jobs run side by side and are all waited for."""
+        started = [(unit, *self._start_load(unit, sources.get(unit.key), self.ref(unit.dataset, unit.table)))
+                   for unit in units]
+        counts = {}
+        for unit, job, named in started:
+            self._wait(job, self.ref(unit.dataset, unit.table), named)
+            counts[unit.key] = int(job.output_rows or 0)
+        return counts
+
+    def replace_days(self, units: list[Unit], sources: dict) -> dict[str, int]:
+        """Replace days of one day-partitioned table: all their files are loaded into a staging
+        table, checked to hold only those days, then swapped in by one DELETE + INSERT script."""
+        from google.cloud import bigquery
+
+        first = units[0]
+        self._ensure_partitioned(first)
+        target, staging = self.ref(first.dataset, first.table), self.ref(first.dataset, f"_edxflow_staging_{first.table}")
+        batch = Unit(first.dataset, first.table, [name for unit in units for name in unit.files], first.schema)
+        uris = [uri for unit in units for uri in (sources.get(unit.key) or [])] or None
+        job, named = self._start_load(batch, uris, staging)
+        self._wait(job, staging, named)
+        try:
+            per_day = {row.day.isoformat(): row.n for row in self._query(
+                f"SELECT DATE(time) AS day, COUNT(*) AS n FROM `{staging}` GROUP BY day", [], target)}
+            days = sorted(unit.day for unit in units)
+            outside = {day: count for day, count in per_day.items() if day not in days}
+            if outside:
+                raise WarehouseError(
+                    f"{', '.join(named)}: events of other days ({outside}) are in these files, so they cannot "
+                    f"replace whole days of {target}: split the logs with logs.dynamic_date: true, or set "
+                    "warehouse.log_tables: sharded")
+            names = ", ".join(f"`{field['name']}`" for field in first.schema)
+            self._query(f"DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
+                        f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`",
+                        [bigquery.ArrayQueryParameter("days", "DATE", days)], target)
+        finally:
+            self.client.delete_table(staging, not_found_ok=True)
+        return {unit.key: per_day.get(unit.day, 0) for unit in units}
+
+    def _query(self, sql: str, parameters: list, target: str):
+        from google.cloud import bigquery
+
+        config = bigquery.QueryJobConfig(query_parameters=parameters)
+        job = self._call(f"cannot start a query on {target}", self.client.query, sql, job_config=config)
+        try:
+            return list(job.result(timeout=JOB_TIMEOUT, retry=retry()))
+        except Exception as error:
+            raise explain(error, f"the query on {target} failed ({sql.split(' ', 1)[0]})") from None
+
+    def _wait(self, job, destination: str, sources: list[str]) -> None:
+        try:
+            job.result(timeout=JOB_TIMEOUT, retry=retry())
+        except Exception as error:
+            messages = [item.get("message", str(item)) for item in (getattr(job, "errors", None) or [])]
+            if not messages:
+                raise explain(error, f"loading {', '.join(sources)} into {destination} failed") from None
+            shown = "; ".join(messages[:5]) + (f" (and {len(messages) - 5} more)" if len(messages) > 5 else "")
+            raise WarehouseError(f"loading {', '.join(sources)} into {destination} failed (job {job.job_id}): "
+                                 f"{shown}") from None
+
+    def close(self, success: bool) -> None:
+        self.client.close()
+
