@@ -308,3 +308,42 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
         receipt = json.loads((results / "receipts" / "load" / "log" / f"{base}.json").read_text())
         assert receipt["loaded"] == ["tracklog$20261108"] and receipt["unchanged"] == DAYS - 1
         assert counts[f"{base}_logs.tracklog"] == receipt["tables"]["tracklog"]["rows"] == count
+
+
+def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigquery_server):
+    """The production backends through their real protocols: per-course files to a GCS server,
+    then BigQuery loads from the gs:// objects."""
+    bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
+    gcs_server.client().create_bucket(bucket)
+    env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
+    config = demo_config(demo, tmp_path, file_types=["log", "email"],
+                         storage={"kind": "gcs", "bucket": bucket},
+                         warehouse={"kind": "bigquery", "project": "test", "log_tables": "sharded"})
+    ran = snakemake(tmp_path, config, env=env)
+    assert ran.returncode == 0, ran.stderr
+    results = tmp_path / "results"
+    names = {blob.name for blob in gcs_server.client().list_blobs(bucket)}
+    client = bigquery_server.client()
+    for path in (results / "receipts" / "publish" / "log").iterdir():
+        base = path.stem
+        published = json.loads(path.read_text())
+        assert published["uploaded"] == DAYS and {item["name"] for item in published["objects"]} <= names
+        assert all(item["name"].startswith(f"TRACKING-LOGS/{base}/tracklog-") for item in published["objects"])
+        loaded = json.loads((results / "receipts" / "load" / "log" / f"{base}.json").read_text())
+        assert len(loaded["loaded"]) == DAYS and loaded["warehouse"] == "bigquery"
+        for table, info in loaded["tables"].items():
+            count = next(iter(client.query(f"SELECT COUNT(*) AS n FROM `test.{base}_logs.{table}`").result())).n
+            assert count == info["rows"] > 0, table
+        email = json.loads((results / "receipts" / "load" / "email" / f"{base}.json").read_text())
+        assert client.get_table(f"test.{base}_latest.email_opt_in").num_rows == email["tables"]["email_opt_in"]["rows"]
+
+    again = snakemake(tmp_path, config, env=env)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_missing_bucket_fails_publish_with_one_clear_message(demo, tmp_path, gcs_server):
+    config = demo_config(demo, tmp_path, file_types=["email"], storage={"kind": "gcs", "bucket": "no-such-bucket"})
+    ran = snakemake(tmp_path, config, env={"STORAGE_EMULATOR_HOST": gcs_server.url})
+    assert ran.returncode != 0
+    assert "the bucket gs://no-such-bucket does not exist" in ran.stdout + ran.stderr
+    assert not list((tmp_path / "results" / "receipts").glob("publish/*/*.json"))

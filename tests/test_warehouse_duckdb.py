@@ -1,0 +1,189 @@
+"""The embedded warehouse: per-course files into one DuckDB file, typed by the BigQuery schemas,
+replaced unit by unit when their files change."""
+
+import gzip
+import json
+import multiprocessing
+import os
+import time
+
+import duckdb
+import pytest
+
+from edxflow.course_index import course_index, results_relative
+from edxflow.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.load import load_course, load_units, warehouse_summary
+from edxflow.load_plan import WarehouseError, log_day, plan_units, table_name
+from edxflow.warehouse_duckdb import DuckDBWarehouse, column_type
+
+BASE = "MITx__6_002x__2T2021"
+COURSE = "MITx/6.002x/2T2021"
+
+
+def event(day: str, number: int) -> dict:
+    return {"time": f"{day}T{number % 24:02d}:00:00.{number:06d}+00:00", "username": f"user{number}",
+            "event_type": "problem_check", "course_id": COURSE, "context": {"course_id": COURSE, "user_id": number},
+            "event": json.dumps({"n": number}), "event_struct": {"attempts": number % 3}}
+
+
+def write_day(results, day: str, count: int, site: str = "edx", start: int = 0) -> str:
+    name = f"TRACKING_LOGS/{BASE}/tracklog-{day}.{site}-{day}.json.gz"
+    write_rows(results / name, [event(day, start + n) for n in range(count)])
+    return name
+
+
+def write_table(results, table: str, rows: list[dict], schema: list[dict], date: str = "2021-06-06") -> list[str]:
+    directory = results / "SQL" / BASE / date
+    write_rows(directory / f"{table}.json.gz", rows)
+    write_schema(directory / f"{table}.schema.json", schema)
+    return [f"SQL/{BASE}/{date}/{table}.json.gz", f"SQL/{BASE}/{date}/{table}.schema.json"]
+
+
+def settings(results, log_tables="partitioned") -> dict:
+    return {"kind": "duckdb", "path": str(results / "warehouse.duckdb"), "log_tables": log_tables}
+
+
+def query(results, sql: str):
+    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def test_names_follow_simeon():
+    assert table_name("user_info_combo.json.gz") == "user_info_combo"
+    assert table_name("email_opt_in-2021-06-06.json.gz") == "email_opt_in"
+    assert table_name("ora-submissions.json.gz") == "ora_submissions"
+    assert log_day("tracklog-2021-01-02.edge-2021-01-03.json.gz") == "2021-01-02"
+    with pytest.raises(ValueError, match="tracklog-YYYY-MM-DD"):
+        log_day("dead_letters.json.gz")
+
+
+def test_bigquery_types_become_duckdb_types():
+    schema = {field["name"]: field for field in shipped_schema("problem_analysis")}
+    assert column_type(schema["item"]).startswith('STRUCT("answer_id" VARCHAR') and column_type(schema["item"]).endswith("[]")
+    assert column_type({"name": "t", "type": "TIMESTAMP"}) == "TIMESTAMPTZ"
+    assert column_type({"name": "n", "type": "INTEGER", "mode": "REPEATED"}) == "BIGINT[]"
+
+
+def test_units_per_table_and_per_day(tmp_path):
+    names = [write_day(tmp_path, "2021-01-01", 2), write_day(tmp_path, "2021-01-01", 1, site="edge"),
+             write_day(tmp_path, "2021-01-02", 1)]
+    partitioned = plan_units("log", BASE, names, tmp_path, "partitioned")
+    assert [(unit.key, len(unit.files)) for unit in partitioned] == [("tracklog$20210101", 2), ("tracklog$20210102", 1)]
+    sharded = plan_units("log", BASE, names, tmp_path, "sharded")
+    assert [unit.key for unit in sharded] == ["tracklog_20210101", "tracklog_20210102"]
+    assert {unit.dataset for unit in sharded} == {f"{BASE}_logs"}
+    files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+    [roles] = plan_units("sql", BASE, files, tmp_path, "partitioned")
+    assert (roles.dataset, roles.table, roles.files) == (f"{BASE}_latest", "roles", files[:1])
+
+
+def test_course_index_lists_each_course_and_its_files(tmp_path):
+    write_day(tmp_path, "2021-01-01", 1)
+    (tmp_path / "TRACKING_LOGS" / "no_course").mkdir()
+    index = course_index(tmp_path, "log", tmp_path / "manifests" / "courses" / "log.json")
+    assert index["courses"] == {BASE: [f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz"]}
+    files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+    (tmp_path / "manifests" / "sql").mkdir(parents=True)
+    (tmp_path / "manifests" / "sql" / "latest.json").write_text(json.dumps(
+        {COURSE: {"base": BASE, "date": "2021-06-06", "bundle": "mitx-2021-06-06.zip"}}))
+    assert course_index(tmp_path, "sql", tmp_path / "sql.json")["courses"] == {BASE: sorted(files)}
+    assert results_relative([str(tmp_path / name) for name in files], "sql") == (str(tmp_path), files)
+
+
+def test_tables_load_with_their_types_and_nested_records(tmp_path):
+    rows = [{"course_id": COURSE, "user_id": 7, "problem_url_name": "p1", "attempts": 2, "done": True,
+             "grade": 1.0, "max_grade": 2.0, "created": "2021-06-01 10:00:00+00:00",
+             "item": [{"answer_id": "a_2_1", "correctness": "correct", "correct_bool": True, "npoints": None,
+                       "msg": "", "hint": "", "response": "\"choice_1\""}]}]
+    files = write_table(tmp_path, "problem_analysis", rows, shipped_schema("problem_analysis"))
+    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, files,
+                          tmp_path / "receipts" / "load" / "sql" / f"{BASE}.json")
+    assert receipt["tables"]["problem_analysis"]["rows"] == 1
+    assert query(tmp_path, f'SELECT item[1].correctness, attempts, created = TIMESTAMPTZ \'2021-06-01 10:00:00+00\' '
+                           f'FROM "{BASE}_latest".problem_analysis') == [("correct", 2, True)]
+    assert os.stat(tmp_path / "warehouse.duckdb").st_mode & 0o777 == 0o600
+    assert f"{BASE}_latest.problem_analysis: 1 rows" in warehouse_summary(tmp_path, settings(tmp_path))
+
+
+def test_log_days_load_once_and_are_replaced_when_changed(tmp_path):
+    names = [write_day(tmp_path, "2021-01-01", 5), write_day(tmp_path, "2021-01-02", 3)]
+    first = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r1.json")
+    assert first["loaded"] == ["tracklog$20210101", "tracklog$20210102"] and first["tables"]["tracklog"]["rows"] == 8
+
+    again = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r2.json")
+    assert again["loaded"] == [] and again["unchanged"] == 2 and again["tables"]["tracklog"]["rows"] == 8
+
+    names.append(write_day(tmp_path, "2021-01-03", 4))
+    write_day(tmp_path, "2021-01-01", 6, start=100)  # the first day's file changed: 6 other events
+    third = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r3.json")
+    assert third["loaded"] == ["tracklog$20210101", "tracklog$20210103"]
+    per_day = dict(query(tmp_path, f"SELECT CAST(time AT TIME ZONE 'UTC' AS DATE)::VARCHAR, count(*) "
+                                   f'FROM "{BASE}_logs".tracklog GROUP BY 1'))
+    assert per_day == {"2021-01-01": 6, "2021-01-02": 3, "2021-01-03": 4}
+    assert query(tmp_path, f'SELECT count(*) - count(DISTINCT (time, username)) FROM "{BASE}_logs".tracklog') == [(0,)]
+    assert third["tables"]["tracklog"]["rows"] == 13
+
+
+def test_sharded_days_are_tables(tmp_path):
+    names = [write_day(tmp_path, "2021-01-01", 2), write_day(tmp_path, "2021-01-02", 1)]
+    load_course(settings(tmp_path, "sharded"), "log", BASE, tmp_path, names, tmp_path / "r.json")
+    tables = dict(query(tmp_path, "SELECT table_name, estimated_size FROM duckdb_tables() "
+                                  f"WHERE schema_name = '{BASE}_logs' AND table_name LIKE 'tracklog%'"))
+    assert set(tables) == {"tracklog_20210101", "tracklog_20210102"}
+
+
+def test_events_of_another_day_cannot_replace_a_partition(tmp_path):
+    name = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz"
+    write_rows(tmp_path / name, [event("2021-01-01", 1), event("2021-01-02", 2)])
+    with pytest.raises(WarehouseError, match=r"logs.dynamic_date: true.*log_tables: sharded"):
+        load_course(settings(tmp_path), "log", BASE, tmp_path, [name], tmp_path / "r.json")
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_a_corrupt_file_fails_the_course_and_changes_nothing(tmp_path):
+    good = write_day(tmp_path, "2021-01-01", 3)
+    load_course(settings(tmp_path), "log", BASE, tmp_path, [good], tmp_path / "r1.json")
+    bad = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-02.edx-2021-01-02.json.gz"
+    (tmp_path / bad).write_bytes(gzip.compress(json.dumps(event("2021-01-02", 1)).encode() + b"\n{not json\n"))
+    changed = write_day(tmp_path, "2021-01-01", 1, start=50)
+    with pytest.raises(WarehouseError, match=r"tracklog-2021-01-02\.edx-2021-01-02\.json\.gz"):
+        load_course(settings(tmp_path), "log", BASE, tmp_path, [changed, bad], tmp_path / "r2.json")
+    assert not (tmp_path / "r2.json").exists()
+    # the transaction rolled back: the first day is as it was, and no state says otherwise
+    assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_logs".tracklog') == [(3,)]
+    again = load_course(settings(tmp_path), "log", BASE, tmp_path, [changed], tmp_path / "r3.json")
+    assert again["loaded"] == ["tracklog$20210101"] and again["tables"]["tracklog"]["rows"] == 1
+
+
+def _hold_lock(path, seconds, ready):
+    with duckdb.connect(path):
+        ready.set()
+        time.sleep(seconds)
+
+
+def test_a_locked_warehouse_is_waited_for(tmp_path):
+    path = str(tmp_path / "warehouse.duckdb")
+    duckdb.connect(path).close()
+    ready = multiprocessing.get_context("spawn").Event()
+    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(path, 1.5, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        started = time.monotonic()
+        warehouse = DuckDBWarehouse(path, tmp_path)
+        waited = time.monotonic() - started
+        warehouse.close(True)
+    finally:
+        holder.join()
+    assert waited > 0.5
+
+
+def test_load_units_reports_rows_of_unchanged_units_from_the_state(tmp_path):
+    names = [write_day(tmp_path, "2021-01-01", 2)]
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", tmp_path)
+    try:
+        load_units(warehouse, "log", BASE, tmp_path, names)
+        receipt = load_units(warehouse, "log", BASE, tmp_path, names)
+    finally:
+        warehouse.close(True)
+    assert receipt["tables"]["tracklog"]["units"]["tracklog$20210101"] == {"rows": 2, "files": names, "loaded": False}
