@@ -9,20 +9,13 @@ FILE: paths relative to the results directory (as in manifests/courses/{file_typ
 --bucket, BigQuery loads the published gs:// objects instead of the local files.
 """
 
-import argparse
-
 from edxflow import cli
 from edxflow.course_index import results_relative
 from edxflow.load import load_course
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*")
-    parser.add_argument("--results-dir", required=True)
-    parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
-    parser.add_argument("--course", required=True, help="the course's base name (directory)")
-    parser.add_argument("--receipt", required=True)
+    parser = cli.course_files_parser(__doc__)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--duckdb", help="the DuckDB file")
     target.add_argument("--bigquery-project", help="the BigQuery project")

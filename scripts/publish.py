@@ -7,8 +7,6 @@ already there with the same MD5 are not uploaded again.
 FILE: paths relative to the results directory (as in manifests/courses/{file_type}.json).
 """
 
-import argparse
-
 from edxflow import cli
 from edxflow.course_index import results_relative
 from edxflow.google_cloud import storage_client
@@ -21,15 +19,10 @@ def publish(storage: dict, file_type: str, base: str, results_dir: str, files: l
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*")
-    parser.add_argument("--results-dir", required=True)
-    parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
-    parser.add_argument("--course", required=True, help="the course's base name (directory)")
+    parser = cli.course_files_parser(__doc__)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--project")
     parser.add_argument("--service-account-file")
-    parser.add_argument("--receipt", required=True)
     args = parser.parse_args(argv)
     cli.configure_logging()
     storage = {"bucket": args.bucket, "project": args.project, "service_account_file": args.service_account_file}

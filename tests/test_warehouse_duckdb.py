@@ -53,7 +53,7 @@ def test_names_follow_simeon():
     assert table_name("email_opt_in-2021-06-06.json.gz") == "email_opt_in"
     assert table_name("ora-submissions.json.gz") == "ora_submissions"
     assert log_day("tracklog-2021-01-02.edge-2021-01-03.json.gz") == "2021-01-02"
-    with pytest.raises(ValueError, match="tracklog-YYYY-MM-DD"):
+    with pytest.raises(WarehouseError, match="tracklog-YYYY-MM-DD"):
         log_day("dead_letters.json.gz")
 
 

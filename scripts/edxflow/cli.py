@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
 
@@ -44,3 +45,14 @@ def entry(snakemake, from_snakemake, main) -> None:
         configure_logging(snakemake.log[0])
         sys.exit(run(from_snakemake, snakemake))
     sys.exit(main())
+
+
+def course_files_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a step on one course's files of one type (publish, load)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", help="the course's files, relative to --results-dir")
+    parser.add_argument("--results-dir", required=True)
+    parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
+    parser.add_argument("--course", required=True, help="the course's base name (its directory)")
+    parser.add_argument("--receipt", required=True)
+    return parser

@@ -54,7 +54,8 @@ def table_name(filename: str) -> str:
 def log_day(filename: str) -> str:
     match = _LOG_DAY.match(filename)
     if not match:
-        raise ValueError(f"{filename} is not named tracklog-YYYY-MM-DD.*")
+        raise WarehouseError(f"{filename} is not named tracklog-YYYY-MM-DD.*: only the split's per-course "
+                             "tracking-log files load as logs")
     return "-".join(match.groups())
 
 
