@@ -347,3 +347,18 @@ def test_a_missing_bucket_fails_publish_with_one_clear_message(demo, tmp_path, g
     assert ran.returncode != 0
     assert "the bucket gs://no-such-bucket does not exist" in ran.stdout + ran.stderr
     assert not list((tmp_path / "results" / "receipts").glob("publish/*/*.json"))
+
+
+def test_missing_google_credentials_fail_the_load_with_one_clear_message(demo, tmp_path):
+    config = demo_config(demo, tmp_path, file_types=["email"], warehouse={"kind": "bigquery"})
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("GOOGLE_", "BIGQUERY_", "STORAGE_EMULATOR", "CLOUDSDK_"))}
+    environment.update(HOME=str(tmp_path), NO_GCE_CHECK="true")
+    configfile = tmp_path / "config.yaml"
+    configfile.write_text(yaml.safe_dump(config))
+    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--directory", str(tmp_path), "--configfile", str(configfile), "--cores", "2"],
+                         capture_output=True, text=True, env=environment, timeout=600)
+    assert ran.returncode != 0
+    assert "no Google credentials found: set warehouse.service_account_file" in ran.stdout + ran.stderr
+    assert not list((tmp_path / "results" / "receipts").glob("load/*/*.json"))
