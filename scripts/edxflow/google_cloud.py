@@ -23,11 +23,13 @@ class CloudError(Exception):
 
 
 def retry():
-    """Retry transient failures for a minute: a remote that is down fails the step in seconds
-    of waiting, not after the clients' default of ten minutes."""
+    """Retry transient failures (connection errors, 429, 5xx) for EDXFLOW_RETRY_SECONDS (60 by
+    default): a remote that is down fails the step after a minute, not after the clients' ten."""
     from google.api_core.retry import Retry, if_transient_error
 
-    return Retry(predicate=if_transient_error, initial=1.0, maximum=10.0, multiplier=2.0, timeout=60.0)
+    seconds = float(os.environ.get("EDXFLOW_RETRY_SECONDS") or 60)
+    return Retry(predicate=if_transient_error, initial=min(1.0, seconds), maximum=10.0, multiplier=2.0,
+                 timeout=seconds)
 
 
 def credentials(service_account_file: str | None, key: str, scopes: list[str]):

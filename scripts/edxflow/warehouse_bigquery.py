@@ -128,8 +128,13 @@ class BigQueryWarehouse:
 
         table = bigquery.Table(self.ref(unit.dataset, unit.table), schema=schema_fields(unit.schema))
         table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field="time")
-        self._call(f"cannot create {table.full_table_id or unit.table}", self.client.create_table, table,
-                   exists_ok=True, retry=retry(), timeout=TIMEOUT)
+        where = self.ref(unit.dataset, unit.table)
+        existing = self._call(f"cannot create {where}", self.client.create_table, table, exists_ok=True,
+                              retry=retry(), timeout=TIMEOUT)
+        partitioning = existing.time_partitioning
+        if partitioning is None or partitioning.field != "time":
+            raise WarehouseError(f"{where} exists but is not partitioned by day on `time`: drop it (the next load "
+                                 "rebuilds it from every day), or set warehouse.log_tables: sharded")
 
     def _start_load(self, unit: Unit, uris: list[str] | None, destination: str):
         """Start a WRITE_TRUNCATE load of the unit's files (gs:// objects, or the local files sent
@@ -174,7 +179,7 @@ class BigQueryWarehouse:
         batch = Unit(first.dataset, first.table, [name for unit in units for name in unit.files], first.schema)
         uris = [uri for unit in units for uri in (sources.get(unit.key) or [])] or None
         job, named = self._start_load(batch, uris, staging)
-        self._wait(job, staging, named)
+        self._wait(job, f"{target} (through {staging})", named)
         try:
             per_day = {row.day.isoformat(): row.n for row in self._query(
                 f"SELECT DATE(time) AS day, COUNT(*) AS n FROM `{staging}` GROUP BY day", [], target)}
@@ -190,7 +195,10 @@ class BigQueryWarehouse:
                         f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`",
                         [bigquery.ArrayQueryParameter("days", "DATE", days)], target)
         finally:
-            self.client.delete_table(staging, not_found_ok=True)
+            try:
+                self.client.delete_table(staging, not_found_ok=True, retry=retry(), timeout=TIMEOUT)
+            except Exception as error:  # the load's own outcome matters more than the clean-up's
+                log.warning("could not remove the staging table %s (%s); the next load replaces it", staging, error)
         return {unit.key: per_day.get(unit.day, 0) for unit in units}
 
     def _query(self, sql: str, parameters: list, target: str):

@@ -1,0 +1,322 @@
+"""Loading per-course files into BigQuery, against the local-bigquery emulator (and fake-gcs-server
+for gs:// sources), through the production client factories (BIGQUERY_EMULATOR_HOST,
+STORAGE_EMULATOR_HOST). Each test uses its own course base name, hence its own datasets."""
+
+import gzip
+import socket
+import time
+import uuid
+
+import pytest
+
+from edxflow.google_cloud import CloudError, bigquery_client, storage_client
+from edxflow.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.load import load_course, load_units
+from edxflow.load_plan import STATE_TABLE, WarehouseError
+from edxflow.publish import publish_files
+from edxflow.warehouse_bigquery import BigQueryWarehouse
+
+PROJECT = "test"
+BUNDLE = "2021-06-06"
+
+
+def closed_port() -> int:
+    """A port nothing listens on: bound by us, then released."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def emulators(gcs_server, bigquery_server, monkeypatch):
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", bigquery_server.url)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcs_server.url)
+
+
+@pytest.fixture
+def bq(emulators):
+    client = bigquery_client(PROJECT, None, None)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def base():
+    return f"MITx__T{uuid.uuid4().hex[:10]}__2T2021"
+
+
+@pytest.fixture
+def warehouse(bq, tmp_path):
+    return BigQueryWarehouse(bigquery_client(PROJECT, None, None), tmp_path, None)
+
+
+@pytest.fixture
+def bucket(emulators):
+    client = storage_client(None, None)
+    return client.create_bucket(f"edx-{uuid.uuid4().hex[:12]}").name
+
+
+def settings(log_tables="partitioned") -> dict:
+    return {"kind": "bigquery", "project": PROJECT, "location": None, "service_account_file": None,
+            "log_tables": log_tables}
+
+
+def query(bq, sql: str) -> list[tuple]:
+    return [tuple(row.values()) for row in bq.query(sql).result(timeout=60)]
+
+
+def count(bq, table: str) -> int:
+    return query(bq, f"SELECT COUNT(*) FROM `{PROJECT}.{table}`")[0][0]
+
+
+# --- per-course files ---------------------------------------------------------------------------
+
+def event(day: str, n: int, user: int = 7, hour: int = 10) -> dict:
+    """One tracking-log row of `day`, unique by `mongoid`."""
+    return {
+        "time": f"{day}T{hour:02d}:{n % 60:02d}:00.000000+00:00",
+        "username": f"user{user}",
+        "event_type": "play_video",
+        "event_source": "browser",
+        "course_id": "MITx/6.002x/2T2021",
+        "context": {"course_id": "MITx/6.002x/2T2021", "user_id": user, "org_id": "MITx",
+                    "module": {"display_name": f"Video {n}"}},
+        "event_struct": {"id": f"vid{n}", "currentTime": 1.5 * n},
+        "mongoid": f"{day}-{n}-{uuid.uuid4().hex[:6]}",
+    }
+
+
+def write_log_day(results, base: str, day: str, rows: list[dict]) -> str:
+    relative = f"TRACKING_LOGS/{base}/tracklog-{day}.edx-{day}.json.gz"
+    write_rows(results / relative, rows)
+    return relative
+
+
+def write_table(results, base: str, table: str, rows: list[dict], schema: list[dict] | None = None) -> list[str]:
+    """A SQL table with its schema beside it, as sql_course writes them."""
+    stem = f"SQL/{base}/{BUNDLE}/{table}"
+    write_rows(results / f"{stem}.json.gz", rows)
+    write_schema(results / f"{stem}.schema.json", schema or shipped_schema(table))
+    return [f"{stem}.json.gz", f"{stem}.schema.json"]
+
+
+STUDENTMODULE = [
+    {"id": i, "module_type": "problem", "module_id": f"MITx/6.002x/problem/p{i}", "student_id": 100 + i,
+     "state": "{}", "grade": 1.0, "created": "2021-03-01T12:00:00.000000+00:00"}
+    for i in range(1, 6)
+]
+PROBLEM_ANALYSIS = [
+    {"course_id": "MITx/6.002x/2T2021", "user_id": 101, "problem_url_name": "p1", "attempts": 2, "done": True,
+     "grade": 1.0, "max_grade": 2.0, "created": "2021-03-01T12:00:00.000000+00:00",
+     "item": [{"answer_id": "p1_2_1", "correctness": "correct", "correct_bool": True, "npoints": 1.0,
+               "response": '"42"'},
+              {"answer_id": "p1_3_1", "correctness": "incorrect", "correct_bool": False, "npoints": 0.0,
+               "response": '"7"'}]},
+    {"course_id": "MITx/6.002x/2T2021", "user_id": 102, "problem_url_name": "p1", "attempts": 1, "done": True,
+     "grade": 2.0, "max_grade": 2.0, "created": "2021-03-02T12:00:00.000000+00:00",
+     "item": [{"answer_id": "p1_2_1", "correctness": "correct", "correct_bool": True, "npoints": 1.0,
+               "response": '"42"'}]},
+]
+
+
+@pytest.fixture
+def sql_files(tmp_path, base):
+    return (write_table(tmp_path, base, "studentmodule", STUDENTMODULE)
+            + write_table(tmp_path, base, "problem_analysis", PROBLEM_ANALYSIS))
+
+
+# --- SQL tables ----------------------------------------------------------------------------------
+
+def test_sql_tables_load_from_local_files(bq, warehouse, tmp_path, base, sql_files):
+    receipt = load_units(warehouse, "sql", base, tmp_path, sql_files)
+
+    dataset = f"{base}_latest"
+    assert bq.get_dataset(f"{PROJECT}.{dataset}").description.startswith(f"Tables of {base}")
+    assert receipt["datasets"] == [dataset]
+    assert receipt["loaded"] == ["problem_analysis", "studentmodule"] and receipt["unchanged"] == 0
+    assert receipt["tables"]["studentmodule"]["rows"] == 5 and receipt["tables"]["problem_analysis"]["rows"] == 2
+    assert count(bq, f"{dataset}.studentmodule") == 5
+    assert query(bq, f"SELECT SUM(student_id), MAX(created) IS NOT NULL FROM `{PROJECT}.{dataset}.studentmodule`") \
+        == [(sum(row["student_id"] for row in STUDENTMODULE), True)]
+    # the REPEATED RECORD comes back whole
+    items = query(bq, f"SELECT user_id, i.answer_id, i.correct_bool, i.npoints "
+                      f"FROM `{PROJECT}.{dataset}.problem_analysis`, UNNEST(item) AS i ORDER BY user_id, i.answer_id")
+    assert items == [(101, "p1_2_1", True, 1.0), (101, "p1_3_1", False, 0.0), (102, "p1_2_1", True, 1.0)]
+    schema = {field.name: field for field in bq.get_table(f"{PROJECT}.{dataset}.problem_analysis").schema}
+    assert schema["item"].mode == "REPEATED" and schema["item"].field_type in ("RECORD", "STRUCT")
+    state = query(bq, f"SELECT unit, `rows` FROM `{PROJECT}.{dataset}.{STATE_TABLE}` ORDER BY unit")
+    assert state == [("problem_analysis", 2), ("studentmodule", 5)]
+
+
+def test_second_sql_load_changes_nothing(bq, warehouse, tmp_path, base, sql_files):
+    load_units(warehouse, "sql", base, tmp_path, sql_files)
+    second = load_units(warehouse, "sql", base, tmp_path, sql_files)
+
+    assert second["loaded"] == [] and second["unchanged"] == 2
+    assert second["tables"]["studentmodule"]["rows"] == 5
+    assert all(not unit["loaded"] for table in second["tables"].values() for unit in table["units"].values())
+    assert count(bq, f"{base}_latest.studentmodule") == 5 and count(bq, f"{base}_latest.problem_analysis") == 2
+
+
+def test_a_changed_sql_table_replaces_only_that_table(bq, warehouse, tmp_path, base, sql_files):
+    load_units(warehouse, "sql", base, tmp_path, sql_files)
+    write_table(tmp_path, base, "studentmodule", STUDENTMODULE[:3])
+
+    receipt = load_units(warehouse, "sql", base, tmp_path, sql_files)
+
+    assert receipt["loaded"] == ["studentmodule"] and receipt["unchanged"] == 1
+    assert receipt["tables"]["studentmodule"]["rows"] == 3 and receipt["tables"]["problem_analysis"]["rows"] == 2
+    assert count(bq, f"{base}_latest.studentmodule") == 3
+
+
+# --- tracking logs -------------------------------------------------------------------------------
+
+def log_counts(bq, table: str) -> list[tuple]:
+    """(day, rows, distinct mongoids) per day."""
+    return query(bq, f"SELECT CAST(DATE(time) AS STRING) AS day, COUNT(*), COUNT(DISTINCT mongoid) "
+                     f"FROM `{PROJECT}.{table}` GROUP BY day ORDER BY day")
+
+
+def test_partitioned_logs_load_from_published_objects(bq, warehouse, tmp_path, base, bucket):
+    files = [write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", n) for n in range(3)]),
+             write_log_day(tmp_path, base, "2021-01-02", [event("2021-01-02", n, user=8) for n in range(4)])]
+    publish_files(storage_client(None, None), bucket, "log", base, tmp_path, files)
+
+    receipt = load_units(warehouse, "log", base, tmp_path, files, bucket=bucket)
+
+    table = f"{base}_logs.tracklog"
+    assert receipt["loaded"] == ["tracklog$20210101", "tracklog$20210102"]
+    assert receipt["tables"]["tracklog"]["rows"] == 7
+    assert receipt["tables"]["tracklog"]["units"]["tracklog$20210102"]["rows"] == 4
+    partitioning = bq.get_table(f"{PROJECT}.{table}").time_partitioning
+    assert partitioning is not None and partitioning.field == "time"
+    assert log_counts(bq, table) == [("2021-01-01", 3, 3), ("2021-01-02", 4, 4)]
+    assert query(bq, f"SELECT context.user_id, context.module.display_name, event_struct.currentTime "
+                     f"FROM `{PROJECT}.{table}` WHERE DATE(time) = '2021-01-02' ORDER BY event_struct.currentTime "
+                     f"LIMIT 1") == [(8, "Video 0", 0.0)]
+    # the load job read the gs:// objects, not the local files
+    loads = [job for job in bq.list_jobs() if job.job_type == "load" and job.destination.dataset_id == f"{base}_logs"
+             and job.destination.table_id != STATE_TABLE]
+    assert [sorted(job.source_uris) for job in loads] == [
+        [f"gs://{bucket}/TRACKING-LOGS/{base}/{name.rsplit('/', 1)[1]}" for name in files]]
+
+
+def test_sharded_logs_make_one_table_per_day(bq, tmp_path, base):
+    files = [write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", n) for n in range(2)]),
+             write_log_day(tmp_path, base, "2021-01-02", [event("2021-01-02", n) for n in range(3)])]
+
+    receipt = load_course(settings("sharded"), "log", base, tmp_path, files, tmp_path / "receipt.json")
+
+    tables = sorted(table.table_id for table in bq.list_tables(f"{PROJECT}.{base}_logs"))
+    assert tables == [STATE_TABLE, "tracklog_20210101", "tracklog_20210102"]
+    assert receipt["loaded"] == ["tracklog_20210101", "tracklog_20210102"]
+    assert count(bq, f"{base}_logs.tracklog_20210101") == 2 and count(bq, f"{base}_logs.tracklog_20210102") == 3
+    assert (tmp_path / "receipt.json").exists()
+
+
+def test_log_loads_are_incremental_and_never_duplicate(bq, warehouse, tmp_path, base):
+    """Load twice (nothing happens), add a day (only it loads), change a day (it is replaced)."""
+    table = f"{base}_logs.tracklog"
+    days = {"2021-01-01": 3, "2021-01-02": 2}
+    files = [write_log_day(tmp_path, base, day, [event(day, n) for n in range(rows)]) for day, rows in days.items()]
+    load_units(warehouse, "log", base, tmp_path, files)
+
+    again = load_units(warehouse, "log", base, tmp_path, files)
+    assert again["loaded"] == [] and again["unchanged"] == 2 and again["tables"]["tracklog"]["rows"] == 5
+    assert log_counts(bq, table) == [("2021-01-01", 3, 3), ("2021-01-02", 2, 2)]
+
+    files.append(write_log_day(tmp_path, base, "2021-01-03", [event("2021-01-03", n) for n in range(4)]))
+    added = load_units(warehouse, "log", base, tmp_path, files)
+    assert added["loaded"] == ["tracklog$20210103"] and added["unchanged"] == 2
+    assert added["tables"]["tracklog"]["rows"] == 3 + 2 + 4
+    assert query(bq, f"SELECT COUNT(*), COUNT(DISTINCT mongoid) FROM `{PROJECT}.{table}`") == [(9, 9)]
+
+    write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", n, hour=15) for n in range(5)])
+    changed = load_units(warehouse, "log", base, tmp_path, files)
+    assert changed["loaded"] == ["tracklog$20210101"] and changed["tables"]["tracklog"]["rows"] == 5 + 2 + 4
+    assert log_counts(bq, table) == [("2021-01-01", 5, 5), ("2021-01-02", 2, 2), ("2021-01-03", 4, 4)]
+    assert query(bq, f"SELECT COUNT(*) FROM `{PROJECT}.{table}` WHERE EXTRACT(HOUR FROM time) = 10 "
+                     f"AND DATE(time) = '2021-01-01'") == [(0,)]
+
+
+def test_a_day_file_with_another_days_event_is_refused(bq, warehouse, tmp_path, base):
+    table = f"{base}_logs.tracklog"
+    files = [write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", n) for n in range(2)])]
+    load_units(warehouse, "log", base, tmp_path, files)
+    write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", 5), event("2021-01-04", 6)])
+
+    with pytest.raises(WarehouseError) as raised:
+        load_units(warehouse, "log", base, tmp_path, files)
+
+    message = str(raised.value)
+    print(message)
+    assert "logs.dynamic_date" in message and "2021-01-04" in message and files[0] in message
+    assert log_counts(bq, table) == [("2021-01-01", 2, 2)]  # what was loaded before stays
+    assert sorted(t.table_id for t in bq.list_tables(f"{PROJECT}.{base}_logs")) == [STATE_TABLE, "tracklog"]
+
+
+def test_a_tracklog_table_that_is_not_partitioned_is_not_loaded_into(bq, warehouse, tmp_path, base):
+    from google.cloud import bigquery
+
+    bq.create_dataset(f"{PROJECT}.{base}_logs")
+    bq.create_table(bigquery.Table(f"{PROJECT}.{base}_logs.tracklog",
+                                   schema=[bigquery.SchemaField("time", "TIMESTAMP")]))
+    files = [write_log_day(tmp_path, base, "2021-01-01", [event("2021-01-01", 1)])]
+    with pytest.raises(WarehouseError, match="is not partitioned by day on `time`.*log_tables: sharded"):
+        load_units(warehouse, "log", base, tmp_path, files)
+
+
+# --- failures ------------------------------------------------------------------------------------
+
+def test_a_bad_row_in_a_sql_table_fails_naming_the_file(bq, tmp_path, base):
+    rows = [dict(STUDENTMODULE[0]), dict(STUDENTMODULE[1], student_id="not a number")]
+    files = write_table(tmp_path, base, "studentmodule", rows)
+    receipt = tmp_path / "receipts" / "load.json"
+
+    with pytest.raises(WarehouseError) as raised:
+        load_course(settings(), "sql", base, tmp_path, files, receipt)
+
+    message = str(raised.value)
+    print(message)
+    assert str(tmp_path / files[0]) in message and f"{base}_latest.studentmodule" in message
+    assert "Rows: 2; errors: 1" in message
+    assert not receipt.exists()
+    assert query(bq, f"SELECT COUNT(*) FROM `{PROJECT}.{base}_latest.INFORMATION_SCHEMA.TABLES` "
+                     f"WHERE table_name = '{STATE_TABLE}'") == [(0,)]
+
+
+def test_a_malformed_line_in_a_published_log_fails_naming_the_uri(bq, tmp_path, base, bucket):
+    relative = f"TRACKING_LOGS/{base}/tracklog-2021-01-01.edx-2021-01-01.json.gz"
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True)
+    good = '{"time": "2021-01-01T10:00:00.000000+00:00", "username": "ada", "mongoid": "m1"}\n'
+    path.write_bytes(gzip.compress((good + '{"time": "2021-01-01T11:00:00Z", "username": \n').encode()))
+    publish_files(storage_client(None, None), bucket, "log", base, tmp_path, [relative])
+    receipt = tmp_path / "receipts" / "load.json"
+
+    with pytest.raises(WarehouseError) as raised:
+        load_course(settings(), "log", base, tmp_path, [relative], receipt, bucket=bucket)
+
+    message = str(raised.value)
+    print(message)
+    uri = f"gs://{bucket}/TRACKING-LOGS/{base}/tracklog-2021-01-01.edx-2021-01-01.json.gz"
+    assert message.startswith(f"loading {uri} into ")
+    assert f"Malformed JSON in file {uri}" in message  # the emulator's own row error
+    assert not receipt.exists()
+
+
+def test_bigquery_down_fails_quickly_and_clearly(monkeypatch, tmp_path, base, sql_files):
+    monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("EDXFLOW_RETRY_SECONDS", "3")  # production retries for 60 s
+    receipt = tmp_path / "load.json"
+
+    began = time.monotonic()
+    with pytest.raises(CloudError) as raised:
+        load_course(settings(), "sql", base, tmp_path, sql_files, receipt)
+    seconds = time.monotonic() - began
+
+    print(f"unreachable BigQuery: CloudError after {seconds:.1f}s: {raised.value}")
+    assert f"cannot create the dataset {base}_latest" in str(raised.value)
+    assert "cannot be reached" in str(raised.value)
+    assert seconds < 30
+    assert not receipt.exists()
