@@ -47,6 +47,11 @@ def free_ports(count: int = 1) -> list[int]:
             s.close()
 
 
+def closed_port() -> int:
+    """A port nothing listens on: bound by us, then released."""
+    return free_ports(1)[0]
+
+
 def log_tail(path: Path, lines: int = 40) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

@@ -3,7 +3,6 @@ for gs:// sources), through the production client factories (BIGQUERY_EMULATOR_H
 STORAGE_EMULATOR_HOST). Each test uses its own course base name, hence its own datasets."""
 
 import gzip
-import socket
 import time
 import uuid
 
@@ -15,16 +14,10 @@ from edxflow.load import load_course, load_units
 from edxflow.load_plan import STATE_TABLE, WarehouseError
 from edxflow.publish import publish_files
 from edxflow.warehouse_bigquery import BigQueryWarehouse
+from tests.servers import closed_port
 
 PROJECT = "test"
 BUNDLE = "2021-06-06"
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bound by us, then released."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

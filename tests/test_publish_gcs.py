@@ -5,7 +5,6 @@ import base64
 import hashlib
 import json
 import random
-import socket
 import time
 import uuid
 
@@ -14,6 +13,7 @@ import pytest
 from edxflow.google_cloud import CloudError, storage_client
 from edxflow.jsonl import write_rows, write_schema
 from edxflow.publish import CHUNK, RESUMABLE_ABOVE, publish_course, publish_files
+from tests.servers import closed_port
 
 BASE = "MITx__6_002x__2T2021"
 LOG_FILES = [
@@ -32,13 +32,6 @@ EMAIL_FILES = [
 
 def md5_of(path) -> str:
     return base64.b64encode(hashlib.md5(path.read_bytes()).digest()).decode()
-
-
-def closed_port() -> int:
-    """A port nothing listens on: bound by us, then released."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ log = logging.getLogger("edxflow.load")
 
 DESCRIPTIONS = {
     "log": "Tracking logs of {base}, one row per event (edxflow).",
-    "sql": "Tables of {base} from its newest weekly SQL bundle (edxflow).",
-    "email": "Tables of {base} from its newest weekly SQL bundle (edxflow).",
+    "sql": "Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow).",
+    "email": "Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow).",
 }
 
 
