@@ -170,7 +170,7 @@ class BigQueryWarehouse:
 
     def replace_days(self, units: list[Unit], sources: dict) -> dict[str, int]:
         """Replace days of one day-partitioned table: all their files are loaded into a staging
-        table, checked to hold only those days, then swapped in by one DELETE + INSERT script."""
+        table, checked to hold only those days, then swapped in by one DELETE + INSERT transaction."""
         from google.cloud import bigquery
 
         first = units[0]
@@ -191,8 +191,8 @@ class BigQueryWarehouse:
                     f"replace whole days of {target}: split the logs with logs.dynamic_date: true, or set "
                     "warehouse.log_tables: sharded")
             names = ", ".join(f"`{field['name']}`" for field in first.schema)
-            self._query(f"DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
-                        f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`",
+            self._query(f"BEGIN TRANSACTION; DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
+                        f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`; COMMIT TRANSACTION;",
                         [bigquery.ArrayQueryParameter("days", "DATE", days)], target)
         finally:
             try:
