@@ -313,3 +313,19 @@ def test_bigquery_down_fails_quickly_and_clearly(monkeypatch, tmp_path, base, sq
     assert "cannot be reached" in str(raised.value)
     assert seconds < 30
     assert not receipt.exists()
+
+
+def test_only_transient_job_errors_are_tried_again():
+    from types import SimpleNamespace
+
+    from edxflow.warehouse_bigquery import is_transient
+
+    def job(*entries):
+        return SimpleNamespace(errors=list(entries), error_result=entries[0] if entries else None)
+
+    assert is_transient(job({"reason": "backendError", "message": "Backend error"}))
+    assert is_transient(job({"reason": "invalid", "message": 'Catalog write-write conflict on create with "x"'}))
+    assert not is_transient(job({"reason": "invalid", "message": "JSON table encountered too many errors"}))
+    assert not is_transient(job({"reason": "rateLimitExceeded", "message": "slow down"},
+                                {"reason": "invalid", "message": "bad row"}))
+    assert not is_transient(job())

@@ -316,7 +316,7 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
     gcs_server.client().create_bucket(bucket)
     env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
-    config = demo_config(demo, tmp_path, file_types=["log", "email"],
+    config = demo_config(demo, tmp_path, file_types=["log", "sql", "email"],
                          storage={"kind": "gcs", "bucket": bucket},
                          warehouse={"kind": "bigquery", "project": "test", "log_tables": "sharded"})
     ran = snakemake(tmp_path, config, env=env)
@@ -336,6 +336,9 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
             assert count == info["rows"] > 0, table
         email = json.loads((results / "receipts" / "load" / "email" / f"{base}.json").read_text())
         assert client.get_table(f"test.{base}_latest.email_opt_in").num_rows == email["tables"]["email_opt_in"]["rows"]
+        split = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        for table, info in split["tables"].items():  # every SQL and derived table, from its gs:// object
+            assert client.get_table(f"test.{base}_latest.{table}").num_rows == info["rows"], table
 
     again = snakemake(tmp_path, config, env=env)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr

@@ -10,6 +10,8 @@ import datetime as dt
 import gzip
 import io
 import logging
+import re
+import time
 from pathlib import Path
 
 from .google_cloud import TIMEOUT, explain, retry
@@ -18,6 +20,11 @@ from .load_plan import STATE_TABLE, Unit, WarehouseError
 log = logging.getLogger("edxflow.warehouse")
 
 JOB_TIMEOUT = 3600.0
+JOB_ATTEMPTS = 4
+# Job failures worth another try: BigQuery's transient reasons, and conflicts between concurrent
+# jobs on the same dataset (table creation, DML), which the next attempt does not meet.
+_TRANSIENT_REASONS = {"backendError", "internalError", "jobInternalError", "rateLimitExceeded"}
+_TRANSIENT_MESSAGE = re.compile(r"conflict|concurrent|try again|rate limit", re.IGNORECASE)
 _STATE_SCHEMA = [{"name": "unit", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
@@ -119,9 +126,12 @@ class BigQueryWarehouse:
         config = bigquery.LoadJobConfig(schema=schema_fields(_STATE_SCHEMA),
                                         write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
         where = self.ref(dataset, STATE_TABLE)
-        job = self._call(f"cannot record the loads in {where}", self.client.load_table_from_json,
-                         list(rows.values()), where, job_config=config)
-        self._wait(job, where, ["(load bookkeeping)"])
+
+        def start():
+            return self._call(f"cannot record the loads in {where}", self.client.load_table_from_json,
+                              list(rows.values()), where, job_config=config)
+
+        self._wait(start(), where, ["(load bookkeeping)"], start)
 
     def _ensure_partitioned(self, unit: Unit) -> None:
         from google.cloud import bigquery
@@ -164,7 +174,10 @@ class BigQueryWarehouse:
                    for unit in units]
         counts = {}
         for unit, job, named in started:
-            self._wait(job, self.ref(unit.dataset, unit.table), named)
+            destination = self.ref(unit.dataset, unit.table)
+            job = self._wait(job, destination, named,
+                             lambda unit=unit, destination=destination: self._start_load(
+                                 unit, sources.get(unit.key), destination)[0])
             counts[unit.key] = int(job.output_rows or 0)
         return counts
 
@@ -179,7 +192,7 @@ class BigQueryWarehouse:
         batch = Unit(first.dataset, first.table, [name for unit in units for name in unit.files], first.schema)
         uris = [uri for unit in units for uri in (sources.get(unit.key) or [])] or None
         job, named = self._start_load(batch, uris, staging)
-        self._wait(job, f"{target} (through {staging})", named)
+        self._wait(job, f"{target} (through {staging})", named, lambda: self._start_load(batch, uris, staging)[0])
         try:
             per_day = {row.day.isoformat(): row.n for row in self._query(
                 f"SELECT DATE(time) AS day, COUNT(*) AS n FROM `{staging}` GROUP BY day", [], target)}
@@ -205,23 +218,47 @@ class BigQueryWarehouse:
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=parameters)
-        job = self._call(f"cannot start a query on {target}", self.client.query, sql, job_config=config)
-        try:
-            return list(job.result(timeout=JOB_TIMEOUT, retry=retry()))
-        except Exception as error:
-            raise explain(error, f"the query on {target} failed ({sql.split(' ', 1)[0]})") from None
 
-    def _wait(self, job, destination: str, sources: list[str]) -> None:
-        try:
-            job.result(timeout=JOB_TIMEOUT, retry=retry())
-        except Exception as error:
-            messages = [item.get("message", str(item)) for item in (getattr(job, "errors", None) or [])]
-            if not messages:
-                raise explain(error, f"loading {', '.join(sources)} into {destination} failed") from None
-            shown = "; ".join(messages[:5]) + (f" (and {len(messages) - 5} more)" if len(messages) > 5 else "")
-            raise WarehouseError(f"loading {', '.join(sources)} into {destination} failed (job {job.job_id}): "
-                                 f"{shown}") from None
+        def start():
+            return self._call(f"cannot start a query on {target}", self.client.query, sql, job_config=config)
+
+        return list(self._wait(start(), target, [f"a query ({sql.split(' ', 1)[0]} …)"], start).result())
+
+    def _wait(self, job, destination: str, sources: list[str], restart):
+        """The finished job; a job failing for a transient reason is run again (`restart()` starts
+        a new one), up to JOB_ATTEMPTS times. Its errors fail the load, naming files and table."""
+        for attempt in range(1, JOB_ATTEMPTS + 1):
+            try:
+                job.result(timeout=JOB_TIMEOUT, retry=retry())
+                return job
+            except Exception as error:
+                messages = job_errors(job)
+                if messages and attempt < JOB_ATTEMPTS and is_transient(job):
+                    log.warning("%s: %s; trying again (attempt %d of %d)", destination, messages[0], attempt + 1,
+                                JOB_ATTEMPTS)
+                    time.sleep(min(2.0 ** attempt, 30.0))
+                    job = restart()
+                    continue
+                if not messages:
+                    raise explain(error, f"loading {', '.join(sources)} into {destination} failed") from None
+                shown = "; ".join(messages[:5]) + (f" (and {len(messages) - 5} more)" if len(messages) > 5 else "")
+                raise WarehouseError(f"loading {', '.join(sources)} into {destination} failed (job {job.job_id}): "
+                                     f"{shown}") from None
 
     def close(self, success: bool) -> None:
         self.client.close()
 
+
+
+def _error_entries(job) -> list[dict]:
+    return list(getattr(job, "errors", None) or []) or ([job.error_result] if getattr(job, "error_result", None) else [])
+
+
+def job_errors(job) -> list[str]:
+    return [entry.get("message", str(entry)) for entry in _error_entries(job)]
+
+
+def is_transient(job) -> bool:
+    entries = _error_entries(job)
+    return bool(entries) and all(entry.get("reason") in _TRANSIENT_REASONS
+                                 or _TRANSIENT_MESSAGE.search(entry.get("message", "")) for entry in entries)
