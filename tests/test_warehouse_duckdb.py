@@ -187,3 +187,15 @@ def test_load_units_reports_rows_of_unchanged_units_from_the_state(tmp_path):
     finally:
         warehouse.close(True)
     assert receipt["tables"]["tracklog"]["units"]["tracklog$20210101"] == {"rows": 2, "files": names, "loaded": False}
+
+
+def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
+    import edxflow.load
+
+    monkeypatch.setattr(edxflow.load, "DAY_BATCH", 2)
+    names = [write_day(tmp_path, f"2021-01-0{day}", day) for day in range(1, 6)]
+    receipt = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r.json")
+    assert len(receipt["loaded"]) == 5 and receipt["tables"]["tracklog"]["rows"] == 1 + 2 + 3 + 4 + 5
+    assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_logs".tracklog') == [(15,)]
+    spill = tmp_path / ".warehouse.duckdb.tmp"
+    assert spill.is_dir() and spill.stat().st_mode & 0o777 == 0o700

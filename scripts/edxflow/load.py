@@ -15,6 +15,10 @@ from .publish import gcs_uri
 
 log = logging.getLogger("edxflow.load")
 
+# Days of a partitioned table replaced together: a first load of years of logs goes through the
+# staging table a month at a time, which bounds its size (memory, and one BigQuery job's URIs).
+DAY_BATCH = 31
+
 DESCRIPTIONS = {
     "log": "Tracking logs of {base}, one row per event (edxflow).",
     "sql": "Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow).",
@@ -53,8 +57,8 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
     # Whole tables are replaced one by one; days of a partitioned table together, in one batch.
     counts = warehouse.replace_tables([unit for unit in changed if not unit.day], sources)
     days = [unit for unit in changed if unit.day]
-    if days:
-        counts.update(warehouse.replace_days(days, sources))
+    for start in range(0, len(days), DAY_BATCH):
+        counts.update(warehouse.replace_days(days[start:start + DAY_BATCH], sources))
     loaded = [(unit, counts[unit.key]) for unit in changed]
     for unit, rows in loaded:
         log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))

@@ -64,7 +64,10 @@ class DuckDBWarehouse:
         self.results_dir = Path(results_dir)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.connection = self._connect()
-        os.chmod(self.path, 0o600)  # the warehouse holds personal data
+        os.chmod(self.path, 0o600)  # the warehouse holds personal data, and so does what it spills
+        spill = self.path.with_name(f".{self.path.name}.tmp")
+        spill.mkdir(mode=0o700, exist_ok=True)
+        self.connection.execute(f"SET temp_directory = {_literal(str(spill))}")
         self.connection.execute("BEGIN TRANSACTION")
 
     def _connect(self):
