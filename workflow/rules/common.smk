@@ -42,7 +42,7 @@ def manifest_params(wildcards):
 @functools.cache
 def _read_manifest(path, mtime_ns):
     items = read_manifest(path)
-    return items, {item["date"]: item for item in items}
+    return items, {item["date"]: item for item in items}, {item["key"]: item for item in items}
 
 
 def listed(file_type, site):
@@ -77,10 +77,8 @@ def manifest_of_key(wildcards):
 
 def listed_object(wildcards):
     file_type, site = naming.classify_key(wildcards.key)
-    return next(
-        (item for item in listed(file_type, site) if item["key"] == wildcards.key),
-        None,
-    )
+    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
+    return _read_manifest(path, os.stat(path).st_mtime_ns)[2].get(wildcards.key)
 
 
 def encrypted_log(wildcards):
