@@ -16,14 +16,18 @@ from edxflow.source import SourceError, open_source
 log = logging.getLogger("edxflow.download")
 
 
-def download_listed(source_config: dict, manifest_path: str, key: str, output: str) -> dict:
-    entries = [item for item in read_manifest(manifest_path) if item["key"] == key]
-    if not entries:
+def download_entry(source_config: dict, entry: dict | None, key: str, manifest_path: str, output: str) -> dict:
+    if entry is None:
         raise SourceError(f"{key} is not in the manifest {manifest_path}: rerun the manifest (snakemake --forcerun manifest)")
-    result = download(open_source(source_config), entries[0], output)
+    result = download(open_source(source_config), entry, output)
     log.info("downloaded %s to %s: %d bytes, md5 %s, %d attempt(s), %.2f s", key, output,
              result["bytes"], result["md5"], result["attempts"], result["seconds"])
     return result
+
+
+def download_listed(source_config: dict, manifest_path: str, key: str, output: str) -> dict:
+    entry = next((item for item in read_manifest(manifest_path) if item["key"] == key), None)
+    return download_entry(source_config, entry, key, manifest_path, output)
 
 
 def main(argv=None) -> int:
@@ -44,10 +48,11 @@ def main(argv=None) -> int:
 
 
 def from_snakemake(job):
-    return download_listed(
+    return download_entry(
         job.params.source,
-        job.input.manifest,
+        job.params.listed,
         job.wildcards.key,
+        job.input.manifest,
         job.output.raw,
     )
 

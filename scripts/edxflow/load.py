@@ -19,11 +19,10 @@ log = logging.getLogger("edxflow.load")
 # staging table a month at a time, which bounds its size (memory, and one BigQuery job's URIs).
 DAY_BATCH = 31
 
-DESCRIPTIONS = {
-    "log": "Tracking logs of {base}, one row per event (edxflow).",
-    "sql": "Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow).",
-    "email": "Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow).",
-}
+def description(base: str, file_type: str) -> str:
+    if file_type == "log":
+        return f"Tracking logs of {base}, one row per event (edxflow)."
+    return f"Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow)."
 
 
 def open_warehouse(settings: dict, results_dir: str | Path):
@@ -47,7 +46,7 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
     datasets = sorted({unit.dataset for unit in units})
     changed, recorded = [], {}
     for dataset in datasets:
-        warehouse.ensure_dataset(dataset, DESCRIPTIONS[file_type].format(base=base))
+        warehouse.ensure_dataset(dataset, description(base, file_type))
         state = warehouse.read_state(dataset)
         recorded.update({key: rows for key, (_, rows) in state.items()})
         changed += changed_units([unit for unit in units if unit.dataset == dataset],

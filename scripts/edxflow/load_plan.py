@@ -9,13 +9,13 @@ alone. Loading a unit replaces it, so loading twice never duplicates rows.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .jsonl import shipped_schema
+from .source import file_md5
 
 STATE_TABLE = "_edxflow_loads"
 _LOG_DAY = re.compile(r"tracklog-(\d{4})-(\d{2})-(\d{2})\.")
@@ -85,13 +85,7 @@ def plan_units(file_type: str, base: str, files: list[str], results_dir: str | P
 
 def fingerprint(results_dir: Path, files: list[str]) -> str:
     """File names and MD5s, as one string: equal fingerprints mean equal contents."""
-    entries = []
-    for name in sorted(files):
-        digest = hashlib.md5()
-        with open(results_dir / name, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        entries.append([name, digest.hexdigest()])
+    entries = [[name, file_md5(results_dir / name).hex()] for name in sorted(files)]
     return json.dumps(entries, separators=(",", ":"))
 
 

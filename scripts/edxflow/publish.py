@@ -10,13 +10,13 @@ each other's objects unknowingly.
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import time
 from pathlib import Path
 
 from .atomic import write_json
 from .google_cloud import TIMEOUT, CloudError, explain, retry
+from .source import file_md5
 
 log = logging.getLogger("edxflow.publish")
 
@@ -27,11 +27,7 @@ CHUNK = 16 << 20
 
 def md5_base64(path: str | Path) -> str:
     """The MD5 of a file as Cloud Storage reports it (base64)."""
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return base64.b64encode(digest.digest()).decode()
+    return base64.b64encode(file_md5(path)).decode()
 
 
 def object_name(file_type: str, relative: str) -> str:

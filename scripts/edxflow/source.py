@@ -22,12 +22,17 @@ class TransientError(RuntimeError):
     """A failure worth retrying (connection reset, throttling, a short read)."""
 
 
-def local_etag(path: Path) -> str:
+def file_md5(path: str | Path) -> bytes:
+    """The MD5 digest of a file, read in chunks."""
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(CHUNK), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    return digest.digest()
+
+
+def local_etag(path: Path) -> str:
+    return file_md5(path).hex()
 
 
 class LocalSource:

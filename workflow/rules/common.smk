@@ -45,17 +45,20 @@ def _read_manifest(path, mtime_ns):
     return items, {item["date"]: item for item in items}, {item["key"]: item for item in items}
 
 
-def listed(file_type, site):
-    """The manifest's objects; the checkpoint must have run (Snakemake re-plans after it).
-    Input functions call this once per job: read each manifest version once, not thousands of times.
-    """
+def _manifest(file_type, site):
+    """(path, objects, by date, by key) of a manifest; the checkpoint must have run (Snakemake
+    re-plans after it). Input functions call this once per job: each manifest version is read
+    once, not thousands of times."""
     path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    return _read_manifest(path, os.stat(path).st_mtime_ns)[0]
+    return (path, *_read_manifest(path, os.stat(path).st_mtime_ns))
+
+
+def listed(file_type, site):
+    return _manifest(file_type, site)[1]
 
 
 def listed_on(file_type, site, date):
-    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    by_date = _read_manifest(path, os.stat(path).st_mtime_ns)[1]
+    path, _, by_date, _ = _manifest(file_type, site)
     if date not in by_date:
         raise WorkflowError(
             f"{path} lists no {file_type} object dated {date}: check `dates` and the source"
@@ -76,9 +79,7 @@ def manifest_of_key(wildcards):
 
 
 def listed_object(wildcards):
-    file_type, site = naming.classify_key(wildcards.key)
-    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    return _read_manifest(path, os.stat(path).st_mtime_ns)[2].get(wildcards.key)
+    return _manifest(*naming.classify_key(wildcards.key))[3].get(wildcards.key)
 
 
 def encrypted_log(wildcards):
