@@ -1,9 +1,10 @@
 """Benchmark of one course of a weekly SQL bundle: a synthetic bundle whose course holds a
 `courseware_studentmodule` of ROWS rows (problem states with answers, video and chapter positions)
 is decrypted from the zip, parsed and written (studentmodule and problem_analysis), pinned to one
-core, several times; prints rows per second of each run and the median.
+core, several times; prints rows per second of each run and the median. The compiled fast path
+(native/) is timed unless --python is given.
 
-    .venv/bin/python bench/sql_course.py [--rows 1000000] [--repeat 3]
+    .venv/bin/python bench/sql_course.py [--rows 1000000] [--repeat 3] [--python]
 """
 
 import argparse
@@ -76,8 +77,13 @@ SPLIT = """
 import json, sys
 sys.path.insert(0, sys.argv[1] + "/scripts")
 from edxflow.bundle import index_bundle
+from edxflow.derived import studentmodule
 from edxflow.sql_course import split_course
-bundle, outdir, home = sys.argv[2:5]
+bundle, outdir, home, path = sys.argv[2:6]
+if path == "python":
+    studentmodule.studentmodule_lines = None
+elif studentmodule.studentmodule_lines is None:
+    sys.exit("the compiled fast path is not installed: pip install ./native (or pass --python)")
 entry = index_bundle(bundle, ["edx"])["courses"][0]
 receipt = split_course(bundle, entry, outdir, home, None)
 print(json.dumps(receipt))
@@ -89,6 +95,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--unpinned", action="store_true",
                         help="let gpg run on another core (the parsing is single-threaded either way)")
+    parser.add_argument("--python", action="store_true",
+                        help="time the pure-Python path (what runs where native/ is not built)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="course jobs to time on the same bundle (the median is the figure; this machine's "
                              "speed varies by about 10%% from run to run)")
@@ -101,14 +109,15 @@ def main() -> None:
         plain_bytes = make_bundle(bundle, keys, args.rows)
         print(f"bundle: {args.rows:,} courseware_studentmodule rows, {plain_bytes / 1e6:.0f} MB plaintext, "
               f"{bundle.stat().st_size / 1e6:.0f} MB encrypted zip")
-        where = "gpg on another core" if args.unpinned else "1 core"
+        path = "python" if args.python else "compiled"
+        where = ("gpg on another core" if args.unpinned else "1 core") + f", {path} path"
         rates = []
         for run in range(1, args.repeat + 1):
             outdir = root / "SQL" / "MITx__6_002x__2T2021" / "2021-06-06"
             shutil.rmtree(outdir, ignore_errors=True)
             started = time.perf_counter()
             done = subprocess.run([*pin, sys.executable, "-c", SPLIT, str(REPO), str(bundle), str(outdir),
-                                   str(keys.home)], capture_output=True, text=True)
+                                   str(keys.home), path], capture_output=True, text=True)
             seconds = time.perf_counter() - started
             assert done.returncode == 0, done.stderr
             receipt = json.loads(done.stdout)

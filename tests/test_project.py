@@ -14,11 +14,14 @@ SNAKEFMT = Path(sys.executable).with_name("snakefmt")
 
 # conda names that differ from the pip names
 CONDA_TO_PIP = {"python-isal": "isal", "python-duckdb": "duckdb"}
-NOT_PYTHON = {"python", "pip", "gnupg"}
+NOT_PYTHON = {"python", "pip", "gnupg", "c-compiler"}
 
 
 def _name(requirement: str) -> str:
-    return re.split(r"[=<>!\[ ]", requirement.strip(), maxsplit=1)[0].lower()
+    requirement = requirement.split("#")[0].strip()
+    if requirement.startswith("."):  # a project directory of this repository
+        return Path(requirement).name
+    return re.split(r"[=<>!\[ ]", requirement, maxsplit=1)[0].lower()
 
 
 def conda_packages(path: Path) -> set[str]:

@@ -37,6 +37,14 @@ class TableWriter:
             self._handle.write(buffer)
             buffer.clear()
 
+    def write_lines(self, lines: bytes, rows: int) -> None:
+        """Rows already written as JSON lines (by the compiled fast path)."""
+        self._buffer += lines
+        self.count += rows
+        if len(self._buffer) > _BUFFER:
+            self._handle.write(self._buffer)
+            self._buffer.clear()
+
     def __enter__(self):
         return self
 

@@ -23,10 +23,10 @@ from .derived.course_axis import build_course_axis, build_grading_policy
 from .derived.forum import build_forum
 from .derived.grades import build_grades_persistent, build_grades_persistent_subsection
 from .derived.roles import build_roles
-from .derived.studentmodule import records_in_order, split_studentmodule
+from .derived.studentmodule import split_studentmodule_dump
 from .derived.user_info_combo import build_user_info_combo
 from .jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
-from .tsv import TsvReader, read_tsv
+from .tsv import read_tsv
 
 # Dumps replaced by their cleaned, typed form (the raw rows would only duplicate them).
 CLEANED = {
@@ -72,11 +72,9 @@ class CourseSplit:
         label = f"{zip_path} member {member}"
         with self.building("studentmodule", [member]), zipfile.ZipFile(zip_path) as archive, \
                 archive.open(member) as source, decrypted_stream(source, label, homedir, passphrase) as plain:
-            reader = TsvReader(plain, label)
             with TableWriter(self.workdir / "studentmodule.json.gz") as modules, \
                     TableWriter(self.workdir / "problem_analysis.json.gz") as analyses:
-                records = records_in_order(reader.columns, reader.records())
-                split_studentmodule(records, self.course_id, modules.write, analyses.write)
+                reader = split_studentmodule_dump(plain, label, self.course_id, modules, analyses)
         self.record("studentmodule", modules.count, shipped_schema("studentmodule"), [member])
         self.record("problem_analysis", analyses.count, shipped_schema("problem_analysis"), [member])
         self.reject("studentmodule", reader.rejects)

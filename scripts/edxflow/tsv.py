@@ -48,33 +48,36 @@ class TsvReader:
             self.bad_utf8_lines.append(number)
             return line.decode("utf-8", errors="replace")
 
+    def record(self, number: int, raw: bytes) -> list | None:
+        """Line `number` as a list of values in the order of `columns`; None when it is empty, or
+        rejected for its number of fields (kept in `rejects`)."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = self._decode(raw, number)
+        text = text.rstrip("\r\n")
+        if not text:
+            return None
+        fields = text.split("\t")
+        if len(fields) != len(self.columns):
+            self.rejects.append({"line": number, "reason": f"expected {len(self.columns)} fields, found {len(fields)}",
+                                 "raw": text})
+            return None
+        self.rows_read += 1
+        if "\\" in text:
+            return [None if field in NULLS else unescape(field) for field in fields]
+        if "NULL" in text:
+            while "NULL" in fields:  # C-level scans: faster than a per-field comprehension
+                fields[fields.index("NULL")] = None
+        return fields
+
     def records(self) -> Iterator[list]:
         """Rows as lists of values in the order of `columns` (faster than dicts for big tables)."""
-        width, nulls = len(self.columns), NULLS
-        read = 0
-        try:
-            for number, raw in enumerate(self._lines, start=2):
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    text = self._decode(raw, number)
-                text = text.rstrip("\r\n")
-                if not text:
-                    continue
-                fields = text.split("\t")
-                if len(fields) != width:
-                    self.rejects.append({"line": number, "reason": f"expected {width} fields, found {len(fields)}", "raw": text})
-                    continue
-                read += 1
-                if "\\" in text:
-                    yield [None if field in nulls else unescape(field) for field in fields]
-                else:
-                    if "NULL" in text:
-                        while "NULL" in fields:  # C-level scans: faster than a per-field comprehension
-                            fields[fields.index("NULL")] = None
-                    yield fields
-        finally:
-            self.rows_read += read
+        record = self.record
+        for number, raw in enumerate(self._lines, start=2):
+            values = record(number, raw)
+            if values is not None:
+                yield values
 
     def __iter__(self) -> Iterator[dict]:
         columns = self.columns

@@ -9,10 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import product
 
-import orjson
 from typing import Iterable
 
+import orjson
+
 from edxflow.courses import normalize_course_id
+from edxflow.jsonl import TableWriter
+from edxflow.tsv import TsvReader
 from edxflow.coerce import (
     course_id_or,
     json_text,
@@ -24,6 +27,11 @@ from edxflow.coerce import (
     to_string,
     to_timestamp,
 )
+
+try:
+    from edxflow_native import studentmodule_lines
+except ImportError:  # not built (see native/): the Python code gives the same rows, slower
+    studentmodule_lines = None
 
 
 def parse_state(state: str | None) -> dict | None:
@@ -82,7 +90,7 @@ def url_name_of(key: str | None) -> str | None:
     return key.rsplit("@", 1)[-1].rsplit("/", 1)[-1] if parts is None else parts[3]
 
 
-def _names_of_key(key: str | None) -> tuple[str | None, str | None]:
+def names_of_key(key: str | None) -> tuple[str | None, str | None]:
     """(module_id, url_name) of a dumped module key; a `null` spelling is no key."""
     key = null_if_null_text(key)
     return module_id_of(key), url_name_of(key)
@@ -112,68 +120,128 @@ COLUMNS = ("id", "module_type", "module_id", "student_id", "state", "grade", "cr
 
 # null_if_null_text as a lookup, for the columns read millions of times (`NULL` is already None)
 _NULL_TEXTS = {"".join(letters): None for letters in product(*zip("null", "NULL"))}
+_CHUNK = 1 << 20
 
 
-def split_studentmodule(records: Iterable[list], course_id: str, write_module, write_analysis) -> None:
-    """One pass for both tables over rows given as value lists in the order of COLUMNS: each row's
-    studentmodule row goes to `write_module`, and a problem_analysis row to `write_analysis` when
-    its state has a non-empty `correct_map` and `student_answers` (a checked problem). Lists and
-    callbacks, not dicts and generators: a course has millions of rows."""
-    course_id = normalize_course_id(course_id)
-    courses: dict = {}
-    key_names: dict = {}
-    loads, decode_error, null_texts = orjson.loads, orjson.JSONDecodeError, _NULL_TEXTS
-    for row_id, module_type, module_key, student, raw_state, grade, created, modified, max_grade, done, course in records:
+class StudentmoduleSplit:
+    """One pass for both tables: each row's studentmodule row goes to `write_module`, and a
+    problem_analysis row to `write_analysis` when its state has a non-empty `correct_map` and
+    `student_answers` (a checked problem). Rows are value lists in the order of COLUMNS and the
+    writers callbacks, not dicts and generators: a course has millions of rows."""
+
+    def __init__(self, course_id: str, write_module, write_analysis):
+        self.course_id = normalize_course_id(course_id)
+        self.write_module, self.write_analysis = write_module, write_analysis
+        self.courses: dict = {}
+        self.key_names: dict = {}
+
+    def course_of(self, raw: str | None) -> str:
+        return course_id_or(raw, self.course_id)
+
+    def row(self, values: list) -> None:
+        row_id, module_type, module_key, student, raw_state, grade, created, modified, max_grade, done, course = values
         if raw_state is None or (len(raw_state) == 4 and raw_state.lower() == "null"):
             state = parsed = None
         else:
             try:
-                parsed = loads(raw_state)  # strict: a state it accepts is valid JSON as it stands
+                parsed = orjson.loads(raw_state)  # strict: a state it accepts is valid JSON as it stands
                 state = raw_state
                 if type(parsed) is not dict:
                     parsed = None
-            except decode_error:
+            except orjson.JSONDecodeError:
                 state, parsed = state_and_parsed(raw_state)
-        names = key_names.get(module_key)
+        names = self.key_names.get(module_key)
         if names is None:
-            names = key_names[module_key] = _names_of_key(module_key)
-        module_id, url_name = names
-        normalised = courses.get(course)
+            names = self.key_names[module_key] = names_of_key(module_key)
+        normalised = self.courses.get(course)
         if normalised is None:
-            normalised = courses[course] = course_id_or(course, course_id)
+            normalised = self.courses[course] = self.course_of(course)
         course = normalised
-        student_id = int(student) if student is not None and student.isdigit() else to_integer(student)
+        student_id = int(student) if student is not None and len(student) < 19 and student.isdigit() \
+            else to_integer(student)  # to_integer keeps to INT64
         created_raw, created = created, to_timestamp(created)
         grade = None if grade is None else to_float(grade)
         max_grade = None if max_grade is None else to_float(max_grade)
-        write_module({
-            "id": int(row_id) if row_id is not None and row_id.isdigit() else to_integer(row_id),
-            "module_type": null_texts.get(module_type, module_type),
-            "module_id": module_id,
+        self.write_module({
+            "id": int(row_id) if row_id is not None and len(row_id) < 19 and row_id.isdigit() else to_integer(row_id),
+            "module_type": _NULL_TEXTS.get(module_type, module_type),
+            "module_id": names[0],
             "student_id": student_id,
             "state": state,
             "grade": grade,
             "created": created,
             "modified": created if modified == created_raw else to_timestamp(modified),
             "max_grade": max_grade,
-            "done": null_texts.get(done, done),
+            "done": _NULL_TEXTS.get(done, done),
             "course_id": course,
         })
-        if parsed is not None and "correct_map" in parsed:
-            correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
-            if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
-                attempts, finished = parsed.get("attempts"), parsed.get("done")
-                write_analysis({
-                    "course_id": course,
-                    "user_id": student_id,
-                    "problem_url_name": url_name,
-                    "item": answer_items(correct_map, student_answers),
-                    "attempts": attempts if type(attempts) is int else to_integer(attempts),
-                    "done": finished if type(finished) is bool else to_boolean(finished),
-                    "grade": grade,
-                    "max_grade": max_grade,
-                    "created": created,
-                })
+        if parsed is not None:
+            self.analysis(parsed, student_id, names[1], grade, max_grade, created, course)
+
+    def analysis(self, parsed, student_id, url_name, grade, max_grade, created, course) -> None:
+        """The problem_analysis row of a parsed state, if it is a checked problem's."""
+        if type(parsed) is not dict or "correct_map" not in parsed:
+            return
+        correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
+        if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
+            attempts, finished = parsed.get("attempts"), parsed.get("done")
+            self.write_analysis({
+                "course_id": course,
+                "user_id": student_id,
+                "problem_url_name": url_name,
+                "item": answer_items(correct_map, student_answers),
+                "attempts": attempts if type(attempts) is int else to_integer(attempts),
+                "done": finished if type(finished) is bool else to_boolean(finished),
+                "grade": grade,
+                "max_grade": max_grade,
+                "created": created,
+            })
+
+
+def split_studentmodule(records: Iterable[list], course_id: str, write_module, write_analysis) -> None:
+    """Both tables of rows given as value lists in the order of COLUMNS (see StudentmoduleSplit)."""
+    row = StudentmoduleSplit(course_id, write_module, write_analysis).row
+    for values in records:
+        row(values)
+
+
+def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWriter, analyses: TableWriter,
+                             compiled: bool = True) -> TsvReader:
+    """Both tables of a `courseware_studentmodule` dump read from the binary stream `plain`;
+    returns its reader (rows read, rejects). The compiled fast path (native/, when installed)
+    writes the common rows and hands every other line to the same Python code as without it."""
+    reader = TsvReader(plain, label)
+    split = StudentmoduleSplit(course_id, modules.write, analyses.write)
+    if not (compiled and studentmodule_lines is not None and tuple(reader.columns) == COLUMNS):
+        for values in records_in_order(reader.columns, reader.records()):
+            split.row(values)
+        return reader
+
+    def slow(number: int, raw: bytes) -> None:
+        values = reader.record(number, raw)
+        if values is not None:
+            split.row(values)
+
+    def analysis(state: str, *values) -> None:
+        split.analysis(orjson.loads(state), *values)
+
+    key_cache, course_cache = {}, {}  # the compiled code's own: bytes keys, JSON values
+
+    def lines(data, number: int) -> int:
+        number, written = studentmodule_lines(data, number, key_cache, course_cache, names_of_key, split.course_of,
+                                              modules.write_lines, analysis, slow)
+        reader.rows_read += written
+        return number
+
+    number, pending = 2, b""
+    while chunk := plain.read(_CHUNK):
+        data = pending + chunk if pending else chunk
+        end = data.rfind(b"\n") + 1
+        number = lines(memoryview(data)[:end], number)
+        pending = data[end:]
+    if pending:
+        lines(pending, number)
+    return reader
 
 
 def records_in_order(columns: list[str], records: Iterable[list]) -> Iterable[list]:

@@ -1,0 +1,682 @@
+/* The common rows of a `courseware_studentmodule` dump turned into `studentmodule` JSON lines in C.
+
+   `scripts/edxflow/derived/studentmodule.py` is the definition of the table; this is a fast path
+   for the rows whose every field is in its usual form: ASCII, eleven fields, decimal ids, the
+   dump's own timestamp form, plain decimal grades and a state that is strict JSON. Any other row
+   is handed back whole (`slow`) to the Python code, so the output is the same byte for byte with
+   or without this module (tests/test_native.py checks that on ordinary and odd rows). States that
+   may hold a `correct_map` are also passed to Python (`analysis`), which builds problem_analysis. */
+
+#define _GNU_SOURCE /* memmem */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#define FIELDS 11
+#define MAX_DEPTH 256
+#define FLUSH_AT (1 << 20)
+
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+} Buffer;
+
+static int reserve(Buffer *buffer, Py_ssize_t extra) {
+    if (buffer->len + extra <= buffer->cap)
+        return 0;
+    Py_ssize_t cap = buffer->cap ? buffer->cap : 1 << 16;
+    while (cap < buffer->len + extra)
+        cap *= 2;
+    char *data = PyMem_Realloc(buffer->data, cap);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffer->data = data;
+    buffer->cap = cap;
+    return 0;
+}
+
+/* Callers reserve room for a whole row first, so the writers below do not check. */
+static inline void put(Buffer *buffer, const char *text, Py_ssize_t n) {
+    memcpy(buffer->data + buffer->len, text, n);
+    buffer->len += n;
+}
+
+#define PUT_LITERAL(buffer, text) put(buffer, text, sizeof(text) - 1)
+
+static const char HEX[] = "0123456789abcdef";
+
+/* A JSON string as orjson writes it: `"` and `\` escaped, control characters as short escapes or
+   \u00xx, everything else (UTF-8 included) as it is. At most 6 bytes out per byte in, plus 2. */
+static void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
+    char *out = buffer->data + buffer->len;
+    *out++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *out++ = (char)c;
+            continue;
+        }
+        *out++ = '\\';
+        switch (c) {
+        case '"': *out++ = '"'; break;
+        case '\\': *out++ = '\\'; break;
+        case '\b': *out++ = 'b'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\r': *out++ = 'r'; break;
+        case '\t': *out++ = 't'; break;
+        default:
+            *out++ = 'u'; *out++ = '0'; *out++ = '0';
+            *out++ = HEX[c >> 4]; *out++ = HEX[c & 15];
+        }
+    }
+    *out++ = '"';
+    buffer->len = out - buffer->data;
+}
+
+/* ---- strict JSON, as orjson accepts it; 0 also means "not sure" (the row goes to Python) ---- */
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+    int escaped_key; /* a key spelled with escapes could be `correct_map` in disguise */
+} Json;
+
+static void skip_space(Json *json) {
+    while (json->p < json->end && (*json->p == ' ' || *json->p == '\t' || *json->p == '\n' || *json->p == '\r'))
+        json->p++;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int valid_string(Json *json, int is_key) {
+    const char *p = json->p + 1, *end = json->end;
+    while (p < end) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            json->p = p + 1;
+            return 1;
+        }
+        if (c < 0x20 || c >= 0x80)
+            return 0;
+        if (c != '\\') {
+            p++;
+            continue;
+        }
+        if (is_key)
+            json->escaped_key = 1;
+        if (p + 1 >= end)
+            return 0;
+        char escape = p[1];
+        if (escape == 'u') {
+            if (p + 6 > end)
+                return 0;
+            int code = 0;
+            for (int i = 2; i < 6; i++) {
+                int digit = hex_value(p[i]);
+                if (digit < 0)
+                    return 0;
+                code = code * 16 + digit;
+            }
+            if (code >= 0xD800 && code <= 0xDFFF) /* surrogates: left to Python's judgement */
+                return 0;
+            p += 6;
+        } else if (strchr("\"\\/bfnrt", escape) != NULL && escape != '\0') {
+            p += 2;
+        } else {
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int digits(Json *json) {
+    const char *start = json->p;
+    while (json->p < json->end && *json->p >= '0' && *json->p <= '9')
+        json->p++;
+    return (int)(json->p - start);
+}
+
+static int valid_number(Json *json) {
+    const char *start = json->p;
+    if (*json->p == '-')
+        json->p++;
+    if (json->p < json->end && *json->p == '0')
+        json->p++;
+    else if (digits(json) == 0)
+        return 0;
+    if (json->p < json->end && *json->p == '.') {
+        json->p++;
+        if (digits(json) == 0)
+            return 0;
+    }
+    if (json->p < json->end && (*json->p == 'e' || *json->p == 'E')) {
+        json->p++;
+        if (json->p < json->end && (*json->p == '+' || *json->p == '-'))
+            json->p++;
+        int exponent = digits(json);
+        if (exponent == 0 || exponent > 2) /* 1e400 is infinity, which orjson refuses */
+            return 0;
+    }
+    return json->p - start <= 30;
+}
+
+static int valid_literal(Json *json, const char *word, Py_ssize_t n) {
+    if (json->end - json->p < n || memcmp(json->p, word, n) != 0)
+        return 0;
+    json->p += n;
+    return 1;
+}
+
+static int valid_value(Json *json);
+
+static int valid_container(Json *json, char close, int object) {
+    if (++json->depth > MAX_DEPTH)
+        return 0;
+    json->p++;
+    skip_space(json);
+    if (json->p < json->end && *json->p == close) {
+        json->p++;
+        json->depth--;
+        return 1;
+    }
+    for (;;) {
+        if (object) {
+            if (json->p >= json->end || *json->p != '"' || !valid_string(json, 1))
+                return 0;
+            skip_space(json);
+            if (json->p >= json->end || *json->p != ':')
+                return 0;
+            json->p++;
+            skip_space(json);
+        }
+        if (!valid_value(json))
+            return 0;
+        skip_space(json);
+        if (json->p >= json->end)
+            return 0;
+        if (*json->p == close) {
+            json->p++;
+            json->depth--;
+            return 1;
+        }
+        if (*json->p != ',')
+            return 0;
+        json->p++;
+        skip_space(json);
+    }
+}
+
+static int valid_value(Json *json) {
+    if (json->p >= json->end)
+        return 0;
+    switch (*json->p) {
+    case '{': return valid_container(json, '}', 1);
+    case '[': return valid_container(json, ']', 0);
+    case '"': return valid_string(json, 0);
+    case 't': return valid_literal(json, "true", 4);
+    case 'f': return valid_literal(json, "false", 5);
+    case 'n': return valid_literal(json, "null", 4);
+    default: return valid_number(json);
+    }
+}
+
+static int valid_json(const char *text, Py_ssize_t n, int *escaped_key) {
+    Json json = {text, text + n, 0, 0};
+    skip_space(&json);
+    if (!valid_value(&json))
+        return 0;
+    skip_space(&json);
+    *escaped_key = json.escaped_key;
+    return json.p == json.end;
+}
+
+/* ---- the dump's fields ---- */
+
+typedef struct {
+    const char *text;
+    Py_ssize_t len;
+    int null; /* MySQL's NULL or \N */
+} Field;
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* `null` in any case, which some dumps write besides NULL */
+static int is_null_text(const Field *field) {
+    return field->null || (field->len == 4 && (field->text[0] | 0x20) == 'n' && (field->text[1] | 0x20) == 'u' &&
+                           (field->text[2] | 0x20) == 'l' && (field->text[3] | 0x20) == 'l');
+}
+
+/* The dump's escapes undone into `scratch` (which has room for the whole line); an unknown escape
+   keeps its backslash, as the Python reader does. */
+static void unescape(Field *field, char **scratch) {
+    const char *in = field->text, *end = in + field->len;
+    char *start = *scratch, *out = start;
+    while (in < end) {
+        if (*in != '\\' || in + 1 >= end) {
+            *out++ = *in++;
+            continue;
+        }
+        char c = in[1];
+        switch (c) {
+        case 't': *out++ = '\t'; break;
+        case 'n': *out++ = '\n'; break;
+        case 'r': *out++ = '\r'; break;
+        case '\\': *out++ = '\\'; break;
+        case '0': *out++ = '\0'; break;
+        case 'Z': *out++ = '\x1a'; break;
+        case 'b': *out++ = '\b'; break;
+        case '\'': *out++ = '\''; break;
+        case '"': *out++ = '"'; break;
+        default: *out++ = '\\'; *out++ = c;
+        }
+        in += 2;
+    }
+    field->text = start;
+    field->len = out - start;
+    *scratch = out;
+}
+
+static int is_ascii(const char *text, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        unsigned long long word;
+        memcpy(&word, text + i, 8);
+        if (word & 0x8080808080808080ULL)
+            return 0;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)text[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* A decimal id, written without leading zeros (as int() reads it); 0 when not that simple. */
+static int put_integer(Buffer *buffer, const Field *field, long long *value) {
+    if (field->null) {
+        PUT_LITERAL(buffer, "null");
+        return 1;
+    }
+    if (field->len == 0 || field->len > 18)
+        return 0;
+    long long number = 0;
+    for (Py_ssize_t i = 0; i < field->len; i++) {
+        if (!is_digit(field->text[i]))
+            return 0;
+        number = number * 10 + (field->text[i] - '0');
+    }
+    Py_ssize_t zeros = 0;
+    while (zeros < field->len - 1 && field->text[zeros] == '0')
+        zeros++;
+    put(buffer, field->text + zeros, field->len - zeros);
+    *value = number;
+    return 1;
+}
+
+/* A grade as float() reads it and orjson writes it; only plain decimals that need no exponent. */
+static int put_float(Buffer *buffer, const Field *field, double *value) {
+    if (field->null) {
+        PUT_LITERAL(buffer, "null");
+        return 1;
+    }
+    Py_ssize_t n = field->len, i = 0, digit_count = 0, dots = 0;
+    const char *text = field->text;
+    if (n == 0 || n > 24)
+        return 0;
+    if (text[0] == '-')
+        i = 1;
+    for (Py_ssize_t j = i; j < n; j++) {
+        if (is_digit(text[j]))
+            digit_count++;
+        else if (text[j] == '.')
+            dots++;
+        else
+            return 0;
+    }
+    if (digit_count == 0 || dots > 1)
+        return 0;
+    if (dots == 0 && digit_count <= 15) { /* exact as a double: written as float() then repr would */
+        Field integral = {text + i, n - i, 0};
+        long long number;
+        if (i)
+            buffer->data[buffer->len++] = '-';
+        put_integer(buffer, &integral, &number);
+        PUT_LITERAL(buffer, ".0");
+        *value = i ? -(double)number : (double)number;
+        return 1;
+    }
+    char copy[32];
+    memcpy(copy, text, n);
+    copy[n] = '\0';
+    char *stop;
+    double number = PyOS_string_to_double(copy, &stop, NULL);
+    if (number == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (stop != copy + n || !isfinite(number))
+        return 0;
+    char *shortest = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (shortest == NULL)
+        return -1;
+    int plain = strchr(shortest, 'e') == NULL;
+    if (plain)
+        put(buffer, shortest, (Py_ssize_t)strlen(shortest));
+    PyMem_Free(shortest);
+    *value = number;
+    return plain;
+}
+
+static int two_digits(const char *text) {
+    if (!is_digit(text[0]) || !is_digit(text[1]))
+        return -1;
+    return (text[0] - '0') * 10 + (text[1] - '0');
+}
+
+/* `YYYY-MM-DD HH:MM:SS[.ffffff]`, a real date and time: the dump's own form, written with +00:00. */
+static int dump_time(const Field *field) {
+    const char *t = field->text;
+    if (field->len != 19 && field->len != 26)
+        return 0;
+    if (t[4] != '-' || t[7] != '-' || t[10] != ' ' || t[13] != ':' || t[16] != ':')
+        return 0;
+    int century = two_digits(t), year_in = two_digits(t + 2), month = two_digits(t + 5), day = two_digits(t + 8);
+    int hour = two_digits(t + 11), minute = two_digits(t + 14), second = two_digits(t + 17);
+    if (century < 0 || year_in < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 59)
+        return 0;
+    int year = century * 100 + year_in;
+    static const int DAYS[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (year < 1 || day > DAYS[month - 1] + (month == 2 && leap))
+        return 0;
+    if (field->len == 26) {
+        if (t[19] != '.')
+            return 0;
+        for (int i = 20; i < 26; i++)
+            if (!is_digit(t[i]))
+                return 0;
+    }
+    return 1;
+}
+
+static int put_time(Buffer *buffer, const Field *field) {
+    if (field->null) {
+        PUT_LITERAL(buffer, "null");
+        return 1;
+    }
+    if (!dump_time(field))
+        return 0;
+    buffer->data[buffer->len++] = '"';
+    put(buffer, field->text, field->len);
+    PUT_LITERAL(buffer, "+00:00\"");
+    return 1;
+}
+
+static void put_text_or_null(Buffer *buffer, const Field *field) {
+    if (is_null_text(field))
+        PUT_LITERAL(buffer, "null");
+    else
+        put_string(buffer, field->text, field->len);
+}
+
+/* ---- per-course lookups, cached in dicts the caller keeps across chunks ---- */
+
+/* (JSON bytes, value) of `key` by `function`, which returns the value (module keys: a tuple whose
+   first item is written); the key is the field's bytes, or None for a NULL field. */
+static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field, int tuple_result) {
+    PyObject *key = field->null ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(field->text, field->len);
+    if (key == NULL)
+        return NULL;
+    PyObject *entry = PyDict_GetItemWithError(cache, key);
+    if (entry != NULL || PyErr_Occurred()) {
+        Py_DECREF(key);
+        return entry;
+    }
+    PyObject *argument = field->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(field->text, field->len, NULL);
+    PyObject *result = argument ? PyObject_CallOneArg(function, argument) : NULL;
+    Py_XDECREF(argument);
+    if (result == NULL) {
+        Py_DECREF(key);
+        return NULL;
+    }
+    PyObject *written = tuple_result ? PyTuple_GetItem(result, 0) : result;
+    PyObject *json = NULL;
+    if (written == Py_None) {
+        json = PyBytes_FromString("null");
+    } else if (written != NULL && PyUnicode_Check(written)) {
+        Py_ssize_t n;
+        const char *text = PyUnicode_AsUTF8AndSize(written, &n);
+        Buffer buffer = {NULL, 0, 0};
+        if (text != NULL && reserve(&buffer, 6 * n + 2) == 0) {
+            put_string(&buffer, text, n);
+            json = PyBytes_FromStringAndSize(buffer.data, buffer.len);
+        }
+        PyMem_Free(buffer.data);
+    } else if (!PyErr_Occurred()) {
+        PyErr_SetString(PyExc_TypeError, "a lookup must give a str or None");
+    }
+    entry = json ? PyTuple_Pack(2, json, tuple_result ? PyTuple_GetItem(result, 1) : result) : NULL;
+    Py_XDECREF(json);
+    Py_DECREF(result);
+    if (entry == NULL || PyDict_SetItem(cache, key, entry) < 0) {
+        Py_DECREF(key);
+        Py_XDECREF(entry);
+        return NULL;
+    }
+    Py_DECREF(key);
+    Py_DECREF(entry); /* the cache holds it */
+    return entry;
+}
+
+static void put_entry(Buffer *buffer, PyObject *entry) {
+    PyObject *json = PyTuple_GET_ITEM(entry, 0);
+    put(buffer, PyBytes_AS_STRING(json), PyBytes_GET_SIZE(json));
+}
+
+typedef struct {
+    PyObject *key_cache, *course_cache, *names, *course_of, *write_modules, *analysis, *slow;
+    Buffer out, scratch;
+    Py_ssize_t pending_rows;
+} Split;
+
+/* One line: 1 written, 0 left to Python, -1 error. */
+static int fast_row(Split *split, const char *line, Py_ssize_t n) {
+    if (n == 0 || line[n - 1] == '\r' || !is_ascii(line, n))
+        return 0;
+    Field fields[FIELDS];
+    const char *start = line, *end = line + n;
+    int count = 0;
+    for (;;) {
+        const char *tab = memchr(start, '\t', end - start);
+        const char *stop = tab ? tab : end;
+        if (count == FIELDS)
+            return 0;
+        fields[count].text = start;
+        fields[count].len = stop - start;
+        fields[count].null = (stop - start == 4 && memcmp(start, "NULL", 4) == 0) ||
+                             (stop - start == 2 && memcmp(start, "\\N", 2) == 0);
+        count++;
+        if (tab == NULL)
+            break;
+        start = tab + 1;
+    }
+    if (count != FIELDS)
+        return 0;
+    split->scratch.len = 0;
+    if (reserve(&split->scratch, n) < 0)
+        return -1;
+    char *scratch = split->scratch.data;
+    for (int i = 0; i < FIELDS; i++)
+        if (!fields[i].null && memchr(fields[i].text, '\\', fields[i].len) != NULL)
+            unescape(&fields[i], &scratch);
+
+    Field *id = &fields[0], *module_type = &fields[1], *module_key = &fields[2], *student = &fields[3],
+          *state = &fields[4], *grade = &fields[5], *created = &fields[6], *modified = &fields[7],
+          *max_grade = &fields[8], *done = &fields[9], *course = &fields[10];
+    long long id_value, student_value = 0;
+    double grade_value = 0, max_grade_value = 0;
+    int escaped_key = 0, state_null = is_null_text(state), result;
+
+    if (!state_null && !valid_json(state->text, state->len, &escaped_key))
+        return 0;
+    PyObject *names = lookup(split->key_cache, split->names, module_key, 1);
+    PyObject *course_entry = names ? lookup(split->course_cache, split->course_of, course, 0) : NULL;
+    if (course_entry == NULL)
+        return -1;
+    Buffer *out = &split->out;
+    /* the fixed text and two timestamps' offsets are under 256 bytes; a field escapes to at most 6 per byte */
+    if (reserve(out, 6 * n + 256 + PyBytes_GET_SIZE(PyTuple_GET_ITEM(names, 0)) +
+                         PyBytes_GET_SIZE(PyTuple_GET_ITEM(course_entry, 0))) < 0)
+        return -1;
+    Py_ssize_t row_start = out->len;
+    PUT_LITERAL(out, "{\"id\":");
+    if (!put_integer(out, id, &id_value))
+        goto left_to_python;
+    PUT_LITERAL(out, ",\"module_type\":");
+    put_text_or_null(out, module_type);
+    PUT_LITERAL(out, ",\"module_id\":");
+    put_entry(out, names);
+    PUT_LITERAL(out, ",\"student_id\":");
+    if (!put_integer(out, student, &student_value))
+        goto left_to_python;
+    PUT_LITERAL(out, ",\"state\":");
+    if (state_null)
+        PUT_LITERAL(out, "null");
+    else
+        put_string(out, state->text, state->len);
+    PUT_LITERAL(out, ",\"grade\":");
+    if ((result = put_float(out, grade, &grade_value)) <= 0)
+        goto failed;
+    PUT_LITERAL(out, ",\"created\":");
+    Py_ssize_t created_at = out->len + 1; /* as written, without its quotes */
+    if (!put_time(out, created))
+        goto left_to_python;
+    PUT_LITERAL(out, ",\"modified\":");
+    if (!put_time(out, modified))
+        goto left_to_python;
+    PUT_LITERAL(out, ",\"max_grade\":");
+    if ((result = put_float(out, max_grade, &max_grade_value)) <= 0)
+        goto failed;
+    PUT_LITERAL(out, ",\"done\":");
+    put_text_or_null(out, done);
+    PUT_LITERAL(out, ",\"course_id\":");
+    put_entry(out, course_entry);
+    PUT_LITERAL(out, "}\n");
+    split->pending_rows++;
+
+    if (!state_null && (escaped_key || memmem(state->text, state->len, "\"correct_map\"", 13) != NULL)) {
+        PyObject *args[7] = {
+            PyUnicode_DecodeASCII(state->text, state->len, NULL),
+            student->null ? Py_NewRef(Py_None) : PyLong_FromLongLong(student_value),
+            Py_NewRef(PyTuple_GET_ITEM(names, 1)),
+            grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(grade_value),
+            max_grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(max_grade_value),
+            created->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(out->data + created_at, created->len + 6, NULL),
+            Py_NewRef(PyTuple_GET_ITEM(course_entry, 1)),
+        };
+        PyObject *done_call = NULL;
+        int complete = 1;
+        for (int i = 0; i < 7; i++)
+            complete &= args[i] != NULL;
+        if (complete)
+            done_call = PyObject_Vectorcall(split->analysis, args, 7, NULL);
+        for (int i = 0; i < 7; i++)
+            Py_XDECREF(args[i]);
+        if (done_call == NULL)
+            return -1;
+        Py_DECREF(done_call);
+    }
+    return 1;
+
+failed:
+    if (result < 0)
+        return -1;
+left_to_python:
+    out->len = row_start;
+    return 0;
+}
+
+static int flush(Split *split) {
+    if (split->out.len == 0)
+        return 0;
+    PyObject *data = PyBytes_FromStringAndSize(split->out.data, split->out.len);
+    if (data == NULL)
+        return -1;
+    PyObject *rows = PyLong_FromSsize_t(split->pending_rows);
+    PyObject *result = rows ? PyObject_CallFunctionObjArgs(split->write_modules, data, rows, NULL) : NULL;
+    Py_DECREF(data);
+    Py_XDECREF(rows);
+    if (result == NULL)
+        return -1;
+    Py_DECREF(result);
+    split->out.len = 0;
+    split->pending_rows = 0;
+    return 0;
+}
+
+static Buffer kept_out, kept_scratch;
+
+static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t number;
+    Split split = {0};
+    if (!PyArg_ParseTuple(args, "y*nO!O!OOOOO:studentmodule_lines", &data, &number, &PyDict_Type, &split.key_cache,
+                          &PyDict_Type, &split.course_cache, &split.names, &split.course_of, &split.write_modules,
+                          &split.analysis, &split.slow))
+        return NULL;
+    split.out = kept_out; /* kept from call to call: fresh large buffers cost page faults each time */
+    split.scratch = kept_scratch;
+    const char *p = data.buf, *end = p + data.len;
+    Py_ssize_t fast = 0;
+    int failed = 0;
+    while (p < end && !failed) {
+        const char *newline = memchr(p, '\n', end - p);
+        const char *stop = newline ? newline : end;
+        int result = fast_row(&split, p, stop - p);
+        if (result < 0) {
+            failed = 1;
+        } else if (result > 0) {
+            fast++;
+            if (split.out.len > FLUSH_AT)
+                failed = flush(&split) < 0;
+        } else if (flush(&split) < 0) {
+            failed = 1;
+        } else {
+            PyObject *result = PyObject_CallFunction(split.slow, "ny#", number, p, (Py_ssize_t)(stop - p));
+            failed = result == NULL;
+            Py_XDECREF(result);
+        }
+        number++;
+        p = newline ? newline + 1 : end;
+    }
+    if (!failed)
+        failed = flush(&split) < 0;
+    kept_out = split.out;
+    kept_scratch = split.scratch;
+    PyBuffer_Release(&data);
+    return failed ? NULL : Py_BuildValue("nn", number, fast);
+}
+
+static PyMethodDef METHODS[] = {
+    {"studentmodule_lines", studentmodule_lines, METH_VARARGS,
+     "studentmodule_lines(data, first_line, key_cache, course_cache, names, course_of, write_modules, analysis, slow)"
+     " -> (next_line, rows_written)\n\n"
+     "Writes the studentmodule JSON lines of the dump lines in `data` through write_modules(bytes, rows);"
+     " lines it does not take are given to slow(line_number, raw_line) in order."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "edxflow_native",
+                                    "Compiled fast paths of edxflow (optional: the Python code is the definition).",
+                                    -1, METHODS};
+
+PyMODINIT_FUNC PyInit_edxflow_native(void) { return PyModule_Create(&MODULE); }
