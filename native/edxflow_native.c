@@ -430,24 +430,13 @@ static void put_text_or_null(Buffer *buffer, const Field *field) {
 
 /* ---- per-course lookups, cached in dicts the caller keeps across chunks ---- */
 
-/* (JSON bytes, value) of `key` by `function`, which returns the value (module keys: a tuple whose
-   first item is written); the key is the field's bytes, or None for a NULL field. */
-static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field, int tuple_result) {
-    PyObject *key = field->null ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(field->text, field->len);
-    if (key == NULL)
-        return NULL;
-    PyObject *entry = PyDict_GetItemWithError(cache, key);
-    if (entry != NULL || PyErr_Occurred()) {
-        Py_DECREF(key);
-        return entry;
-    }
+/* The entry of a key not yet in the cache, stored there (a borrowed reference). */
+static PyObject *computed(PyObject *cache, PyObject *function, const Field *field, PyObject *key, int tuple_result) {
     PyObject *argument = field->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(field->text, field->len, NULL);
     PyObject *result = argument ? PyObject_CallOneArg(function, argument) : NULL;
     Py_XDECREF(argument);
-    if (result == NULL) {
-        Py_DECREF(key);
+    if (result == NULL)
         return NULL;
-    }
     PyObject *written = tuple_result ? PyTuple_GetItem(result, 0) : result;
     PyObject *json = NULL;
     if (written == Py_None) {
@@ -464,16 +453,44 @@ static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field,
     } else if (!PyErr_Occurred()) {
         PyErr_SetString(PyExc_TypeError, "a lookup must give a str or None");
     }
-    entry = json ? PyTuple_Pack(2, json, tuple_result ? PyTuple_GetItem(result, 1) : result) : NULL;
+    PyObject *entry = json ? PyTuple_Pack(2, json, tuple_result ? PyTuple_GetItem(result, 1) : result) : NULL;
     Py_XDECREF(json);
     Py_DECREF(result);
     if (entry == NULL || PyDict_SetItem(cache, key, entry) < 0) {
-        Py_DECREF(key);
         Py_XDECREF(entry);
         return NULL;
     }
-    Py_DECREF(key);
     Py_DECREF(entry); /* the cache holds it */
+    return entry;
+}
+
+/* The last key looked up and its entry (strong references), for fields that repeat row after row. */
+typedef struct {
+    PyObject *key, *entry;
+} Memo;
+
+static int same_key(PyObject *key, const Field *field) {
+    if (field->null || key == Py_None)
+        return field->null && key == Py_None;
+    return PyBytes_GET_SIZE(key) == field->len && memcmp(PyBytes_AS_STRING(key), field->text, field->len) == 0;
+}
+
+/* (JSON bytes, value) of `key` by `function`, which returns the value (module keys: a tuple whose
+   first item is written); the key is the field's bytes, or None for a NULL field. */
+static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field, int tuple_result, Memo *memo) {
+    if (memo->key != NULL && same_key(memo->key, field))
+        return memo->entry;
+    PyObject *key = field->null ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(field->text, field->len);
+    if (key == NULL)
+        return NULL;
+    PyObject *entry = PyDict_GetItemWithError(cache, key);
+    if (entry == NULL && !PyErr_Occurred())
+        entry = computed(cache, function, field, key, tuple_result);
+    if (entry != NULL) {
+        Py_XSETREF(memo->key, Py_NewRef(key));
+        Py_XSETREF(memo->entry, Py_NewRef(entry));
+    }
+    Py_DECREF(key);
     return entry;
 }
 
@@ -484,6 +501,7 @@ static void put_entry(Buffer *buffer, PyObject *entry) {
 
 typedef struct {
     PyObject *key_cache, *course_cache, *names, *course_of, *write_modules, *analysis, *slow;
+    Memo key_memo, course_memo;
     Buffer out, scratch;
     Py_ssize_t pending_rows;
 } Split;
@@ -528,8 +546,8 @@ static int fast_row(Split *split, const char *line, Py_ssize_t n) {
 
     if (!state_null && !valid_json(state->text, state->len, &escaped_key))
         return 0;
-    PyObject *names = lookup(split->key_cache, split->names, module_key, 1);
-    PyObject *course_entry = names ? lookup(split->course_cache, split->course_of, course, 0) : NULL;
+    PyObject *names = lookup(split->key_cache, split->names, module_key, 1, &split->key_memo);
+    PyObject *course_entry = names ? lookup(split->course_cache, split->course_of, course, 0, &split->course_memo) : NULL;
     if (course_entry == NULL)
         return -1;
     Buffer *out = &split->out;
@@ -625,6 +643,15 @@ static int flush(Split *split) {
 
 static Buffer kept_out, kept_scratch;
 
+static void keep(Buffer *kept, Buffer *used) {
+    if (kept->data == NULL) {
+        *kept = *used;
+        kept->len = 0; /* a failed call may leave rows unwritten: they are not the next call's */
+    } else {
+        PyMem_Free(used->data);
+    }
+}
+
 static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
     Py_buffer data;
     Py_ssize_t number;
@@ -633,8 +660,11 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
                           &PyDict_Type, &split.course_cache, &split.names, &split.course_of, &split.write_modules,
                           &split.analysis, &split.slow))
         return NULL;
-    split.out = kept_out; /* kept from call to call: fresh large buffers cost page faults each time */
+    /* Buffers are kept from call to call (fresh large ones cost page faults each time), and taken
+       while in use: a callback may let another thread call in. */
+    split.out = kept_out;
     split.scratch = kept_scratch;
+    kept_out = kept_scratch = (Buffer){NULL, 0, 0};
     const char *p = data.buf, *end = p + data.len;
     Py_ssize_t fast = 0;
     int failed = 0;
@@ -660,8 +690,12 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
     }
     if (!failed)
         failed = flush(&split) < 0;
-    kept_out = split.out;
-    kept_scratch = split.scratch;
+    keep(&kept_out, &split.out);
+    keep(&kept_scratch, &split.scratch);
+    Py_XDECREF(split.key_memo.key);
+    Py_XDECREF(split.key_memo.entry);
+    Py_XDECREF(split.course_memo.key);
+    Py_XDECREF(split.course_memo.entry);
     PyBuffer_Release(&data);
     return failed ? NULL : Py_BuildValue("nn", number, fast);
 }

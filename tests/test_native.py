@@ -143,3 +143,7 @@ def test_an_error_in_a_callback_reaches_the_caller(failing_at):
     with pytest.raises(OSError, match="disk full"):
         studentmodule.studentmodule_lines(body, 2, {}, {}, studentmodule.names_of_key, split.course_of,
                                           callbacks["write_modules"], callbacks["analysis"], callbacks["slow"])
+    written = []  # the next call writes its own rows only, none left over from the failed one
+    studentmodule.studentmodule_lines(row(id="7").encode(), 2, {}, {}, studentmodule.names_of_key, split.course_of,
+                                      lambda data, rows: written.append(data), lambda *values: None, fails)
+    assert len(written) == 1 and written[0].startswith(b'{"id":7,') and written[0].count(b"\n") == 1
