@@ -11,6 +11,7 @@ import pytest
 import edxflow_native  # noqa: F401  (CI builds it: without it these tests would compare Python with itself)
 from edxflow.derived import studentmodule
 from edxflow.jsonl import TableWriter, read_rows
+from tests.conftest import REPO
 
 COURSE_KEY = "course-v1:MITx+6.002x+2T2021"
 HEADER = "\t".join(studentmodule.COLUMNS)
@@ -147,3 +148,10 @@ def test_an_error_in_a_callback_reaches_the_caller(failing_at):
     studentmodule.studentmodule_lines(row(id="7").encode(), 2, {}, {}, studentmodule.names_of_key, split.course_of,
                                       lambda data, rows: written.append(data), lambda *values: None, fails)
     assert len(written) == 1 and written[0].startswith(b'{"id":7,') and written[0].count(b"\n") == 1
+
+
+def test_the_real_fixture_dump_gives_the_same_bytes(tmp_path, monkeypatch):
+    dump = (REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state" /
+            "edX-DemoX-Demo_Course-courseware_studentmodule-acceptance.sql").read_bytes()
+    compiled, python = split_both_ways(dump, tmp_path, 1 << 20, monkeypatch)
+    assert compiled == python and compiled[5] == 4 and not compiled[2]
