@@ -35,11 +35,11 @@ def escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def studentmodule_dump(rows: int, seed: int = 3) -> bytes:
+def studentmodule_dump(rows: int, seed: int = 3, all_problems: bool = False) -> bytes:
     rng = random.Random(seed)
     lines = [COLUMNS]
     for number in range(1, rows + 1):
-        kind = number % 4
+        kind = 0 if all_problems else number % 4
         block = f"{rng.randrange(400):x}{number % 13}"
         student = rng.randrange(1, 60_000)
         when = f"2021-0{rng.randrange(1, 10)}-{rng.randrange(10, 28)} {rng.randrange(24):02d}:{rng.randrange(60):02d}:17"
@@ -62,8 +62,8 @@ def studentmodule_dump(rows: int, seed: int = 3) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def make_bundle(path: Path, keys: Keys, rows: int) -> int:
-    dump = studentmodule_dump(rows)
+def make_bundle(path: Path, keys: Keys, rows: int, all_problems: bool) -> int:
+    dump = studentmodule_dump(rows, all_problems=all_problems)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr(f"mitx-2021-06-06/{PREFIX}-courseware_studentmodule-prod-analytics.sql.gpg", keys.encrypt(dump))
@@ -97,6 +97,9 @@ def main() -> None:
                         help="let gpg run on another core (the parsing is single-threaded either way)")
     parser.add_argument("--python", action="store_true",
                         help="time the pure-Python path (what runs where native/ is not built)")
+    parser.add_argument("--all-problems", action="store_true",
+                        help="every row a checked problem (the default mix: a quarter problems, half videos, "
+                             "a quarter chapters)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="course jobs to time on the same bundle (the median is the figure; this machine's "
                              "speed varies by about 10%% from run to run)")
@@ -106,7 +109,7 @@ def main() -> None:
     keys = Keys(root / "gpg")
     try:
         bundle = root / "mitx-2021-06-06.zip"
-        plain_bytes = make_bundle(bundle, keys, args.rows)
+        plain_bytes = make_bundle(bundle, keys, args.rows, args.all_problems)
         print(f"bundle: {args.rows:,} courseware_studentmodule rows, {plain_bytes / 1e6:.0f} MB plaintext, "
               f"{bundle.stat().st_size / 1e6:.0f} MB encrypted zip")
         path = "python" if args.python else "compiled"
