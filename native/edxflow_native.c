@@ -1,11 +1,13 @@
-/* The common rows of a `courseware_studentmodule` dump turned into `studentmodule` JSON lines in C.
+/* The common rows of a `courseware_studentmodule` dump turned into `studentmodule` and
+   `problem_analysis` JSON lines in C.
 
-   `scripts/edxflow/derived/studentmodule.py` is the definition of the table; this is a fast path
+   `scripts/edxflow/derived/studentmodule.py` is the definition of both tables; this is a fast path
    for the rows whose every field is in its usual form: ASCII, eleven fields, decimal ids, the
    dump's own timestamp form, plain decimal grades and a state that is strict JSON. Any other row
-   is handed back whole (`slow`) to the Python code, so the output is the same byte for byte with
-   or without this module (tests/test_native.py checks that on ordinary and odd rows). States that
-   may hold a `correct_map` are also passed to Python (`analysis`), which builds problem_analysis. */
+   is handed back whole (`slow`) to the Python code, and so is any problem state in a form the
+   problem_analysis code here does not take (`analysis`: floats, repeated keys, keys with escapes,
+   non-string messages, ...). The output is the same byte for byte with or without this module;
+   tests/test_native.py checks that on ordinary, odd and random rows. */
 
 #define _GNU_SOURCE /* memmem */
 #define PY_SSIZE_T_CLEAN
@@ -48,31 +50,35 @@ static inline void put(Buffer *buffer, const char *text, Py_ssize_t n) {
 
 static const char HEX[] = "0123456789abcdef";
 
-/* A JSON string as orjson writes it: `"` and `\` escaped, control characters as short escapes or
-   \u00xx, everything else (UTF-8 included) as it is. At most 6 bytes out per byte in, plus 2. */
+/* One byte of a JSON string as orjson writes it: `"` and `\` escaped, control characters as short
+   escapes or \u00xx, everything else (UTF-8 included) as it is; at most 6 bytes. */
+static inline char *escaped(char *out, unsigned char c) {
+    if (c >= 0x20 && c != '"' && c != '\\') {
+        *out++ = (char)c;
+        return out;
+    }
+    *out++ = '\\';
+    switch (c) {
+    case '"': *out++ = '"'; break;
+    case '\\': *out++ = '\\'; break;
+    case '\b': *out++ = 'b'; break;
+    case '\f': *out++ = 'f'; break;
+    case '\n': *out++ = 'n'; break;
+    case '\r': *out++ = 'r'; break;
+    case '\t': *out++ = 't'; break;
+    default:
+        *out++ = 'u'; *out++ = '0'; *out++ = '0';
+        *out++ = HEX[c >> 4]; *out++ = HEX[c & 15];
+    }
+    return out;
+}
+
+/* A JSON string of `n` bytes: at most 6 bytes out per byte in, plus 2. */
 static void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
     char *out = buffer->data + buffer->len;
     *out++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *out++ = (char)c;
-            continue;
-        }
-        *out++ = '\\';
-        switch (c) {
-        case '"': *out++ = '"'; break;
-        case '\\': *out++ = '\\'; break;
-        case '\b': *out++ = 'b'; break;
-        case '\f': *out++ = 'f'; break;
-        case '\n': *out++ = 'n'; break;
-        case '\r': *out++ = 'r'; break;
-        case '\t': *out++ = 't'; break;
-        default:
-            *out++ = 'u'; *out++ = '0'; *out++ = '0';
-            *out++ = HEX[c >> 4]; *out++ = HEX[c & 15];
-        }
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        out = escaped(out, (unsigned char)text[i]);
     *out++ = '"';
     buffer->len = out - buffer->data;
 }
@@ -430,31 +436,49 @@ static void put_text_or_null(Buffer *buffer, const Field *field) {
 
 /* ---- per-course lookups, cached in dicts the caller keeps across chunks ---- */
 
-/* The entry of a key not yet in the cache, stored there (a borrowed reference). */
-static PyObject *computed(PyObject *cache, PyObject *function, const Field *field, PyObject *key, int tuple_result) {
+/* `value` (None or a str) as JSON bytes, as orjson writes it. */
+static PyObject *json_bytes(PyObject *value) {
+    if (value == Py_None)
+        return PyBytes_FromString("null");
+    if (!PyUnicode_Check(value)) {
+        PyErr_SetString(PyExc_TypeError, "a lookup must give a str or None");
+        return NULL;
+    }
+    Py_ssize_t n;
+    const char *text = PyUnicode_AsUTF8AndSize(value, &n);
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *json = NULL;
+    if (text != NULL && reserve(&buffer, 6 * n + 2) == 0) {
+        put_string(&buffer, text, n);
+        json = PyBytes_FromStringAndSize(buffer.data, buffer.len);
+    }
+    PyMem_Free(buffer.data);
+    return json;
+}
+
+/* The entry of a key not yet in the cache, stored there (a borrowed reference). Module keys, from
+   names() -> (module_id, url_name): (module_id JSON, url_name, url_name JSON). Courses, from
+   course_of() -> course: (course JSON, course). */
+static PyObject *computed(PyObject *cache, PyObject *function, const Field *field, PyObject *key, int names) {
     PyObject *argument = field->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(field->text, field->len, NULL);
     PyObject *result = argument ? PyObject_CallOneArg(function, argument) : NULL;
     Py_XDECREF(argument);
     if (result == NULL)
         return NULL;
-    PyObject *written = tuple_result ? PyTuple_GetItem(result, 0) : result;
-    PyObject *json = NULL;
-    if (written == Py_None) {
-        json = PyBytes_FromString("null");
-    } else if (written != NULL && PyUnicode_Check(written)) {
-        Py_ssize_t n;
-        const char *text = PyUnicode_AsUTF8AndSize(written, &n);
-        Buffer buffer = {NULL, 0, 0};
-        if (text != NULL && reserve(&buffer, 6 * n + 2) == 0) {
-            put_string(&buffer, text, n);
-            json = PyBytes_FromStringAndSize(buffer.data, buffer.len);
-        }
-        PyMem_Free(buffer.data);
-    } else if (!PyErr_Occurred()) {
-        PyErr_SetString(PyExc_TypeError, "a lookup must give a str or None");
+    PyObject *entry = NULL;
+    if (!names) {
+        PyObject *json = json_bytes(result);
+        entry = json ? PyTuple_Pack(2, json, result) : NULL;
+        Py_XDECREF(json);
+    } else if (!PyTuple_Check(result) || PyTuple_GET_SIZE(result) != 2) {
+        PyErr_SetString(PyExc_TypeError, "names() must give (module_id, url_name)");
+    } else {
+        PyObject *module_json = json_bytes(PyTuple_GET_ITEM(result, 0));
+        PyObject *url_json = module_json ? json_bytes(PyTuple_GET_ITEM(result, 1)) : NULL;
+        entry = url_json ? PyTuple_Pack(3, module_json, PyTuple_GET_ITEM(result, 1), url_json) : NULL;
+        Py_XDECREF(module_json);
+        Py_XDECREF(url_json);
     }
-    PyObject *entry = json ? PyTuple_Pack(2, json, tuple_result ? PyTuple_GetItem(result, 1) : result) : NULL;
-    Py_XDECREF(json);
     Py_DECREF(result);
     if (entry == NULL || PyDict_SetItem(cache, key, entry) < 0) {
         Py_XDECREF(entry);
@@ -475,9 +499,8 @@ static int same_key(PyObject *key, const Field *field) {
     return PyBytes_GET_SIZE(key) == field->len && memcmp(PyBytes_AS_STRING(key), field->text, field->len) == 0;
 }
 
-/* (JSON bytes, value) of `key` by `function`, which returns the value (module keys: a tuple whose
-   first item is written); the key is the field's bytes, or None for a NULL field. */
-static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field, int tuple_result, Memo *memo) {
+/* The cache entry of a field (see computed); the key is the field's bytes, or None for a NULL field. */
+static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field, int names, Memo *memo) {
     if (memo->key != NULL && same_key(memo->key, field))
         return memo->entry;
     PyObject *key = field->null ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(field->text, field->len);
@@ -485,7 +508,7 @@ static PyObject *lookup(PyObject *cache, PyObject *function, const Field *field,
         return NULL;
     PyObject *entry = PyDict_GetItemWithError(cache, key);
     if (entry == NULL && !PyErr_Occurred())
-        entry = computed(cache, function, field, key, tuple_result);
+        entry = computed(cache, function, field, key, names);
     if (entry != NULL) {
         Py_XSETREF(memo->key, Py_NewRef(key));
         Py_XSETREF(memo->entry, Py_NewRef(entry));
@@ -499,12 +522,339 @@ static void put_entry(Buffer *buffer, PyObject *entry) {
     put(buffer, PyBytes_AS_STRING(json), PyBytes_GET_SIZE(json));
 }
 
+/* ---- problem_analysis rows of the common problem states ---- */
+
+/* problem_row's verdicts besides -1 (an error): */
+#define NO_ROW 0    /* the state is not a checked problem's */
+#define ROW 1       /* written */
+#define TO_PYTHON 2 /* a form this code leaves to Python: nothing written */
+
+static int emit(Buffer *buffer, const char *text, Py_ssize_t n) {
+    if (reserve(buffer, n) < 0)
+        return -1;
+    put(buffer, text, n);
+    return 0;
+}
+
+#define EMIT_LITERAL(buffer, text) emit(buffer, text, sizeof(text) - 1)
+
 typedef struct {
-    PyObject *key_cache, *course_cache, *names, *course_of, *write_modules, *analysis, *slow;
+    const char *start, *end;
+} Span;
+
+static int span_is(Span span, const char *word) {
+    Py_ssize_t n = (Py_ssize_t)strlen(word);
+    return span.end - span.start == n && memcmp(span.start, word, n) == 0;
+}
+
+static int same_span(Span a, Span b) {
+    return a.end - a.start == b.end - b.start && memcmp(a.start, b.start, a.end - a.start) == 0;
+}
+
+/* The next member of a validated object (`json` inside it); keys are spans without their quotes. */
+static int next_member(Json *json, Span *key, Span *value) {
+    skip_space(json);
+    if (*json->p == ',') {
+        json->p++;
+        skip_space(json);
+    }
+    if (*json->p != '"')
+        return 0;
+    key->start = json->p + 1;
+    valid_string(json, 1);
+    key->end = json->p - 1;
+    skip_space(json);
+    json->p++; /* : */
+    skip_space(json);
+    value->start = json->p;
+    valid_value(json);
+    value->end = json->p;
+    return 1;
+}
+
+static Json inside(Span container) { return (Json){container.start + 1, container.end, 0, 0}; }
+
+#define MAX_MEMBERS 64
+#define MAX_COMPACT_DEPTH 16 /* each level holds 2 KB of spans on the stack */
+
+/* The members of a validated object, at most MAX_MEMBERS and no key twice (Python would keep the
+   last value at the first key's place); 0 otherwise. */
+static int members(Span object, Span keys[], Span values[], int *count) {
+    Json json = inside(object);
+    Span key, value;
+    *count = 0;
+    while (next_member(&json, &key, &value)) {
+        if (*count == MAX_MEMBERS)
+            return 0;
+        for (int i = 0; i < *count; i++)
+            if (same_span(keys[i], key))
+                return 0;
+        keys[*count] = key;
+        values[(*count)++] = value;
+    }
+    return 1;
+}
+
+static int is_object(Span value) { return value.start != NULL && *value.start == '{'; }
+
+static int is_missing_or_null(Span value) { return value.start == NULL || *value.start == 'n'; }
+
+/* An integer literal orjson reads as an int that orjson writes back the same (not -0, not huge). */
+static int plain_integer(Span value, int max_digits) {
+    const char *p = value.start + (*value.start == '-');
+    if (value.end - p < 1 || value.end - p > max_digits || span_is(value, "-0"))
+        return 0;
+    for (; p < value.end; p++)
+        if (!is_digit(*p))
+            return 0;
+    return 1;
+}
+
+/* A validated JSON string (with its quotes) decoded, written as orjson writes the str. */
+static int emit_decoded(Buffer *buffer, Span string) {
+    if (reserve(buffer, 6 * (string.end - string.start) + 2) < 0)
+        return -1;
+    char *out = buffer->data + buffer->len;
+    const char *p = string.start + 1, *end = string.end - 1;
+    *out++ = '"';
+    while (p < end) {
+        if (*p != '\\') {
+            out = escaped(out, (unsigned char)*p++);
+            continue;
+        }
+        static const char SHORT[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+        const char *found = p[1] == 'u' ? NULL : strchr(SHORT, p[1]);
+        if (found != NULL) { /* the validator let only these and \u through */
+            out = escaped(out, (unsigned char)found[1]);
+            p += 2;
+            continue;
+        }
+        int code = 0;
+        for (int i = 2; i < 6; i++)
+            code = code * 16 + hex_value(p[i]);
+        p += 6;
+        if (code < 0x80) { /* no surrogates: the validator left those to Python */
+            out = escaped(out, (unsigned char)code);
+        } else if (code < 0x800) {
+            *out++ = (char)(0xC0 | (code >> 6));
+            *out++ = (char)(0x80 | (code & 0x3F));
+        } else {
+            *out++ = (char)(0xE0 | (code >> 12));
+            *out++ = (char)(0x80 | ((code >> 6) & 0x3F));
+            *out++ = (char)(0x80 | (code & 0x3F));
+        }
+    }
+    *out++ = '"';
+    buffer->len = out - buffer->data;
+    return 0;
+}
+
+/* A validated value written back compactly, as orjson.dumps(orjson.loads(value)) would: ROW,
+   TO_PYTHON (floats, huge integers, repeated keys) or -1. */
+static int emit_compact(Buffer *buffer, Span value, int depth) {
+    char first = *value.start;
+    if (first == '"')
+        return emit_decoded(buffer, value) < 0 ? -1 : ROW;
+    if (first == 't' || first == 'f' || first == 'n' || (first != '[' && first != '{')) {
+        if (first != 't' && first != 'f' && first != 'n' && !plain_integer(value, 18))
+            return TO_PYTHON;
+        return emit(buffer, value.start, value.end - value.start) < 0 ? -1 : ROW;
+    }
+    Span keys[MAX_MEMBERS], values[MAX_MEMBERS];
+    int count = 0, verdict;
+    if (depth > MAX_COMPACT_DEPTH)
+        return TO_PYTHON;
+    if (first == '{') {
+        if (!members(value, keys, values, &count))
+            return TO_PYTHON;
+    } else {
+        Json json = inside(value);
+        for (;;) {
+            skip_space(&json);
+            if (*json.p == ',') {
+                json.p++;
+                skip_space(&json);
+            }
+            if (*json.p == ']')
+                break;
+            if (count == MAX_MEMBERS)
+                return TO_PYTHON;
+            values[count].start = json.p;
+            valid_value(&json);
+            values[count++].end = json.p;
+        }
+    }
+    if (emit(buffer, first == '{' ? "{" : "[", 1) < 0)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        if (i && emit(buffer, ",", 1) < 0)
+            return -1;
+        if (first == '{') {
+            if (reserve(buffer, 6 * (keys[i].end - keys[i].start) + 3) < 0)
+                return -1;
+            put_string(buffer, keys[i].start, keys[i].end - keys[i].start);
+            put(buffer, ":", 1);
+        }
+        if ((verdict = emit_compact(buffer, values[i], depth + 1)) != ROW)
+            return verdict;
+    }
+    return emit(buffer, first == '{' ? "}" : "]", 1) < 0 ? -1 : ROW;
+}
+
+/* A string, or null when missing or null; TO_PYTHON for other types (Python converts them). */
+static int emit_text(Buffer *buffer, Span value) {
+    if (is_missing_or_null(value))
+        return EMIT_LITERAL(buffer, "null") < 0 ? -1 : ROW;
+    if (*value.start != '"')
+        return TO_PYTHON;
+    return emit_decoded(buffer, value) < 0 ? -1 : ROW;
+}
+
+/* One item of problem_analysis: an answer field of `correct_map` and its response. */
+static int emit_item(Buffer *buffer, Buffer *compact, Span answer_id, Span entry, const Span answer_keys[],
+                     const Span answer_values[], int answers) {
+    Span keys[MAX_MEMBERS], values[MAX_MEMBERS], correctness = {0}, npoints = {0}, msg = {0}, hint = {0};
+    int count = 0, verdict;
+    if (is_object(entry)) { /* anything else counts as {} */
+        if (!members(entry, keys, values, &count))
+            return TO_PYTHON;
+        for (int i = 0; i < count; i++) {
+            Span *slot = span_is(keys[i], "correctness") ? &correctness
+                         : span_is(keys[i], "npoints")   ? &npoints
+                         : span_is(keys[i], "msg")       ? &msg
+                         : span_is(keys[i], "hint")      ? &hint
+                                                         : NULL;
+            if (slot != NULL)
+                *slot = values[i];
+        }
+    }
+    if (EMIT_LITERAL(buffer, "{\"answer_id\":") < 0 || reserve(buffer, 6 * (answer_id.end - answer_id.start) + 2) < 0)
+        return -1;
+    put_string(buffer, answer_id.start, answer_id.end - answer_id.start);
+    if (EMIT_LITERAL(buffer, ",\"correctness\":") < 0)
+        return -1;
+    Py_ssize_t at = buffer->len;
+    if ((verdict = emit_text(buffer, correctness)) != ROW)
+        return verdict;
+    const char *correct_bool = is_missing_or_null(correctness) ? "null"
+                               : buffer->len - at == 9 && memcmp(buffer->data + at, "\"correct\"", 9) == 0 ? "true"
+                                                                                                       : "false";
+    if (EMIT_LITERAL(buffer, ",\"correct_bool\":") < 0 || emit(buffer, correct_bool, strlen(correct_bool)) < 0 ||
+        EMIT_LITERAL(buffer, ",\"npoints\":") < 0)
+        return -1;
+    if (is_missing_or_null(npoints)) {
+        if (EMIT_LITERAL(buffer, "null") < 0)
+            return -1;
+    } else if (!plain_integer(npoints, 15)) { /* exact as a float, written as float() then orjson would */
+        return TO_PYTHON;
+    } else if (emit(buffer, npoints.start, npoints.end - npoints.start) < 0 || EMIT_LITERAL(buffer, ".0") < 0) {
+        return -1;
+    }
+    if (EMIT_LITERAL(buffer, ",\"msg\":") < 0)
+        return -1;
+    if ((verdict = emit_text(buffer, msg)) != ROW)
+        return verdict;
+    if (EMIT_LITERAL(buffer, ",\"hint\":") < 0)
+        return -1;
+    if ((verdict = emit_text(buffer, hint)) != ROW)
+        return verdict;
+    if (EMIT_LITERAL(buffer, ",\"response\":") < 0)
+        return -1;
+    int answer = 0;
+    while (answer < answers && !same_span(answer_keys[answer], answer_id))
+        answer++;
+    if (answer == answers)
+        return EMIT_LITERAL(buffer, "null}") < 0 ? -1 : ROW;
+    compact->len = 0;
+    if ((verdict = emit_compact(compact, answer_values[answer], 0)) != ROW)
+        return verdict;
+    if (reserve(buffer, 6 * compact->len + 3) < 0)
+        return -1;
+    put_string(buffer, compact->data, compact->len);
+    put(buffer, "}", 1);
+    return ROW;
+}
+
+/* JSON texts already written in the studentmodule row, reused in the problem_analysis row. */
+typedef struct {
+    Span course, user_id, url_name, grade, max_grade, created;
+} Written;
+
+static int emit_span(Buffer *buffer, Span span) { return emit(buffer, span.start, span.end - span.start); }
+
+/* The problem_analysis row of a validated state whose keys have no escapes, as the Python
+   StudentmoduleSplit.analysis writes it; nothing is left in `buffer` unless the verdict is ROW. */
+static int problem_row(Buffer *buffer, Buffer *compact, Span state, const Written *written) {
+    Json json = {state.start, state.end, 0, 0};
+    skip_space(&json);
+    if (*json.p != '{')
+        return NO_ROW;
+    Span top = {json.p, state.end}, keys[MAX_MEMBERS], values[MAX_MEMBERS];
+    Span correct_map = {0}, answers = {0}, attempts = {0}, finished = {0};
+    int count;
+    if (!members(top, keys, values, &count))
+        return TO_PYTHON;
+    for (int i = 0; i < count; i++) {
+        Span *slot = span_is(keys[i], "correct_map")       ? &correct_map
+                     : span_is(keys[i], "student_answers") ? &answers
+                     : span_is(keys[i], "attempts")        ? &attempts
+                     : span_is(keys[i], "done")            ? &finished
+                                                           : NULL;
+        if (slot != NULL)
+            *slot = values[i];
+    }
+    Span answer_ids[MAX_MEMBERS], entries[MAX_MEMBERS], answer_keys[MAX_MEMBERS], answer_values[MAX_MEMBERS];
+    int items, answer_count;
+    if (!is_object(correct_map) || !is_object(answers))
+        return NO_ROW;
+    if (!members(correct_map, answer_ids, entries, &items) || !members(answers, answer_keys, answer_values, &answer_count))
+        return TO_PYTHON;
+    if (items == 0 || answer_count == 0)
+        return NO_ROW;
+    if (!is_missing_or_null(attempts) && !plain_integer(attempts, 18))
+        return TO_PYTHON;
+    if (!is_missing_or_null(finished) && *finished.start != 't' && *finished.start != 'f')
+        return TO_PYTHON;
+
+    Py_ssize_t row_start = buffer->len;
+    int verdict = -1;
+    if (EMIT_LITERAL(buffer, "{\"course_id\":") < 0 || emit_span(buffer, written->course) < 0 ||
+        EMIT_LITERAL(buffer, ",\"user_id\":") < 0 || emit_span(buffer, written->user_id) < 0 ||
+        EMIT_LITERAL(buffer, ",\"problem_url_name\":") < 0 || emit_span(buffer, written->url_name) < 0 ||
+        EMIT_LITERAL(buffer, ",\"item\":[") < 0)
+        goto unwritten;
+    for (int i = 0; i < items; i++) {
+        if (i && emit(buffer, ",", 1) < 0)
+            goto unwritten;
+        if ((verdict = emit_item(buffer, compact, answer_ids[i], entries[i], answer_keys, answer_values,
+                                 answer_count)) != ROW)
+            goto unwritten;
+    }
+    verdict = -1;
+    if (EMIT_LITERAL(buffer, "],\"attempts\":") < 0 ||
+        (is_missing_or_null(attempts) ? EMIT_LITERAL(buffer, "null") : emit_span(buffer, attempts)) < 0 ||
+        EMIT_LITERAL(buffer, ",\"done\":") < 0 ||
+        (is_missing_or_null(finished) ? EMIT_LITERAL(buffer, "null") : emit_span(buffer, finished)) < 0 ||
+        EMIT_LITERAL(buffer, ",\"grade\":") < 0 || emit_span(buffer, written->grade) < 0 ||
+        EMIT_LITERAL(buffer, ",\"max_grade\":") < 0 || emit_span(buffer, written->max_grade) < 0 ||
+        EMIT_LITERAL(buffer, ",\"created\":") < 0 || emit_span(buffer, written->created) < 0 ||
+        EMIT_LITERAL(buffer, "}\n") < 0)
+        goto unwritten;
+    return ROW;
+
+unwritten:
+    buffer->len = row_start;
+    return verdict;
+}
+
+typedef struct {
+    PyObject *key_cache, *course_cache, *names, *course_of, *write_modules, *write_analyses, *analysis, *slow;
     Memo key_memo, course_memo;
-    Buffer out, scratch;
-    Py_ssize_t pending_rows;
+    Buffer out, analyses, scratch, compact;
+    Py_ssize_t pending_rows, pending_analyses;
 } Split;
+
+static int flush_analyses(Split *split);
 
 /* One line: 1 written, 0 left to Python, -1 error. */
 static int fast_row(Split *split, const char *line, Py_ssize_t n) {
@@ -564,26 +914,33 @@ static int fast_row(Split *split, const char *line, Py_ssize_t n) {
     PUT_LITERAL(out, ",\"module_id\":");
     put_entry(out, names);
     PUT_LITERAL(out, ",\"student_id\":");
+    Py_ssize_t user_at = out->len;
     if (!put_integer(out, student, &student_value))
         goto left_to_python;
+    Py_ssize_t user_end = out->len;
     PUT_LITERAL(out, ",\"state\":");
     if (state_null)
         PUT_LITERAL(out, "null");
     else
         put_string(out, state->text, state->len);
     PUT_LITERAL(out, ",\"grade\":");
+    Py_ssize_t grade_at = out->len;
     if ((result = put_float(out, grade, &grade_value)) <= 0)
         goto failed;
+    Py_ssize_t grade_end = out->len;
     PUT_LITERAL(out, ",\"created\":");
-    Py_ssize_t created_at = out->len + 1; /* as written, without its quotes */
+    Py_ssize_t created_at = out->len;
     if (!put_time(out, created))
         goto left_to_python;
+    Py_ssize_t created_end = out->len;
     PUT_LITERAL(out, ",\"modified\":");
     if (!put_time(out, modified))
         goto left_to_python;
     PUT_LITERAL(out, ",\"max_grade\":");
+    Py_ssize_t max_grade_at = out->len;
     if ((result = put_float(out, max_grade, &max_grade_value)) <= 0)
         goto failed;
+    Py_ssize_t max_grade_end = out->len;
     PUT_LITERAL(out, ",\"done\":");
     put_text_or_null(out, done);
     PUT_LITERAL(out, ",\"course_id\":");
@@ -591,28 +948,50 @@ static int fast_row(Split *split, const char *line, Py_ssize_t n) {
     PUT_LITERAL(out, "}\n");
     split->pending_rows++;
 
-    if (!state_null && (escaped_key || memmem(state->text, state->len, "\"correct_map\"", 13) != NULL)) {
-        PyObject *args[7] = {
-            PyUnicode_DecodeASCII(state->text, state->len, NULL),
-            student->null ? Py_NewRef(Py_None) : PyLong_FromLongLong(student_value),
-            Py_NewRef(PyTuple_GET_ITEM(names, 1)),
-            grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(grade_value),
-            max_grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(max_grade_value),
-            created->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(out->data + created_at, created->len + 6, NULL),
-            Py_NewRef(PyTuple_GET_ITEM(course_entry, 1)),
+    if (state_null || (!escaped_key && memmem(state->text, state->len, "\"correct_map\"", 13) == NULL))
+        return 1; /* no `correct_map` key: no problem_analysis row */
+    if (!escaped_key) {
+        const char *base = out->data;
+        PyObject *course_json = PyTuple_GET_ITEM(course_entry, 0), *url_json = PyTuple_GET_ITEM(names, 2);
+        Written written = {
+            {PyBytes_AS_STRING(course_json), PyBytes_AS_STRING(course_json) + PyBytes_GET_SIZE(course_json)},
+            {base + user_at, base + user_end},
+            {PyBytes_AS_STRING(url_json), PyBytes_AS_STRING(url_json) + PyBytes_GET_SIZE(url_json)},
+            {base + grade_at, base + grade_end},
+            {base + max_grade_at, base + max_grade_end},
+            {base + created_at, base + created_end},
         };
-        PyObject *done_call = NULL;
-        int complete = 1;
-        for (int i = 0; i < 7; i++)
-            complete &= args[i] != NULL;
-        if (complete)
-            done_call = PyObject_Vectorcall(split->analysis, args, 7, NULL);
-        for (int i = 0; i < 7; i++)
-            Py_XDECREF(args[i]);
-        if (done_call == NULL)
+        Span state_span = {state->text, state->text + state->len};
+        result = problem_row(&split->analyses, &split->compact, state_span, &written);
+        if (result < 0)
             return -1;
-        Py_DECREF(done_call);
+        split->pending_analyses += result == ROW;
+        if (result != TO_PYTHON)
+            return 1;
     }
+    /* Python's turn: what this code has written to problem_analysis goes first */
+    if (flush_analyses(split) < 0)
+        return -1;
+    PyObject *args[7] = {
+        PyUnicode_DecodeASCII(state->text, state->len, NULL),
+        student->null ? Py_NewRef(Py_None) : PyLong_FromLongLong(student_value),
+        Py_NewRef(PyTuple_GET_ITEM(names, 1)),
+        grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(grade_value),
+        max_grade->null ? Py_NewRef(Py_None) : PyFloat_FromDouble(max_grade_value),
+        created->null ? Py_NewRef(Py_None) : PyUnicode_DecodeASCII(out->data + created_at + 1, created->len + 6, NULL),
+        Py_NewRef(PyTuple_GET_ITEM(course_entry, 1)),
+    };
+    PyObject *done_call = NULL;
+    int complete = 1;
+    for (int i = 0; i < 7; i++)
+        complete &= args[i] != NULL;
+    if (complete)
+        done_call = PyObject_Vectorcall(split->analysis, args, 7, NULL);
+    for (int i = 0; i < 7; i++)
+        Py_XDECREF(args[i]);
+    if (done_call == NULL)
+        return -1;
+    Py_DECREF(done_call);
     return 1;
 
 failed:
@@ -623,32 +1002,52 @@ left_to_python:
     return 0;
 }
 
-static int flush(Split *split) {
-    if (split->out.len == 0)
+/* Lines written here, handed to `write` with their count. */
+static int hand_over(Buffer *buffer, Py_ssize_t *rows, PyObject *write) {
+    if (buffer->len == 0)
         return 0;
-    PyObject *data = PyBytes_FromStringAndSize(split->out.data, split->out.len);
-    if (data == NULL)
-        return -1;
-    PyObject *rows = PyLong_FromSsize_t(split->pending_rows);
-    PyObject *result = rows ? PyObject_CallFunctionObjArgs(split->write_modules, data, rows, NULL) : NULL;
-    Py_DECREF(data);
-    Py_XDECREF(rows);
+    PyObject *data = PyBytes_FromStringAndSize(buffer->data, buffer->len);
+    PyObject *count = data ? PyLong_FromSsize_t(*rows) : NULL;
+    PyObject *result = count ? PyObject_CallFunctionObjArgs(write, data, count, NULL) : NULL;
+    Py_XDECREF(data);
+    Py_XDECREF(count);
     if (result == NULL)
         return -1;
     Py_DECREF(result);
-    split->out.len = 0;
-    split->pending_rows = 0;
+    buffer->len = 0;
+    *rows = 0;
     return 0;
 }
 
-static Buffer kept_out, kept_scratch;
+static int flush_analyses(Split *split) {
+    return hand_over(&split->analyses, &split->pending_analyses, split->write_analyses);
+}
 
-static void keep(Buffer *kept, Buffer *used) {
-    if (kept->data == NULL) {
-        *kept = *used;
-        kept->len = 0; /* a failed call may leave rows unwritten: they are not the next call's */
-    } else {
-        PyMem_Free(used->data);
+static int flush(Split *split) {
+    return hand_over(&split->out, &split->pending_rows, split->write_modules) < 0 ? -1 : flush_analyses(split);
+}
+
+/* Buffers kept from call to call (fresh large ones cost page faults each time), and taken while in
+   use: a callback may let another thread call in. */
+static Buffer kept[4];
+
+static void take_buffers(Split *split) {
+    Buffer *buffers[4] = {&split->out, &split->analyses, &split->scratch, &split->compact};
+    for (int i = 0; i < 4; i++) {
+        *buffers[i] = kept[i];
+        kept[i] = (Buffer){NULL, 0, 0};
+    }
+}
+
+static void keep_buffers(Split *split) {
+    Buffer *buffers[4] = {&split->out, &split->analyses, &split->scratch, &split->compact};
+    for (int i = 0; i < 4; i++) {
+        if (kept[i].data == NULL) {
+            kept[i] = *buffers[i];
+            kept[i].len = 0; /* a failed call may leave rows unwritten: they are not the next call's */
+        } else {
+            PyMem_Free(buffers[i]->data);
+        }
     }
 }
 
@@ -656,15 +1055,11 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
     Py_buffer data;
     Py_ssize_t number;
     Split split = {0};
-    if (!PyArg_ParseTuple(args, "y*nO!O!OOOOO:studentmodule_lines", &data, &number, &PyDict_Type, &split.key_cache,
+    if (!PyArg_ParseTuple(args, "y*nO!O!OOOOOO:studentmodule_lines", &data, &number, &PyDict_Type, &split.key_cache,
                           &PyDict_Type, &split.course_cache, &split.names, &split.course_of, &split.write_modules,
-                          &split.analysis, &split.slow))
+                          &split.write_analyses, &split.analysis, &split.slow))
         return NULL;
-    /* Buffers are kept from call to call (fresh large ones cost page faults each time), and taken
-       while in use: a callback may let another thread call in. */
-    split.out = kept_out;
-    split.scratch = kept_scratch;
-    kept_out = kept_scratch = (Buffer){NULL, 0, 0};
+    take_buffers(&split);
     const char *p = data.buf, *end = p + data.len;
     Py_ssize_t fast = 0;
     int failed = 0;
@@ -676,7 +1071,7 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
             failed = 1;
         } else if (result > 0) {
             fast++;
-            if (split.out.len > FLUSH_AT)
+            if (split.out.len > FLUSH_AT || split.analyses.len > FLUSH_AT)
                 failed = flush(&split) < 0;
         } else if (flush(&split) < 0) {
             failed = 1;
@@ -690,8 +1085,7 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
     }
     if (!failed)
         failed = flush(&split) < 0;
-    keep(&kept_out, &split.out);
-    keep(&kept_scratch, &split.scratch);
+    keep_buffers(&split);
     Py_XDECREF(split.key_memo.key);
     Py_XDECREF(split.key_memo.entry);
     Py_XDECREF(split.course_memo.key);
@@ -702,10 +1096,12 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
 
 static PyMethodDef METHODS[] = {
     {"studentmodule_lines", studentmodule_lines, METH_VARARGS,
-     "studentmodule_lines(data, first_line, key_cache, course_cache, names, course_of, write_modules, analysis, slow)"
-     " -> (next_line, rows_written)\n\n"
-     "Writes the studentmodule JSON lines of the dump lines in `data` through write_modules(bytes, rows);"
-     " lines it does not take are given to slow(line_number, raw_line) in order."},
+     "studentmodule_lines(data, first_line, key_cache, course_cache, names, course_of, write_modules,"
+     " write_analyses, analysis, slow) -> (next_line, rows_written)\n\n"
+     "Writes the studentmodule and problem_analysis JSON lines of the dump lines in `data` through"
+     " write_modules(bytes, rows) and write_analyses(bytes, rows). Lines it does not take go to"
+     " slow(line_number, raw_line), and problem states it does not take to analysis(state, user_id,"
+     " url_name, grade, max_grade, created, course), in order."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -20,6 +20,53 @@ PROBLEM = json.dumps({"correct_map": {"p1_2_1": {"correctness": "correct", "npoi
                       "student_answers": {"p1_2_1": "choice_1"}, "attempts": 2, "done": True})
 
 
+def problem_state(**values) -> str:
+    """A problem state as the dump holds it (JSON with its backslashes escaped)."""
+    return json.dumps({**json.loads(PROBLEM), **values}).replace("\\", "\\\\")
+
+
+# problem states in every form StudentmoduleSplit.analysis meets, for the compiled problem_analysis
+PROBLEM_STATES = [
+    problem_state(attempts=value) for value in (None, 0, -3, "3", 2.5, True, 10**18, 10**20)
+] + [
+    problem_state(done=value) for value in (None, False, "t", 1, [])
+] + [
+    problem_state(correct_map=value)
+    for value in ({}, [], "x", None, {"p1_2_1": "not a dict", "p1_3_1": None, "p1_4_1": {}})
+] + [
+    problem_state(correct_map={"p1_2_1": {"correctness": value}})
+    for value in (None, "correct", "incorrect", "correctly", "", True, 1, ["correct"], "corr\u00e9ct")
+] + [
+    problem_state(correct_map={"p1_2_1": {"npoints": value}}) for value in (None, 0, 1, -2, 0.5, "2", True, 10**16)
+] + [
+    problem_state(correct_map={"p1_2_1": {field: value}})
+    for field in ("msg", "hint")
+    for value in (None, "", "<p>Good \"job\"</p>", "tab\tnew\nline\u0001", "caf\u00e9 \u00a9 \u0080 \u07ff \u0800 \u2028 \u20ac \uffff", "a/b", 3, {"x": 1})
+] + [
+    problem_state(student_answers=value) for value in (
+        {}, [], None, {"other": "x"}, {"p1_2_1": ["choice_1", "choice_2"]}, {"p1_2_1": {"a": [1, {"b": None}], "c": True}},
+        {"p1_2_1": 12}, {"p1_2_1": -0.0}, {"p1_2_1": 1.5}, {"p1_2_1": 10**19}, {"p1_2_1": "x\u00e9\"\\/"},
+        {"p1_2_1": json.loads("[" * 20 + '"deep"' + "]" * 20)}, {"p1_2_1": {str(n): n for n in range(70)}},
+    )
+] + [
+    problem_state(correct_map={f"p1_{n}_1": {"correctness": "correct"} for n in range(70)}),
+    problem_state(correct_map={"a": {}, "b": {"correctness": "incorrect", "msg": "m", "hint": "h", "npoints": 2}},
+                  student_answers={"b": "1", "a": "2"}),
+    '{"correct_map": {"x": {}}, "student_answers": {"x": 1}, "correct_map": {"y": {}}}',
+    '{"correct_map": {"x": {}, "x": {"correctness": "correct"}}, "student_answers": {"x": 1}}',
+    '{"correct_map": {"x": {"msg": "a", "msg": "b"}}, "student_answers": {"x": 1}}',
+    '{"correct_map": {"x": {}}, "student_answers": {"x": 1, "x": 2}}',
+    '{"correct_map": {"x": {}}, "student_answers": {"x": {"k": 1, "k": 2}}}',
+    ' { "correct_map" : { "x" : { "correctness" : "correct" } } , "student_answers" : { "x" : [ 1 , 2 ] } } ',
+    '[{"correct_map": {"x": {}}, "student_answers": {"x": 1}}]',
+    # a raw tab: orjson refuses it, the standard library reads it, and its integers of any size
+    '{"correct_map": {"x": {}}, "student_answers": {"x": "a\\tb"}, "attempts": 100000000000000000000}',
+    '{"correct_map": {"x": {"npoints": -0}}, "student_answers": {"x": -0}, "attempts": -0}',
+    '{"correct_map": {"x": {"npoints": -1}}, "student_answers": {"x": [-0, 0, -12]}, "attempts": 0}',
+    '{"a": {"correct_map": {"x": {}}, "student_answers": {"x": 1}}}',
+]
+
+
 def row(**values) -> str:
     fields = {"id": "1", "module_type": "problem", "module_id": "block-v1:MITx+6.002x+2T2021+type@problem+block@p1",
               "student_id": "12", "state": PROBLEM.replace("\\", "\\\\"), "grade": "1", "created": "2021-05-01 10:00:00",
@@ -43,7 +90,7 @@ ODD_FIELDS = {
               '{"correct_map": {"x": {"correctness": true, "npoints": "2"}}, "student_answers": {"y": 1}, "attempts": "3", "done": "t"}',
               '{"a": "é"}', '{"a": "back\\\\\\\\slash"}', ' {"a" : [ true , false , null ] } ', "{}  x",
               '{"a": "nul\\0byte"}', '{"a": "\\\\"quoted\\\\""}', '{"a": -0.5e-3, "b": 1E+2, "c": -0}',
-              "[" * 300 + "]" * 300, '{"a": "\x7f"}', '{"a": "\\\\/"}'],
+              "[" * 300 + "]" * 300, '{"a": "\x7f"}', '{"a": "\\\\/"}', *PROBLEM_STATES],
     "grade": ["0", "1", "-0", "007", "0.5", "0.1", "3.14159265358979", "1.", ".5", "-.5", "1e5", "0.00001", "0.0001",
               "123456789012345", "1234567890123456", "12345678901234567", " 1", "1_0", "nan", "inf", "-", ".", "1.2.3",
               "NULL", "null", "0.30000000000000004", "999999999999999.9"],
@@ -115,16 +162,18 @@ def test_bad_utf8_and_a_last_line_without_newline(tmp_path, monkeypatch):
     assert compiled == python and compiled[4] == [2] and compiled[3] == 2
 
 
-def test_random_rows_give_the_same_bytes(tmp_path, monkeypatch):
-    rng = random.Random(11)
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_random_rows_give_the_same_bytes(tmp_path, monkeypatch, seed):
+    """Odd values, and random damage to any field, most often to a problem state."""
+    rng = random.Random(seed)
     pieces = ["\\t", "\\n", "\\\\", "\\0", "\\Z", "\\'", '\\"', "\\q", '"', "NULL", "null", "é", "\x01", " ", "{", "}",
-              "[", "]", ":", ",", "0", "9", ".", "-", "e", "\\\\u00e9", "true", "\\\\ud800"]
+              "[", "]", ":", ",", "0", "9", ".", "-", "e", "\\\\u00e9", "true", "\\\\ud800", '\\\\"', "-0", "1.5"]
     lines = []
     for _ in range(3000):
         values = {name: rng.choice(choices) for name, choices in ODD_FIELDS.items() if rng.random() < 0.3}
-        if rng.random() < 0.3:
-            name = rng.choice(list(ODD_FIELDS))
-            text = values.get(name, "")
+        for _ in range(rng.randrange(3)):
+            name = rng.choice([*ODD_FIELDS, *["state"] * 5])
+            text = values.get(name, problem_state() if name == "state" else "")
             position = rng.randrange(len(text) + 1)
             values[name] = text[:position] + rng.choice(pieces) + text[position:]
         lines.append(row(**values))
@@ -132,21 +181,23 @@ def test_random_rows_give_the_same_bytes(tmp_path, monkeypatch):
     assert compiled == python
 
 
-@pytest.mark.parametrize("failing_at", ["write_modules", "analysis", "slow"])
+@pytest.mark.parametrize("failing_at", ["write_modules", "write_analyses", "analysis", "slow"])
 def test_an_error_in_a_callback_reaches_the_caller(failing_at):
     def fails(*arguments):
         raise OSError("disk full")
 
-    callbacks = {"write_modules": lambda data, rows: None, "analysis": lambda *values: None,
-                 "slow": lambda number, raw: None, failing_at: fails}
+    callbacks = {"write_modules": lambda data, rows: None, "write_analyses": lambda data, rows: None,
+                 "analysis": lambda *values: None, "slow": lambda number, raw: None, failing_at: fails}
     split = studentmodule.StudentmoduleSplit(COURSE_KEY, None, None)
-    body = dump_of([row(), row(grade="1e5")]).split(b"\n", 1)[1]
+    body = dump_of([row(), row(state=problem_state(correct_map={"p1_2_1": {"npoints": 0.5}})),
+                    row(grade="1e5")]).split(b"\n", 1)[1]
     with pytest.raises(OSError, match="disk full"):
         studentmodule.studentmodule_lines(body, 2, {}, {}, studentmodule.names_of_key, split.course_of,
-                                          callbacks["write_modules"], callbacks["analysis"], callbacks["slow"])
+                                          callbacks["write_modules"], callbacks["write_analyses"], callbacks["analysis"],
+                                          callbacks["slow"])
     written = []  # the next call writes its own rows only, none left over from the failed one
-    studentmodule.studentmodule_lines(row(id="7").encode(), 2, {}, {}, studentmodule.names_of_key, split.course_of,
-                                      lambda data, rows: written.append(data), lambda *values: None, fails)
+    studentmodule.studentmodule_lines(row(id="7", state='{"position": 1}').encode(), 2, {}, {}, studentmodule.names_of_key, split.course_of,
+                                      lambda data, rows: written.append(data), fails, fails, fails)
     assert len(written) == 1 and written[0].startswith(b'{"id":7,') and written[0].count(b"\n") == 1
 
 

@@ -184,13 +184,13 @@ class StudentmoduleSplit:
             return
         correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
         if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
-            attempts, finished = parsed.get("attempts"), parsed.get("done")
+            finished = parsed.get("done")
             self.write_analysis({
                 "course_id": course,
                 "user_id": student_id,
                 "problem_url_name": url_name,
                 "item": answer_items(correct_map, student_answers),
-                "attempts": attempts if type(attempts) is int else to_integer(attempts),
+                "attempts": to_integer(parsed.get("attempts")),  # INT64 only: the fallback parser reads any size
                 "done": finished if type(finished) is bool else to_boolean(finished),
                 "grade": grade,
                 "max_grade": max_grade,
@@ -209,7 +209,8 @@ def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWr
                              compiled: bool = True) -> TsvReader:
     """Both tables of a `courseware_studentmodule` dump read from the binary stream `plain`;
     returns its reader (rows read, rejects). The compiled fast path (native/, when installed)
-    writes the common rows and hands every other line to the same Python code as without it."""
+    writes the common rows of both tables and hands every other line, and every problem state in
+    a form it does not take, to the same Python code as without it."""
     reader = TsvReader(plain, label)
     split = StudentmoduleSplit(course_id, modules.write, analyses.write)
     if not (compiled and studentmodule_lines is not None and tuple(reader.columns) == COLUMNS):
@@ -229,7 +230,7 @@ def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWr
 
     def lines(data, number: int) -> int:
         number, written = studentmodule_lines(data, number, key_cache, course_cache, names_of_key, split.course_of,
-                                              modules.write_lines, analysis, slow)
+                                              modules.write_lines, analyses.write_lines, analysis, slow)
         reader.rows_read += written
         return number
 
