@@ -542,6 +542,8 @@ typedef struct {
     const char *start, *end;
 } Span;
 
+static int emit_span(Buffer *buffer, Span span) { return emit(buffer, span.start, span.end - span.start); }
+
 static int span_is(Span span, const char *word) {
     Py_ssize_t n = (Py_ssize_t)strlen(word);
     return span.end - span.start == n && memcmp(span.start, word, n) == 0;
@@ -592,6 +594,20 @@ static int members(Span object, Span keys[], Span values[], int *count) {
         keys[*count] = key;
         values[(*count)++] = value;
     }
+    return 1;
+}
+
+/* The values of the named members of a validated object (missing ones stay {0}); 0 when
+   members() refuses the object. */
+static int named_members(Span object, const char *const names[], Span found[], int n) {
+    Span keys[MAX_MEMBERS], values[MAX_MEMBERS];
+    int count;
+    if (!members(object, keys, values, &count))
+        return 0;
+    for (int i = 0; i < count; i++)
+        for (int j = 0; j < n; j++)
+            if (span_is(keys[i], names[j]))
+                found[j] = values[i];
     return 1;
 }
 
@@ -655,10 +671,10 @@ static int emit_compact(Buffer *buffer, Span value, int depth) {
     char first = *value.start;
     if (first == '"')
         return emit_decoded(buffer, value) < 0 ? -1 : ROW;
-    if (first == 't' || first == 'f' || first == 'n' || (first != '[' && first != '{')) {
+    if (first != '[' && first != '{') { /* true, false, null or a number */
         if (first != 't' && first != 'f' && first != 'n' && !plain_integer(value, 18))
             return TO_PYTHON;
-        return emit(buffer, value.start, value.end - value.start) < 0 ? -1 : ROW;
+        return emit_span(buffer, value) < 0 ? -1 : ROW;
     }
     Span keys[MAX_MEMBERS], values[MAX_MEMBERS];
     int count = 0, verdict;
@@ -713,21 +729,12 @@ static int emit_text(Buffer *buffer, Span value) {
 /* One item of problem_analysis: an answer field of `correct_map` and its response. */
 static int emit_item(Buffer *buffer, Buffer *compact, Span answer_id, Span entry, const Span answer_keys[],
                      const Span answer_values[], int answers) {
-    Span keys[MAX_MEMBERS], values[MAX_MEMBERS], correctness = {0}, npoints = {0}, msg = {0}, hint = {0};
-    int count = 0, verdict;
-    if (is_object(entry)) { /* anything else counts as {} */
-        if (!members(entry, keys, values, &count))
-            return TO_PYTHON;
-        for (int i = 0; i < count; i++) {
-            Span *slot = span_is(keys[i], "correctness") ? &correctness
-                         : span_is(keys[i], "npoints")   ? &npoints
-                         : span_is(keys[i], "msg")       ? &msg
-                         : span_is(keys[i], "hint")      ? &hint
-                                                         : NULL;
-            if (slot != NULL)
-                *slot = values[i];
-        }
-    }
+    static const char *const NAMES[] = {"correctness", "npoints", "msg", "hint"};
+    Span found[4] = {{0}};
+    int verdict;
+    if (is_object(entry) && !named_members(entry, NAMES, found, 4)) /* anything else counts as {} */
+        return TO_PYTHON;
+    Span correctness = found[0], npoints = found[1], msg = found[2], hint = found[3];
     if (EMIT_LITERAL(buffer, "{\"answer_id\":") < 0 || reserve(buffer, 6 * (answer_id.end - answer_id.start) + 2) < 0)
         return -1;
     put_string(buffer, answer_id.start, answer_id.end - answer_id.start);
@@ -780,8 +787,6 @@ typedef struct {
     Span course, user_id, url_name, grade, max_grade, created;
 } Written;
 
-static int emit_span(Buffer *buffer, Span span) { return emit(buffer, span.start, span.end - span.start); }
-
 /* The problem_analysis row of a validated state whose keys have no escapes, as the Python
    StudentmoduleSplit.analysis writes it; nothing is left in `buffer` unless the verdict is ROW. */
 static int problem_row(Buffer *buffer, Buffer *compact, Span state, const Written *written) {
@@ -789,20 +794,11 @@ static int problem_row(Buffer *buffer, Buffer *compact, Span state, const Writte
     skip_space(&json);
     if (*json.p != '{')
         return NO_ROW;
-    Span top = {json.p, state.end}, keys[MAX_MEMBERS], values[MAX_MEMBERS];
-    Span correct_map = {0}, answers = {0}, attempts = {0}, finished = {0};
-    int count;
-    if (!members(top, keys, values, &count))
+    static const char *const NAMES[] = {"correct_map", "student_answers", "attempts", "done"};
+    Span top = {json.p, state.end}, found[4] = {{0}};
+    if (!named_members(top, NAMES, found, 4))
         return TO_PYTHON;
-    for (int i = 0; i < count; i++) {
-        Span *slot = span_is(keys[i], "correct_map")       ? &correct_map
-                     : span_is(keys[i], "student_answers") ? &answers
-                     : span_is(keys[i], "attempts")        ? &attempts
-                     : span_is(keys[i], "done")            ? &finished
-                                                           : NULL;
-        if (slot != NULL)
-            *slot = values[i];
-    }
+    Span correct_map = found[0], answers = found[1], attempts = found[2], finished = found[3];
     Span answer_ids[MAX_MEMBERS], entries[MAX_MEMBERS], answer_keys[MAX_MEMBERS], answer_values[MAX_MEMBERS];
     int items, answer_count;
     if (!is_object(correct_map) || !is_object(answers))

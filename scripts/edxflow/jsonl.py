@@ -30,15 +30,10 @@ class TableWriter:
         self.count = 0
 
     def write(self, row: dict) -> None:
-        buffer = self._buffer
-        buffer += orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
-        self.count += 1
-        if len(buffer) > _BUFFER:
-            self._handle.write(buffer)
-            buffer.clear()
+        self.write_lines(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE), 1)
 
     def write_lines(self, lines: bytes, rows: int) -> None:
-        """Rows already written as JSON lines (by the compiled fast path)."""
+        """Rows already serialised as JSON lines."""
         self._buffer += lines
         self.count += rows
         if len(self._buffer) > _BUFFER:

@@ -212,11 +212,11 @@ def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWr
     writes the common rows of both tables and hands every other line, and every problem state in
     a form it does not take, to the same Python code as without it."""
     reader = TsvReader(plain, label)
-    split = StudentmoduleSplit(course_id, modules.write, analyses.write)
     if not (compiled and studentmodule_lines is not None and tuple(reader.columns) == COLUMNS):
-        for values in records_in_order(reader.columns, reader.records()):
-            split.row(values)
+        split_studentmodule(records_in_order(reader.columns, reader.records()), course_id, modules.write,
+                            analyses.write)
         return reader
+    split = StudentmoduleSplit(course_id, modules.write, analyses.write)
 
     def slow(number: int, raw: bytes) -> None:
         values = reader.record(number, raw)
