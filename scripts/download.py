@@ -18,7 +18,8 @@ log = logging.getLogger("edxflow.download")
 
 def download_entry(source_config: dict, entry: dict | None, key: str, manifest_path: str, output: str) -> dict:
     if entry is None:
-        raise SourceError(f"{key} is not in the manifest {manifest_path}: rerun the manifest (snakemake --forcerun manifest)")
+        raise SourceError(f"{key} is not in the manifest {manifest_path}: list the source again "
+                          "(scripts/manifest.py, or any snakemake run)")
     result = download(open_source(source_config), entry, output)
     log.info("downloaded %s to %s: %d bytes, md5 %s, %d attempt(s), %.2f s", key, output,
              result["bytes"], result["md5"], result["attempts"], result["seconds"])
@@ -52,7 +53,7 @@ def from_snakemake(job):
         job.params.source,
         job.params.listed,
         job.wildcards.key,
-        job.input.manifest,
+        "of this run",
         job.output.raw,
     )
 

@@ -16,8 +16,8 @@ from edxflow.naming import SITES
 log = logging.getLogger("edxflow.index_bundle")
 
 
-def index(bundle: str, output: str, sites: list[str], courses: list[str]) -> dict:
-    result = index_bundle(bundle, sites, courses)
+def index(bundle: str, output: str, sites: list[str], courses: list[str], source_object: dict | None = None) -> dict:
+    result = {**index_bundle(bundle, sites, courses), "source_object": source_object}
     write_json(output, result)
     members = sum(len(entry["members"]) for entry in result["courses"])
     log.info("%s: %d courses, %d members", bundle, len(result["courses"]), members)
@@ -43,6 +43,7 @@ def from_snakemake(job):
         job.output.index,
         job.params.sites,
         job.params.courses,
+        job.params.listed,
     )
 
 

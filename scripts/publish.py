@@ -1,37 +1,37 @@
-"""Upload one course's files of one file type to Google Cloud Storage (simeon's layout); objects
-already there with the same MD5 are not uploaded again.
+"""Upload one unit's per-course files to Google Cloud Storage (simeon's layout): a split daily log,
+a course's newest SQL tables, or an email opt-in file. Objects already there with the same MD5 are
+not uploaded again.
 
-    python scripts/publish.py --results-dir results --file-type log --course MITx__6_002x__2T2021 \
-        --bucket my-bucket --receipt publish.json [--project P] [--service-account-file KEY.json] FILE ...
+    python scripts/publish.py --results-dir results --file-type log \
+        --input results/receipts/split_tracking_log/edx/2021-01-03.json --bucket my-bucket \
+        --receipt publish.json [--project P] [--service-account-file KEY.json]
 
-FILE: paths relative to the results directory (as in manifests/courses/{file_type}.json).
+INPUT is the receipt of the step that wrote the files (split_tracking_log, sql_course, email_opt_in).
 """
 
 from edxflow import cli
-from edxflow.course_index import results_relative
 from edxflow.google_cloud import storage_client
-from edxflow.publish import publish_course
+from edxflow.publish import publish_unit
 
 
-def publish(storage: dict, file_type: str, base: str, results_dir: str, files: list[str], receipt: str) -> dict:
+def publish(storage: dict, file_type: str, results_dir: str, step_receipt: str, receipt: str) -> dict:
     client = storage_client(storage.get("project"), storage.get("service_account_file"))
-    return publish_course(client, storage["bucket"], file_type, base, results_dir, files, receipt)
+    return publish_unit(client, storage["bucket"], file_type, results_dir, step_receipt, receipt)
 
 
 def main(argv=None) -> int:
-    parser = cli.course_files_parser(__doc__)
+    parser = cli.unit_parser(__doc__)
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--project")
     parser.add_argument("--service-account-file")
     args = parser.parse_args(argv)
     cli.configure_logging()
     storage = {"bucket": args.bucket, "project": args.project, "service_account_file": args.service_account_file}
-    return cli.run(publish, storage, args.file_type, args.course, args.results_dir, args.files, args.receipt)
+    return cli.run(publish, storage, args.file_type, args.results_dir, args.input, args.receipt)
 
 
 def from_snakemake(job):
-    results_dir, files = results_relative(list(job.input.files), job.wildcards.file_type)
-    return publish(job.params.storage, job.wildcards.file_type, job.wildcards.base, results_dir, files,
+    return publish(job.params.storage, job.wildcards.file_type, job.params.results_dir, job.input.written,
                    job.output.receipt)
 
 

@@ -23,8 +23,9 @@ from edxflow.split_log import split_tracking_log
 log = logging.getLogger("edxflow.split")
 
 
-def split(input_path, outdir, receipt_path, site, file_date, courses, **options) -> dict:
+def split(input_path, outdir, receipt_path, site, file_date, courses, source_object=None, **options) -> dict:
     receipt = split_tracking_log(input_path, outdir, site, file_date, courses=courses, **options)
+    receipt["source_object"] = source_object
     write_json(receipt_path, receipt)
     events = sum(receipt["by_course"].values())
     rate = receipt["lines_in"] / receipt["seconds"] if receipt["seconds"] else 0
@@ -81,6 +82,7 @@ def from_snakemake(job):
         job.wildcards.site,
         job.wildcards.date,
         job.params.courses,
+        job.params.listed,
         **job.params.options,
     )
 

@@ -22,7 +22,8 @@ from edxflow.sql_course import split_course
 log = logging.getLogger("edxflow.sql_course")
 
 
-def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict) -> dict:
+def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict,
+          source_object: dict | None = None) -> dict:
     index = read_manifest(index_path)
     entries = [entry for entry in index["courses"] if entry["base"] == base]
     if not entries:
@@ -30,6 +31,7 @@ def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: 
     date = Path(bundle).name.removesuffix(".zip")[-10:]
     outdir = Path(sql_root) / base / date
     receipt = split_course(bundle, entries[0], outdir, gpg["homedir"], read_passphrase(gpg["passphrase_env"]))
+    receipt["source_object"] = source_object
     write_json(receipt_path, receipt)
     for table, info in receipt["tables"].items():
         log.info("%s %s: %d rows", entries[0]["course_id"], table, info["rows"])
@@ -66,6 +68,7 @@ def from_snakemake(job):
         job.params.sql_root,
         job.output.receipt,
         job.params.gpg,
+        job.params.listed,
     )
 
 

@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from edxflow.bundle import BundleError, course_of_prefix, index_bundle, latest_bundles, parse_member
+from edxflow.bundle import BundleError, course_of_prefix, index_bundle, parse_member
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -101,12 +101,3 @@ def test_a_damaged_zip_is_named(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(BundleError, match="mitx-2021-01-03.zip is not a readable zip"):
         index_bundle(bad, ["edx"])
-
-
-def test_latest_bundle_per_course():
-    older = {"bundle": "mitx-2021-01-03.zip", "courses": [{"course_id": "MITx/1x/T1", "base": "MITx__1x__T1"},
-                                                          {"course_id": "MITx/2x/T1", "base": "MITx__2x__T1"}]}
-    newer = {"bundle": "mitx-2021-01-10.zip", "courses": [{"course_id": "MITx/1x/T1", "base": "MITx__1x__T1"}]}
-    latest = latest_bundles([newer, older], "results/SQL")
-    assert latest["MITx/1x/T1"]["date"] == "2021-01-10" and latest["MITx/2x/T1"]["date"] == "2021-01-03"
-    assert latest["MITx/1x/T1"]["directory"] == "results/SQL/MITx__1x__T1/2021-01-10"

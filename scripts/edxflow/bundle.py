@@ -130,14 +130,3 @@ def _attach_by_prefix(names: list[str], by_course: dict[str, dict]) -> list[str]
         else:
             entry["members"].append({"name": name, "table": None, "site": None, "ext": None, "ora": "/ora/" in f"/{name}"})
     return left
-
-
-def latest_bundles(indexes: list[dict], sql_root: str) -> dict:
-    """course_id -> its newest bundle and directory: what later steps load for `{BASE}_latest`."""
-    latest: dict[str, dict] = {}
-    for index in sorted(indexes, key=lambda index: index["bundle"]):
-        date = re.search(r"(\d{4}-\d{2}-\d{2})\.zip$", index["bundle"]).group(1)
-        for entry in index["courses"]:
-            latest[entry["course_id"]] = {"bundle": index["bundle"], "date": date, "base": entry["base"],
-                                          "directory": f"{sql_root}/{entry['base']}/{date}"}
-    return dict(sorted(latest.items()))

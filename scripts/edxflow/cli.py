@@ -47,12 +47,11 @@ def entry(snakemake, from_snakemake, main) -> None:
     sys.exit(main())
 
 
-def course_files_parser(description: str) -> argparse.ArgumentParser:
-    """The arguments of a step on one course's files of one type (publish, load)."""
+def unit_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a step on one unit's per-course files (publish, load)."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("files", nargs="*", help="the course's files, relative to --results-dir")
     parser.add_argument("--results-dir", required=True)
     parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
-    parser.add_argument("--course", required=True, help="the course's base name (its directory)")
+    parser.add_argument("--input", required=True, help="the receipt of the step that wrote the files")
     parser.add_argument("--receipt", required=True)
     return parser

@@ -52,7 +52,7 @@ def download(source, entry: dict, target: str | Path, attempts: int = 4, backoff
             if attempt == attempts:
                 raise SourceError(
                     f"download of {entry['key']} failed after {attempts} attempts: {error}. "
-                    "If the object changed since it was listed, rerun the manifest (snakemake --forcerun manifest)."
+                    "If the object changed since it was listed, run again: every run lists the source anew."
                 ) from None
             wait = backoff * 2 ** (attempt - 1)
             log.warning("attempt %d of %d for %s failed (%s); retrying in %.1f s", attempt, attempts, entry["key"], error, wait)

@@ -1,6 +1,9 @@
-"""One course's files of one file type into the warehouse, incrementally: only the units (tables,
-log days) whose files changed since the last load are replaced; the receipt lists every unit with
-its rows."""
+"""Per-course files into the warehouse, incrementally: only the units (tables, log days) whose files
+changed since the last load are replaced; the receipt lists every unit with its rows.
+
+A load job takes what one step wrote: a daily log's split (every course with events that day), a
+course's newest SQL tables, or an email opt-in file (every course). A failed daily file therefore
+holds back only its own day, and a run's jobs grow with files plus courses."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ import time
 from pathlib import Path
 
 from .atomic import write_json
-from .load_plan import changed_units, plan_units
+from .load_plan import changed_units, log_day, plan_units
 from .publish import gcs_uri
+from .unit_files import log_partition_files, unit_files
 
 log = logging.getLogger("edxflow.load")
 
@@ -39,8 +43,10 @@ def open_warehouse(settings: dict, results_dir: str | Path):
 
 
 def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, files: list[str],
-               log_tables: str = "partitioned", bucket: str | None = None) -> dict:
-    """Load what changed; returns the receipt. Raises before recording anything on a failure."""
+               log_tables: str = "partitioned", bucket: str | None = None, published: set[str] | None = None) -> dict:
+    """Load what changed of one course's files; returns its receipt. Raises before recording
+    anything on a failure. With a bucket, a unit is loaded from its gs:// objects when all of its
+    files are in `published` (all when None), else from the local files."""
     started = time.monotonic()
     units = plan_units(file_type, base, files, results_dir, log_tables)
     datasets = sorted({unit.dataset for unit in units})
@@ -51,13 +57,15 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
         recorded.update({key: rows for key, (_, rows) in state.items()})
         changed += changed_units([unit for unit in units if unit.dataset == dataset],
                                  {key: fingerprint for key, (fingerprint, _) in state.items()})
-    sources = {unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files] if bucket else None
+    remote = {unit.key for unit in changed if bucket and (published is None or published.issuperset(unit.files))}
+    sources = {unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files] if unit.key in remote else None
                for unit in changed}
-    # Whole tables are replaced one by one; days of a partitioned table together, in one batch.
+    # Whole tables are replaced one by one; days of a partitioned table together, in batches that
+    # read either gs:// objects or local files.
     counts = warehouse.replace_tables([unit for unit in changed if not unit.day], sources)
-    days = [unit for unit in changed if unit.day]
-    for start in range(0, len(days), DAY_BATCH):
-        counts.update(warehouse.replace_days(days[start:start + DAY_BATCH], sources))
+    for batch in ([u for u in changed if u.day and u.key in remote], [u for u in changed if u.day and u.key not in remote]):
+        for start in range(0, len(batch), DAY_BATCH):
+            counts.update(warehouse.replace_days(batch[start:start + DAY_BATCH], sources))
     loaded = [(unit, counts[unit.key]) for unit in changed]
     for unit, rows in loaded:
         log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))
@@ -73,37 +81,72 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
         rows = rows_by_key[unit.key]
         entry["rows"] += rows
         entry["units"][unit.key] = {"rows": rows, "files": unit.files, "loaded": unit.key in loaded_keys}
-    log.info("%s (%s): %d of %d unit(s) loaded, %d unchanged", base, file_type, len(loaded), len(units),
-             len(units) - len(loaded))
-    return {"warehouse": warehouse.kind, "course": base, "file_type": file_type, "datasets": datasets,
-            "tables": tables, "loaded": [unit.key for unit, _ in loaded],
+    return {"course": base, "datasets": datasets, "tables": tables, "loaded": [unit.key for unit, _ in loaded],
             "unchanged": len(units) - len(loaded), "seconds": round(time.monotonic() - started, 3)}
 
 
-def load_course(settings: dict, file_type: str, base: str, results_dir: str | Path, files: list[str],
-                receipt_path: str | Path, bucket: str | None = None) -> dict:
-    warehouse = open_warehouse(settings, results_dir)
-    success = False
-    try:
-        receipt = load_units(warehouse, file_type, base, results_dir, files, settings.get("log_tables", "partitioned"),
-                             bucket)
-        success = True
-    finally:
-        warehouse.close(success)
+def course_load_files(file_type: str, results_dir: str | Path, base: str, files: list[str]) -> list[str]:
+    """What a course's load reads: a split day's files stand for every file of the course days
+    they hold (another daily file may hold events of the same day)."""
+    if file_type != "log":
+        return files
+    days = sorted({log_day(Path(name).name) for name in files})
+    return [name for day in days for name in log_partition_files(results_dir, base, day)]
+
+
+# A log day is loaded again when, while it loaded, another job finished splitting a file of the
+# same course days (jobs run side by side on BigQuery): bounded, as each pass only sees new files.
+SETTLE_PASSES = 3
+
+
+def load_files(settings: dict, file_type: str, results_dir: str | Path, step_receipt: str | Path,
+               receipt_path: str | Path, bucket: str | None = None) -> dict:
+    """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
+    warehouse session; writes and returns the receipt."""
+    started = time.monotonic()
+    by_course = unit_files(file_type, step_receipt)
+    courses = {}
+    if by_course:
+        warehouse = open_warehouse(settings, results_dir)
+        success = False
+        try:
+            for base, files in by_course.items():
+                published = set(files) if bucket else None
+                loaded_files = None
+                for _ in range(SETTLE_PASSES):
+                    wanted = course_load_files(file_type, results_dir, base, files)
+                    if wanted == loaded_files:
+                        break
+                    receipt = load_units(warehouse, file_type, base, results_dir, wanted,
+                                         settings.get("log_tables", "partitioned"), bucket, published)
+                    if loaded_files is not None:
+                        receipt["loaded"] = sorted(set(receipt["loaded"]) | set(courses[base]["loaded"]))
+                    courses[base], loaded_files = receipt, wanted
+                log.info("%s (%s): %d of %d unit(s) loaded, %d unchanged", base, file_type,
+                         len(courses[base]["loaded"]), len(courses[base]["loaded"]) + courses[base]["unchanged"],
+                         courses[base]["unchanged"])
+            success = True
+        finally:
+            warehouse.close(success)
+    receipt = {"warehouse": settings["kind"], "file_type": file_type, "input": str(step_receipt), "courses": courses,
+               "seconds": round(time.monotonic() - started, 3)}
     write_json(receipt_path, receipt)
     return receipt
 
 
 def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
-    """What the load receipts say is in the warehouse: each table with its rows."""
-    receipts = sorted(Path(results_dir, "receipts", "load").glob("*/*.json"))
+    """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
+    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
+    receipts = sorted(Path(results_dir, "receipts", "load").glob("**/*.json"), key=lambda path: path.stat().st_mtime_ns)
     if not receipts:
         return ""
-    where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
-    lines, total = [], 0
+    rows: dict[tuple[str, str], dict[str, int]] = {}
     for path in receipts:
-        receipt = json.loads(path.read_text())
-        for table, entry in sorted(receipt["tables"].items()):
-            lines.append(f"  {entry['dataset']}.{table}: {entry['rows']:,} rows")
-            total += entry["rows"]
+        for course in json.loads(path.read_text()).get("courses", {}).values():
+            for table, entry in course["tables"].items():
+                units = rows.setdefault((entry["dataset"], table), {})
+                units.update({key: unit["rows"] for key, unit in entry["units"].items()})
+    where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
+    lines = [f"  {dataset}.{table}: {sum(units.values()):,} rows" for (dataset, table), units in sorted(rows.items())]
+    total = sum(sum(units.values()) for units in rows.values())
     return f"Loaded into {where} ({len(lines)} tables, {total:,} rows):\n" + "\n".join(lines)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from . import naming
-from .atomic import write_json
+from .atomic import write_json, write_json_if_changed
 from .config import date_range
 
 
@@ -52,3 +52,40 @@ def write_manifest(path: str | Path, selected: list[dict]) -> None:
 def read_manifest(path: str | Path) -> list[dict]:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+def manifest_paths(manifest_dir: str | Path, file_type: str, site: str) -> tuple[Path, Path]:
+    """(objects, passed over) files of one manifest unit."""
+    return Path(manifest_dir, file_type, f"{site}.json"), Path(manifest_dir, file_type, f"{site}.passed_over.json")
+
+
+def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: str | Path,
+                    source=None) -> dict[tuple[str, str], dict]:
+    """List every (file type, site) unit from the source now, so that each plan sees new, replaced
+    and removed objects. A manifest is rewritten only when what was listed changed."""
+    listing = {}
+    for file_type, site in units:
+        chosen = selection(config, file_type)
+        begin, end = dt.date.fromisoformat(chosen["begin"]), dt.date.fromisoformat(chosen["end"])
+        if source is None:
+            from .source import open_source
+
+            source = open_source(config["source"])
+        selected, passed_over = build_manifest(source, chosen["org"], file_type, site, chosen["bucket"], begin, end,
+                                               chosen["latest"])
+        objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)
+        changed = write_json_if_changed(objects_path, selected)
+        write_json_if_changed(passed_over_path, passed_over)
+        listing[(file_type, site)] = {"objects": selected, "passed_over": passed_over, "changed": changed,
+                                      "where": source.describe(chosen["bucket"])}
+    return listing
+
+
+def read_listing(units: list[tuple[str, str]], manifest_dir: str | Path) -> dict[tuple[str, str], dict]:
+    """The listing the main process recorded (what a job process, which must not list again, plans with)."""
+    listing = {}
+    for file_type, site in units:
+        objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)
+        listing[(file_type, site)] = {"objects": read_manifest(objects_path), "passed_over": [], "changed": False,
+                                      "where": ""}
+    return listing

@@ -17,6 +17,7 @@ from pathlib import Path
 from .atomic import write_json
 from .google_cloud import TIMEOUT, CloudError, explain, retry
 from .source import file_md5
+from .unit_files import unit_files
 
 log = logging.getLogger("edxflow.publish")
 
@@ -43,13 +44,7 @@ def _content_type(name: str) -> str:
     return "application/gzip" if name.endswith(".gz") else "application/json"
 
 
-def publish_files(client, bucket_name: str, file_type: str, base: str, results_dir: str | Path,
-                  files: list[str]) -> dict:
-    """Upload one course's files (paths relative to `results_dir`); returns the receipt."""
-    started = time.monotonic()
-    results_dir = Path(results_dir)
-    prefix = f"{SEGMENTS[file_type]}/{base}/"
-    where = f"gs://{bucket_name}/{prefix}"
+def open_bucket(client, bucket_name: str):
     try:
         bucket = client.lookup_bucket(bucket_name, retry=retry(), timeout=TIMEOUT)
     except Exception as error:
@@ -57,10 +52,29 @@ def publish_files(client, bucket_name: str, file_type: str, base: str, results_d
     if bucket is None:
         raise CloudError(f"the bucket gs://{bucket_name} does not exist (or this account cannot see it): "
                          "create it, or set storage.bucket to an existing bucket")
+    return bucket
+
+
+def _existing(client, bucket, prefix: str, names: list[str], list_prefix: bool) -> dict:
+    """The objects already there: the course's whole prefix listed in one go, or (for a few files
+    among many, as a log day's) each looked up by name."""
+    where = f"gs://{bucket.name}/{prefix}"
     try:
-        existing = {blob.name: blob for blob in client.list_blobs(bucket, prefix=prefix, retry=retry(), timeout=TIMEOUT)}
+        if list_prefix:
+            return {blob.name: blob for blob in client.list_blobs(bucket, prefix=prefix, retry=retry(), timeout=TIMEOUT)}
+        found = {name: bucket.get_blob(name, retry=retry(), timeout=TIMEOUT) for name in names}
+        return {name: blob for name, blob in found.items() if blob is not None}
     except Exception as error:
         raise explain(error, f"cannot list {where}") from None
+
+
+def publish_files(client, bucket, file_type: str, base: str, results_dir: str | Path, files: list[str],
+                  list_prefix: bool = True) -> dict:
+    """Upload one course's files (paths relative to `results_dir`); returns the course's receipt."""
+    started = time.monotonic()
+    results_dir = Path(results_dir)
+    prefix = f"{SEGMENTS[file_type]}/{base}/"
+    existing = _existing(client, bucket, prefix, [object_name(file_type, relative) for relative in files], list_prefix)
     objects, uploaded_bytes = [], 0
     for relative in files:
         path = results_dir / relative
@@ -77,23 +91,33 @@ def publish_files(client, bucket_name: str, file_type: str, base: str, results_d
                 str(path), content_type=_content_type(name), checksum="md5", retry=retry(), timeout=TIMEOUT,
                 if_generation_match=current.generation if current is not None else 0)
         except Exception as error:
-            raise explain(error, f"cannot upload {path} to gs://{bucket_name}/{name}") from None
+            raise explain(error, f"cannot upload {path} to gs://{bucket.name}/{name}") from None
         if blob.md5_hash != md5:
-            raise CloudError(f"gs://{bucket_name}/{name} holds MD5 {blob.md5_hash} after the upload, "
+            raise CloudError(f"gs://{bucket.name}/{name} holds MD5 {blob.md5_hash} after the upload, "
                              f"but {path} has {md5}: run again")
         uploaded_bytes += path.stat().st_size
         objects.append({"name": name, "md5": md5, "generation": blob.generation, "size": blob.size,
                         "uploaded": True})
     uploaded = sum(item["uploaded"] for item in objects)
-    log.info("%s: %d object(s) uploaded (%d bytes), %d already there with the same MD5",
-             where, uploaded, uploaded_bytes, len(objects) - uploaded)
-    return {"bucket": bucket_name, "prefix": prefix, "file_type": file_type, "course": base,
-            "objects": objects, "uploaded": uploaded, "unchanged": len(objects) - uploaded,
-            "uploaded_bytes": uploaded_bytes, "seconds": round(time.monotonic() - started, 3)}
+    log.info("gs://%s/%s: %d object(s) uploaded (%d bytes), %d already there with the same MD5",
+             bucket.name, prefix, uploaded, uploaded_bytes, len(objects) - uploaded)
+    return {"prefix": prefix, "course": base, "objects": objects, "uploaded": uploaded,
+            "unchanged": len(objects) - uploaded, "uploaded_bytes": uploaded_bytes,
+            "seconds": round(time.monotonic() - started, 3)}
 
 
-def publish_course(client, bucket_name: str, file_type: str, base: str, results_dir: str | Path,
-                   files: list[str], receipt_path: str | Path) -> dict:
-    receipt = publish_files(client, bucket_name, file_type, base, results_dir, files)
+def publish_unit(client, bucket_name: str, file_type: str, results_dir: str | Path, step_receipt: str | Path,
+                 receipt_path: str | Path) -> dict:
+    """Upload every course's files of one unit (a split day, a course's SQL tables, an email file)."""
+    started = time.monotonic()
+    by_course = unit_files(file_type, step_receipt)
+    courses = {}
+    if by_course:
+        bucket = open_bucket(client, bucket_name)
+        courses = {base: publish_files(client, bucket, file_type, base, results_dir, files, list_prefix=file_type != "log")
+                   for base, files in by_course.items()}
+    receipt = {"bucket": bucket_name, "file_type": file_type, "input": str(step_receipt), "courses": courses,
+               "uploaded": sum(course["uploaded"] for course in courses.values()),
+               "seconds": round(time.monotonic() - started, 3)}
     write_json(receipt_path, receipt)
     return receipt

@@ -31,8 +31,10 @@ def file_md5(path: str | Path) -> bytes:
     return digest.digest()
 
 
-def local_etag(path: Path) -> str:
-    return file_md5(path).hex()
+def local_etag(stat: os.stat_result) -> str:
+    """A local file's version: modification time and size, as `aws s3 sync` and rsync compare them.
+    Every plan lists the source, so listing must not read the files (the download checks the size)."""
+    return f"mtime-{stat.st_mtime_ns}-{stat.st_size}"
 
 
 class LocalSource:
@@ -61,7 +63,8 @@ class LocalSource:
                 path = Path(dirpath) / filename
                 key = path.relative_to(bucket_dir).as_posix()
                 if key.startswith(prefix) and not filename.startswith("."):
-                    objects.append({"bucket": bucket, "key": key, "size": path.stat().st_size, "etag": local_etag(path)})
+                    stat = path.stat()
+                    objects.append({"bucket": bucket, "key": key, "size": stat.st_size, "etag": local_etag(stat)})
         return objects
 
     def read(self, bucket: str, key: str) -> Iterator[bytes]:
@@ -69,7 +72,7 @@ class LocalSource:
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
-            raise SourceError(f"{path} is gone since the listing: rerun the manifest (snakemake --forcerun manifest)")
+            raise SourceError(f"{path} is gone since the listing: run again (every run lists the source anew)")
         with handle:
             yield from iter(lambda: handle.read(CHUNK), b"")
 
@@ -143,7 +146,7 @@ class S3Source:
             if code == "NoSuchBucket":
                 return SourceError(f"bucket {bucket!r} does not exist ({where}): check source.buckets and source.endpoint_url")
             if code in ("NoSuchKey", "404"):
-                return SourceError(f"{where} is gone since the listing: rerun the manifest (snakemake --forcerun manifest)")
+                return SourceError(f"{where} is gone since the listing: run again (every run lists the source anew)")
             if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "ExpiredToken"):
                 return SourceError(
                     f"access to {where} was refused ({code}): check the credentials of source.aws_profile "

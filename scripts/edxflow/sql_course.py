@@ -16,7 +16,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from .bundle import BundleError
+from .bundle import BundleError, index_bundle
 from .coerce import course_id_or_text
 from .decrypt import DecryptionError, decrypt_stream, decrypted_stream, make_gpg, owner_only_dir, safe_member_path
 from .derived.course_axis import build_course_axis, build_grading_policy
@@ -228,3 +228,28 @@ def _swap_in(workdir: Path, outdir: Path) -> None:
     os.chmod(outdir, 0o700)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def split_snapshot(zip_path: str | Path, sites: list[str], courses: list[str], sql_root: str | Path,
+                   course_receipts: str | Path | None, source_object: dict | None, gnupghome: str | None,
+                   passphrase: str | None) -> dict:
+    """Split every course of an older weekly bundle into `SQL/{BASE}/{date}/` (snapshots: all).
+    A course already split from this very object (its `sql_course` receipt from the week the bundle
+    was the newest) is not split again."""
+    started = time.monotonic()
+    index = index_bundle(zip_path, sites, courses)
+    date = Path(zip_path).name.removesuffix(".zip")[-10:]
+    done = {}
+    for entry in index["courses"]:
+        earlier = Path(course_receipts or "") / f"{entry['base']}.json"
+        if course_receipts and earlier.exists():
+            receipt = json.loads(earlier.read_text())
+            if receipt.get("source_object") == source_object:
+                done[entry["base"]] = {"course_id": entry["course_id"], "reused": str(earlier),
+                                       "tables": {table: info["rows"] for table, info in receipt["tables"].items()}}
+                continue
+        receipt = split_course(zip_path, entry, Path(sql_root) / entry["base"] / date, gnupghome, passphrase)
+        done[entry["base"]] = {"course_id": entry["course_id"], "reused": None,
+                               "tables": {table: info["rows"] for table, info in receipt["tables"].items()}}
+    return {"bundle": Path(zip_path).name, "source_object": source_object, "courses": done,
+            "unmapped_members": index["unmapped_members"], "seconds": round(time.monotonic() - started, 3)}

@@ -3,13 +3,15 @@ import os
 import sys
 from pathlib import Path
 
+from snakemake.logging import logger
+
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from edxflow import naming
-from edxflow.course_index import read_index
-from edxflow.load import warehouse_summary
 from edxflow.config import ConfigError, selected_courses, validate_config
-from edxflow.manifest import read_manifest, selection
+from edxflow.load import warehouse_summary
+from edxflow.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
+from edxflow.source import SourceError
 
 try:
     validate_config(config)
@@ -24,6 +26,8 @@ wildcard_constraints:
     bucket=r"[^/]+",
     bundle=r"[^/]+-\d{4}-\d{2}-\d{2}",
     base=r"[^/]+",
+    # a publish or load unit: a log day ({site}/{date}), a course (sql) or an email file's date
+    unit=r"[^/]+|(?:" + "|".join(naming.SITES) + r")/\d{4}-\d{2}-\d{2}",
 
 
 def out(path):
@@ -32,90 +36,127 @@ def out(path):
 
 
 MANIFEST_UNITS = naming.site_units(config["file_types"], config["sites"])
+MANIFEST_DIR = out("manifests/objects")
 COURSES = selected_courses(config)
 
 
-def manifest_params(wildcards):
-    return selection(config, wildcards.file_type)
+@functools.cache
+def listing():
+    """(file type, site) -> what the source holds now. The main process lists the source at every
+    plan (one request per year of logs, one per SQL and email prefix), so that new, replaced and
+    removed objects are part of this run's plan without a checkpoint round; job processes (a
+    cluster's) read the manifests it wrote."""
+    if not workflow.is_main_process:
+        return read_listing(MANIFEST_UNITS, MANIFEST_DIR)
+    try:
+        found = refresh_listing(config, MANIFEST_UNITS, MANIFEST_DIR)
+    except (SourceError, ConfigError) as error:
+        raise WorkflowError(f"cannot list the package: {error}") from None
+    for (file_type, site), unit in found.items():
+        if unit["changed"] and unit["passed_over"]:
+            logger.warning(
+                f"{len(unit['passed_over'])} object(s) under the {file_type} prefixes of "
+                f"{unit['where']} were passed over: see {manifest_paths(MANIFEST_DIR, file_type, site)[1]}"
+            )
+    return found
+
+
+def listed(file_type, site=naming.ALL_SITES):
+    return listing()[(file_type, site)]["objects"] if file_type in config["file_types"] else []
 
 
 @functools.cache
-def _read_manifest(path, mtime_ns):
-    items = read_manifest(path)
-    return items, {item["date"]: item for item in items}, {item["key"]: item for item in items}
+def _by_key():
+    return {item["key"]: item for unit in listing().values() for item in unit["objects"]}
 
 
-def _manifest(file_type, site):
-    """(path, objects, by date, by key) of a manifest; the checkpoint must have run (Snakemake
-    re-plans after it). Input functions call this once per job: each manifest version is read
-    once, not thousands of times."""
-    path = checkpoints.manifest.get(file_type=file_type, site=site).output.manifest
-    return (path, *_read_manifest(path, os.stat(path).st_mtime_ns))
-
-
-def listed(file_type, site):
-    return _manifest(file_type, site)[1]
+@functools.cache
+def _by_date(file_type, site):
+    return {item["date"]: item for item in listed(file_type, site)}
 
 
 def listed_on(file_type, site, date):
-    path, _, by_date, _ = _manifest(file_type, site)
-    if date not in by_date:
+    item = _by_date(file_type, site).get(date)
+    if item is None:
         raise WorkflowError(
-            f"{path} lists no {file_type} object dated {date}: check `dates` and the source"
+            f"the package listing has no {file_type} object dated {date}: check `dates` and the source"
         )
-    return by_date[date]
+    return item
+
+
+def log_items():
+    """(site, object) of every listed daily log."""
+    return [(site, item) for t, site in MANIFEST_UNITS if t == "log" for item in listed("log", site)]
+
+
+def snapshots(file_type):
+    """The weekly snapshots (SQL bundles, email files) processed: the newest only, or all."""
+    items = listed(file_type)
+    return items if config["snapshots"] == "all" else items[-1:]
+
+
+def newest(file_type):
+    items = listed(file_type)
+    return items[-1] if items else None
 
 
 def raw_path(item):
     return out(f"raw/{item['bucket']}/{item['key']}")
 
 
-def manifest_of_key(wildcards):
-    """The manifest listing the object. A new listing (say, with a later end date) must not make
-    every download, split and load look outdated: its time is ignored, the object's own entry is
-    a param (a changed object is fetched again)."""
-    file_type, site = naming.classify_key(wildcards.key)
-    return ancient(checkpoints.manifest.get(file_type=file_type, site=site).output.manifest)
+def bundle_name(item):
+    return item["key"].removesuffix(".zip")
 
 
 def listed_object(wildcards):
-    return _manifest(*naming.classify_key(wildcards.key))[3].get(wildcards.key)
+    item = _by_key().get(wildcards.key)
+    if item is None:
+        raise WorkflowError(f"{wildcards.key} is not in the package listing ({MANIFEST_DIR})")
+    return item
+
+
+# The listed object a step reads, as a param: a step whose output lasts reruns when its source
+# object is replaced upstream (new ETag or size), even though the download itself is temporary.
+def listed_log(wildcards):
+    return listed_on("log", wildcards.site, wildcards.date)
+
+
+def listed_email(wildcards):
+    return listed_on("email", naming.ALL_SITES, wildcards.date)
+
+
+def listed_bundle(wildcards):
+    return listed_on("sql", naming.ALL_SITES, wildcards.bundle[-10:])
 
 
 def encrypted_log(wildcards):
-    return raw_path(listed_on("log", wildcards.site, wildcards.date))
+    return raw_path(listed_log(wildcards))
 
 
 def encrypted_email(wildcards):
-    return raw_path(listed_on("email", naming.ALL_SITES, wildcards.date))
+    return raw_path(listed_email(wildcards))
+
+
+def sql_bundle(wildcards):
+    return raw_path(listed_bundle(wildcards))
 
 
 def all_manifests(wildcards=None):
-    return [out(f"manifests/objects/{t}/{s}.json") for t, s in MANIFEST_UNITS]
+    listing()
+    return [str(manifest_paths(MANIFEST_DIR, t, s)[0]) for t, s in MANIFEST_UNITS]
 
 
 def all_downloads(wildcards):
-    return [raw_path(item) for t, s in MANIFEST_UNITS for item in listed(t, s)]
-
-
-def listed_items(file_type):
-    """(site, object) for every listed object of a file type."""
-    return [
-        (site, item)
-        for unit_type, site in MANIFEST_UNITS
-        if unit_type == file_type
-        for item in listed(unit_type, site)
-    ]
+    items = [item for _, item in log_items()] + snapshots("sql") + snapshots("email")
+    return [raw_path(item) for item in items]
 
 
 def decrypted_logs(wildcards):
-    return [
-        out(f"decrypted/log/{site}/{item['date']}.log.gz") for site, item in listed_items("log")
-    ]
+    return [out(f"decrypted/log/{site}/{item['date']}.log.gz") for site, item in log_items()]
 
 
 def decrypted_emails(wildcards):
-    return [out(f"receipts/decrypt/email/{item['date']}.json") for _, item in listed_items("email")]
+    return [out(f"receipts/decrypt/email/{item['date']}.json") for item in snapshots("email")]
 
 
 def all_decrypted(wildcards):
@@ -125,42 +166,44 @@ def all_decrypted(wildcards):
 def all_splits(wildcards):
     return [
         out(f"receipts/split_tracking_log/{site}/{item['date']}.json")
-        for site, item in listed_items("log")
+        for site, item in log_items()
     ]
 
 
-def sql_bundle(wildcards):
-    return raw_path(listed_on("sql", naming.ALL_SITES, wildcards.bundle[-10:]))
+def email_tables(wildcards):
+    return [out(f"receipts/email_opt_in/{item['date']}.json") for item in snapshots("email")]
 
 
-def bundle_name(item):
-    return item["key"].removesuffix(".zip")
+def sql_snapshots(wildcards):
+    """Older bundles, one job each (snapshots: all); the newest is split one job per course."""
+    return [
+        out(f"receipts/sql_snapshot/{bundle_name(item)}.json") for item in snapshots("sql")[:-1]
+    ]
 
 
-def all_bundle_indexes(wildcards):
-    return [out(f"manifests/sql/{bundle_name(item)}.json") for _, item in listed_items("sql")]
+@functools.cache
+def _index_bases(path, mtime_ns):
+    return [entry["base"] for entry in read_manifest(path)["courses"]]
+
+
+def sql_bases():
+    """The courses of the newest bundle. Its index is the workflow's one checkpoint: which courses
+    a bundle holds is known only once its zip is fetched."""
+    item = newest("sql")
+    if item is None:
+        return []
+    path = checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index
+    return _index_bases(path, os.stat(path).st_mtime_ns)
 
 
 def sql_courses(wildcards):
-    """A receipt per course of every bundle (the index checkpoint says which courses)."""
-    receipts = []
-    for _, item in listed_items("sql"):
-        index = checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index
-        for entry in read_manifest(index)["courses"]:
-            receipts.append(out(f"receipts/sql_course/{bundle_name(item)}/{entry['base']}.json"))
-    return receipts
+    bundle = bundle_name(newest("sql")) if newest("sql") else None
+    return [out(f"receipts/sql_course/{bundle}/{base}.json") for base in sql_bases()]
 
 
-def email_tables(wildcards):
-    return [out(f"receipts/email_opt_in/{item['date']}.json") for _, item in listed_items("email")]
-
-
-def sql_latest(wildcards):
-    return [out("manifests/sql/latest.json")] if "sql" in config["file_types"] else []
-
-
-# Every per-course file, as separate input functions: each may wait on a different checkpoint.
-ALL_SPLIT = [all_manifests, all_splits, email_tables, sql_latest, sql_courses]
+# Every per-course file, as separate input functions: the SQL courses wait for the bundle index
+# while the logs and email files are already planned.
+ALL_SPLIT = [all_manifests, all_splits, email_tables, sql_courses, sql_snapshots]
 
 PUBLISHING = config["storage"]["kind"] == "gcs"
 # BigQuery loads the published objects when there are some; DuckDB always reads the local files.
@@ -171,54 +214,43 @@ LOAD_BUCKET = (
 )
 
 
-def course_index_inputs(wildcards):
-    """What the course index of a file type is built from: every step that writes such files."""
+def written_by(wildcards):
+    """The receipt of the step that wrote a publish or load unit's files: a log day's split, a
+    course's split of the newest bundle, or an email file's tables."""
     if wildcards.file_type == "log":
-        return all_splits(wildcards)
+        return out(f"receipts/split_tracking_log/{wildcards.unit}.json")
     if wildcards.file_type == "sql":
-        return [*sql_latest(wildcards), *sql_courses(wildcards)]
-    return email_tables(wildcards)
-
-
-@functools.cache
-def _read_index(path, mtime_ns):
-    return read_index(path)
-
-
-def indexed_courses(file_type):
-    """base -> its files (relative to results_dir); the course_index checkpoint must have run."""
-    path = checkpoints.course_index.get(file_type=file_type).output.index
-    return _read_index(path, os.stat(path).st_mtime_ns)
-
-
-def course_files(wildcards):
-    return [out(name) for name in indexed_courses(wildcards.file_type)[wildcards.base]]
+        bundle = bundle_name(newest("sql"))
+        return out(f"receipts/sql_course/{bundle}/{wildcards.unit}.json")
+    return out(f"receipts/email_opt_in/{wildcards.unit}.json")
 
 
 def published_receipt(wildcards):
-    return (
-        [out(f"receipts/publish/{wildcards.file_type}/{wildcards.base}.json")]
-        if LOAD_BUCKET
-        else []
-    )
+    return [out(f"receipts/publish/{wildcards.file_type}/{wildcards.unit}.json")] if LOAD_BUCKET else []
 
 
-def _per_course(step):
+def warehouse_units(file_type):
+    """The publish and load units of a file type: every log day, each course of the newest
+    bundle, the newest email file."""
+    if file_type == "log":
+        return [f"{site}/{item['date']}" for site, item in log_items()]
+    if file_type == "sql":
+        return sql_bases()
+    return [item["date"] for item in listed("email")[-1:]]
+
+
+def per_unit(step, file_type):
     def receipts(wildcards):
-        return [
-            out(f"receipts/{step}/{file_type}/{base}.json")
-            for file_type in config["file_types"]
-            for base in indexed_courses(file_type)
-        ]
+        return [out(f"receipts/{step}/{file_type}/{unit}.json") for unit in warehouse_units(file_type)]
 
     return receipts
 
 
 # Nothing to publish with storage.kind none: the `publish` target then builds nothing.
-all_published = _per_course("publish") if PUBLISHING else []
-all_loaded = _per_course("load")
+all_published = [per_unit("publish", t) for t in config["file_types"]] if PUBLISHING else []
+all_loaded = [per_unit("load", t) for t in config["file_types"]]
 # The default target: everything split, published when storage is set, and loaded.
-ALL = [*ALL_SPLIT, all_published, all_loaded]
+ALL = [*ALL_SPLIT, *all_published, *all_loaded]
 
 
 def encrypted_output(path):
@@ -234,8 +266,8 @@ def decrypted_log_output(path):
 def run_summary():
     lines = []
     for file_type, site in MANIFEST_UNITS:
-        path = out(f"manifests/objects/{file_type}/{site}.json")
-        if os.path.exists(path):
+        path = manifest_paths(MANIFEST_DIR, file_type, site)[0]
+        if path.exists():
             items = read_manifest(path)
             where = f"{file_type}" + (f" ({site})" if site != naming.ALL_SITES else "")
             lines.append(

@@ -10,6 +10,7 @@ rule decrypt_log:
     params:
         gpg=config["gpg"],
         is_zip=False,
+        listed=listed_log,
     script:
         "../../scripts/decrypt.py"
 
@@ -27,6 +28,7 @@ rule decrypt_email:
     params:
         gpg=config["gpg"],
         is_zip=True,
+        listed=listed_email,
     script:
         "../../scripts/decrypt.py"
 

@@ -1,22 +1,7 @@
-checkpoint manifest:
-    output:
-        manifest=out("manifests/objects/{file_type}/{site}.json"),
-        passed_over=out("manifests/objects/{file_type}/{site}.passed_over.json"),
-    log:
-        out("logs/manifest/{file_type}/{site}.log"),
-    conda:
-        "../envs/steps.yaml"
-    resources:
-        s3_api=1,
-    params:
-        selection=manifest_params,
-    script:
-        "../../scripts/manifest.py"
+# No listing rule: the source is listed when the workflow plans (see `listing` in common.smk).
 
 
 rule fetch_object:
-    input:
-        manifest=manifest_of_key,
     output:
         raw=encrypted_output(out("raw/{bucket}/{key}")),
     log:

@@ -11,6 +11,7 @@ rule split_tracking_log:
         outdir=out("TRACKING_LOGS"),
         courses=COURSES,
         options=config["logs"],
+        listed=listed_log,
     script:
         "../../scripts/split_tracking_log.py"
 

@@ -1,3 +1,4 @@
+# The one checkpoint: which courses the newest bundle holds is known only from its zip directory.
 checkpoint index_bundle:
     input:
         bundle=sql_bundle,
@@ -10,6 +11,7 @@ checkpoint index_bundle:
     params:
         sites=config["sites"],
         courses=COURSES,
+        listed=listed_bundle,
     script:
         "../../scripts/index_bundle.py"
 
@@ -27,23 +29,31 @@ rule sql_course:
     params:
         sql_root=out("SQL"),
         gpg=config["gpg"],
+        listed=listed_bundle,
     script:
         "../../scripts/sql_course.py"
 
 
-rule sql_latest:
+# Older bundles (snapshots: all) are kept as files only, so one job per bundle is enough and
+# needs no index checkpoint: planning grows with bundles, not bundles times courses.
+rule sql_snapshot:
     input:
-        indexes=all_bundle_indexes,
+        bundle=sql_bundle,
     output:
-        latest=out("manifests/sql/latest.json"),
+        receipt=out("receipts/sql_snapshot/{bundle}.json"),
     log:
-        out("logs/sql_latest.log"),
+        out("logs/sql_snapshot/{bundle}.log"),
     conda:
         "../envs/steps.yaml"
     params:
+        sites=config["sites"],
+        courses=COURSES,
         sql_root=out("SQL"),
+        course_receipts=lambda wildcards: out(f"receipts/sql_course/{wildcards.bundle}"),
+        gpg=config["gpg"],
+        listed=listed_bundle,
     script:
-        "../../scripts/sql_latest.py"
+        "../../scripts/sql_snapshot.py"
 
 
 rule email_opt_in:
@@ -59,5 +69,6 @@ rule email_opt_in:
     params:
         outdir=out("EMAIL"),
         courses=COURSES,
+        listed=listed_email,
     script:
         "../../scripts/email_opt_in.py"

@@ -1,43 +1,32 @@
-checkpoint course_index:
+# Publish and load work on what one step wrote: a log day (all its courses), a course's newest SQL
+# tables, or the newest email file. A failed daily file so holds back only its own day, and the
+# plan needs no index of every course's files.
+rule publish_files:
     input:
-        course_index_inputs,
+        written=written_by,
     output:
-        index=out("manifests/courses/{file_type}.json"),
+        receipt=out("receipts/publish/{file_type}/{unit}.json"),
     log:
-        out("logs/course_index/{file_type}.log"),
-    conda:
-        "../envs/steps.yaml"
-    params:
-        results_dir=lambda wildcards, output: Path(output.index).parents[2],
-    script:
-        "../../scripts/course_index.py"
-
-
-rule publish_course:
-    input:
-        files=course_files,
-    output:
-        receipt=out("receipts/publish/{file_type}/{base}.json"),
-    log:
-        out("logs/publish/{file_type}/{base}.log"),
+        out("logs/publish/{file_type}/{unit}.log"),
     conda:
         "../envs/steps.yaml"
     resources:
         gcs_api=1,
     params:
         storage=config["storage"],
+        results_dir=config["results_dir"],
     script:
         "../../scripts/publish.py"
 
 
-rule load_course:
+rule load_files:
     input:
-        files=course_files,
+        written=written_by,
         published=published_receipt,
     output:
-        receipt=out("receipts/load/{file_type}/{base}.json"),
+        receipt=out("receipts/load/{file_type}/{unit}.json"),
     log:
-        out("logs/load/{file_type}/{base}.log"),
+        out("logs/load/{file_type}/{unit}.log"),
     conda:
         "../envs/steps.yaml"
     resources:
@@ -46,6 +35,7 @@ rule load_course:
     params:
         warehouse=config["warehouse"],
         bucket=LOAD_BUCKET,
+        results_dir=config["results_dir"],
     script:
         "../../scripts/load.py"
 
