@@ -61,17 +61,15 @@ def test_plan_run_and_rerun(demo, tmp_path):
     config = demo_config(demo, tmp_path)
     results = tmp_path / "results"
 
+    # Every plan lists the source: the dry run shows every download, split and load at once (the
+    # SQL courses wait for the bundle's index, the one checkpoint), and records the listing.
     planned = snakemake(tmp_path, config, "-n")
     assert planned.returncode == 0, planned.stderr
-    assert job_counts(planned.stdout + planned.stderr) == {"manifest": 3, "sql_latest": 1, "course_index": 1, "all": 1}
-    assert not results.exists()
-
-    listed = snakemake(tmp_path, config, "manifests")
-    assert listed.returncode == 0, listed.stderr
-    planned = snakemake(tmp_path, config, "-n")
     assert job_counts(planned.stdout + planned.stderr) == {
         "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1,
-        "email_opt_in": 1, "index_bundle": 1, "sql_latest": 1, "course_index": 1, "all": 1}
+        "email_opt_in": 1, "index_bundle": 1, "load_files": DAYS + 1, "all": 1}
+    assert len(json.loads((results / "manifests" / "objects" / "log" / "edx.json").read_text())) == DAYS
+    assert not (results / "raw").exists() and not (results / "receipts").exists()
 
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
@@ -112,16 +110,23 @@ DERIVED = {"course_axis", "forum", "grades_persistent", "grades_persistent_subse
            "studentmodule", "problem_analysis", "user_info_combo"}
 
 
+def newest_bundle_courses(results: Path, bundle: str = "demox-2026-11-08") -> dict[str, str]:
+    """course_id -> base of the courses the newest bundle's index names."""
+    index = json.loads((results / "manifests" / "sql" / f"{bundle}.json").read_text())
+    return {entry["course_id"]: entry["base"] for entry in index["courses"]}
+
+
 def check_sql_tables(results: Path) -> None:
-    latest = json.loads((results / "manifests" / "sql" / "latest.json").read_text())
-    assert sorted(latest) == ["DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"]
-    for course, pointer in latest.items():
-        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{pointer['base']}.json").read_text())
+    courses = newest_bundle_courses(results)
+    assert sorted(courses) == ["DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"]
+    for course, base in courses.items():
+        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
         assert receipt["course_id"] == course and not receipt["refused"]
+        assert receipt["source_object"]["key"] == "demox-2026-11-08.zip"
         tables = receipt["tables"]
         assert DERIVED <= set(tables) and {"auth_user", "student_courseenrollment", "user_id_map"} <= set(tables)
-        directory = Path(pointer["directory"])
-        assert directory == results / "SQL" / pointer["base"] / "2026-11-08"
+        directory = results / "SQL" / base / "2026-11-08"
+        assert Path(receipt["directory"]) == directory
         for table, info in tables.items():
             rows = read_rows(directory / info["file"])
             schema = json.loads((directory / info["schema"]).read_text())
@@ -162,12 +167,10 @@ def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
     assert (results / "warehouse.duckdb").stat().st_mode & 0o777 == 0o600
     for course, events in events_per_course.items():
         assert counts[f"{course_base_name(course)}_logs.tracklog"] == events, course
-    latest = json.loads((results / "manifests" / "sql" / "latest.json").read_text())
-    for pointer in latest.values():
-        receipt = json.loads((results / "receipts" / "sql_course" / pointer["bundle"].removesuffix(".zip")
-                              / f"{pointer['base']}.json").read_text())
+    for base in newest_bundle_courses(results).values():
+        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
         for table, info in receipt["tables"].items():
-            assert counts[f"{pointer['base']}_latest.{table}"] == info["rows"], table
+            assert counts[f"{base}_latest.{table}"] == info["rows"], table
     email = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
     for course, info in email["by_course"].items():
         assert counts[f"{course_base_name(course)}_latest.email_opt_in"] == info["rows"]
@@ -291,8 +294,12 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
     six_days = demo_config(demo, tmp_path, file_types=["log"], dates={"begin": "2026-11-01", "end": "2026-11-07"})
     first = snakemake(tmp_path, six_days)
     assert first.returncode == 0, first.stderr
-    loaded = {path.stem: json.loads(path.read_text()) for path in (results / "receipts" / "load" / "log").iterdir()}
-    assert all(len(receipt["loaded"]) == DAYS - 1 for receipt in loaded.values())
+    day_receipts = sorted((results / "receipts" / "load" / "log" / "edx").iterdir())
+    assert len(day_receipts) == DAYS - 1
+    for path in day_receipts:
+        day = path.stem.replace("-", "")
+        assert all(course["loaded"] == [f"tracklog${day}"] for course in json.loads(path.read_text())["courses"].values())
+    written = {path: path.stat().st_mtime_ns for path in day_receipts}
     second = snakemake(tmp_path, six_days)
     assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
 
@@ -304,10 +311,12 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
         for course, count in json.loads(path.read_text())["by_course"].items():
             events[course_base_name(course)] = events.get(course_base_name(course), 0) + count
     counts = warehouse_counts(results)
+    assert {path: path.stat().st_mtime_ns for path in day_receipts} == written  # the other days are not loaded again
+    new_day = json.loads((results / "receipts" / "load" / "log" / "edx" / "2026-11-08.json").read_text())
+    assert set(new_day["courses"]) == set(events)
     for base, count in events.items():
-        receipt = json.loads((results / "receipts" / "load" / "log" / f"{base}.json").read_text())
-        assert receipt["loaded"] == ["tracklog$20261108"] and receipt["unchanged"] == DAYS - 1
-        assert counts[f"{base}_logs.tracklog"] == receipt["tables"]["tracklog"]["rows"] == count
+        assert new_day["courses"][base]["loaded"] == ["tracklog$20261108"]
+        assert counts[f"{base}_logs.tracklog"] == count
 
 
 def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigquery_server):
@@ -324,18 +333,26 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     results = tmp_path / "results"
     names = {blob.name for blob in gcs_server.client().list_blobs(bucket)}
     client = bigquery_server.client()
-    for path in (results / "receipts" / "publish" / "log").iterdir():
-        base = path.stem
+    days = sorted((results / "receipts" / "publish" / "log" / "edx").iterdir())
+    assert len(days) == DAYS
+    shards = {}
+    for path in days:
         published = json.loads(path.read_text())
-        assert published["uploaded"] == DAYS and {item["name"] for item in published["objects"]} <= names
-        assert all(item["name"].startswith(f"TRACKING-LOGS/{base}/tracklog-") for item in published["objects"])
-        loaded = json.loads((results / "receipts" / "load" / "log" / f"{base}.json").read_text())
-        assert len(loaded["loaded"]) == DAYS and loaded["warehouse"] == "bigquery"
-        for table, info in loaded["tables"].items():
-            count = next(iter(client.query(f"SELECT COUNT(*) AS n FROM `test.{base}_logs.{table}`").result())).n
-            assert count == info["rows"] > 0, table
-        email = json.loads((results / "receipts" / "load" / "email" / f"{base}.json").read_text())
-        assert client.get_table(f"test.{base}_latest.email_opt_in").num_rows == email["tables"]["email_opt_in"]["rows"]
+        loaded = json.loads((results / "receipts" / "load" / "log" / "edx" / path.name).read_text())
+        assert loaded["warehouse"] == "bigquery" and set(loaded["courses"]) == set(published["courses"])
+        for base, course in published["courses"].items():
+            assert {item["name"] for item in course["objects"]} <= names
+            assert all(item["name"].startswith(f"TRACKING-LOGS/{base}/tracklog-") for item in course["objects"])
+            for table, info in loaded["courses"][base]["tables"].items():
+                shards[f"{base}_logs.{table}"] = info["rows"]
+    assert len(shards) == DAYS * 3
+    for table, rows in shards.items():
+        count = next(iter(client.query(f"SELECT COUNT(*) AS n FROM `test.{table}`").result())).n
+        assert count == rows > 0, table
+    email = json.loads((results / "receipts" / "load" / "email" / "2026-11-08.json").read_text())
+    for base in newest_bundle_courses(results).values():
+        rows = email["courses"][base]["tables"]["email_opt_in"]["rows"]
+        assert client.get_table(f"test.{base}_latest.email_opt_in").num_rows == rows
         split = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
         for table, info in split["tables"].items():  # every SQL and derived table, from its gs:// object
             assert client.get_table(f"test.{base}_latest.{table}").num_rows == info["rows"], table

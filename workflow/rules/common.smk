@@ -37,6 +37,9 @@ def out(path):
 
 MANIFEST_UNITS = naming.site_units(config["file_types"], config["sites"])
 MANIFEST_DIR = out("manifests/objects")
+NOTHING_MATCHED = (
+    "No object matched the configuration (org, sites, file_types, dates): nothing to do."
+)
 COURSES = selected_courses(config)
 
 
@@ -58,6 +61,8 @@ def listing():
                 f"{len(unit['passed_over'])} object(s) under the {file_type} prefixes of "
                 f"{unit['where']} were passed over: see {manifest_paths(MANIFEST_DIR, file_type, site)[1]}"
             )
+    if not any(unit["objects"] for unit in found.values()):
+        logger.warning(NOTHING_MATCHED)
     return found
 
 
@@ -274,9 +279,7 @@ def run_summary():
                 f"  {where}: {len(items)} object(s), {sum(i['size'] for i in items)} bytes"
             )
     if lines and all(" 0 object(s)" in line for line in lines):
-        lines.append(
-            "  No object matched the configuration (org, sites, file_types, dates): nothing to do."
-        )
+        lines.append(f"  {NOTHING_MATCHED}")
     parts = ["Package objects selected:", *lines] if lines else []
     loaded = warehouse_summary(config["results_dir"], config["warehouse"])
     return "\n".join([*parts, loaded] if loaded else parts)

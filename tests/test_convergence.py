@@ -1,0 +1,209 @@
+"""The workflow as users run it, every week over the same results folder: whatever is new in the
+package (a day, a bundle, an email file, a widened date range, an object replaced upstream) is taken
+in by one run of any target, the run after that has nothing to do, and the result equals a fresh
+full run's. A corrupt day fails only its own jobs."""
+
+import gzip
+import hashlib
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import gnupg
+import pytest
+
+from edxflow.courses import course_base_name
+from tests.test_workflow import DEMO_DATES, demo, demo_config, snakemake, warehouse_counts  # noqa: F401
+
+pytestmark = pytest.mark.workflow
+
+FIRST_WEEK = {"begin": "2026-11-01", "end": "2026-11-07"}
+REPLACED_DAY = "2026-11-05"
+OLDER = "2026-11-01"
+
+
+class DemoKey:
+    """The demo package's own key: derived objects are encrypted exactly as the package's are."""
+
+    def __init__(self, gnupghome: Path):
+        self.gpg = gnupg.GPG(gnupghome=str(gnupghome))
+        self.fingerprint = self.gpg.list_keys()[0]["fingerprint"]
+
+    def decrypt(self, data: bytes) -> bytes:
+        result = self.gpg.decrypt(data)
+        assert result.ok, result.status
+        return result.data
+
+    def encrypt(self, data: bytes) -> bytes:
+        result = self.gpg.encrypt(data, self.fingerprint, armor=False, always_trust=True)
+        assert result.ok, result.status
+        return result.data
+
+
+def drop_last_rows(data: bytes) -> bytes:
+    """A table dump or CSV with its last row gone (an older snapshot has fewer rows)."""
+    lines = data.splitlines(keepends=True)
+    return b"".join(lines[:-1]) if len(lines) > 2 else data
+
+
+def older_snapshot(key: DemoKey, newer: Path, older: Path) -> None:
+    """A zip like `newer` (a bundle or an email file) whose tables each lack their last row."""
+    with zipfile.ZipFile(newer) as source, zipfile.ZipFile(older, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            name = info.filename.replace("2026-11-08", OLDER)
+            if name.endswith((".sql.gpg", ".csv.gpg")):
+                data = key.encrypt(drop_last_rows(key.decrypt(data)))
+            target.writestr(name, data)
+
+
+def log_path(source: Path, day: str) -> Path:
+    return source / "edx-course-data" / "demox" / "edx" / "events" / "2026" / f"demox-edx-events-{day}.log.gz.gpg"
+
+
+def replace_day(key: DemoKey, source: Path, day: str) -> None:
+    """The day's log as edX might publish it again: every fifth line gone."""
+    path = log_path(source, day)
+    lines = gzip.decompress(key.decrypt(path.read_bytes())).splitlines(keepends=True)
+    path.write_bytes(key.encrypt(gzip.compress(b"".join(line for n, line in enumerate(lines) if n % 5))))
+
+
+@pytest.fixture(scope="module")
+def package(demo, tmp_path_factory):
+    """The demo package plus an older week's bundle and email file."""
+    root = tmp_path_factory.mktemp("package")
+    source = root / "source"
+    shutil.copytree(demo / "source", source)
+    key = DemoKey(demo / "gnupg")
+    data = source / "course-data"
+    older_snapshot(key, data / "demox-2026-11-08.zip", data / f"demox-{OLDER}.zip")
+    older_snapshot(key, data / "email-opt-in" / "email-opt-in-demox-2026-11-08.zip",
+                   data / "email-opt-in" / f"email-opt-in-demox-{OLDER}.zip")
+    return {"source": source, "key": key, "gnupghome": demo / "gnupg"}
+
+
+def final_source(package, directory: Path) -> Path:
+    """The package as it stands a week later: the same objects, and one day replaced upstream."""
+    source = directory / "source"
+    shutil.copytree(package["source"], source)
+    replace_day(package["key"], source, REPLACED_DAY)
+    return source
+
+
+def config_for(package, source: Path, workdir: Path, dates: dict, **changes) -> dict:
+    config = demo_config(package["source"].parent, workdir, dates=dates, **changes)
+    config["source"]["local_root"] = str(source)
+    config["gpg"]["homedir"] = str(package["gnupghome"])
+    return config
+
+
+@pytest.fixture(scope="module")
+def fresh(package, tmp_path_factory):
+    """A fresh full run of everything on the final package: what every other run must equal."""
+    workdir = tmp_path_factory.mktemp("fresh")
+    source = final_source(package, workdir)
+    ran = snakemake(workdir, config_for(package, source, workdir, DEMO_DATES))
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    return workdir / "results"
+
+
+def table_contents(results: Path) -> dict[str, tuple[int, str]]:
+    """dataset.table -> (rows, a digest of its sorted rows), from the DuckDB file itself."""
+    import duckdb
+
+    contents = {}
+    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
+        for table, rows in warehouse_counts(results).items():
+            schema, name = table.split(".")
+            text = connection.execute(f'SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) '
+                                      f'FROM "{schema}"."{name}" AS t').fetchone()[0] or ""
+            contents[table] = (rows, hashlib.sha256(text.encode()).hexdigest())
+    return contents
+
+
+def split_files(results: Path) -> dict[str, str]:
+    """Per-course file -> digest of its lines: the logs, the newest bundle's tables, the email tables."""
+    files = {}
+    for path in sorted(results.glob("TRACKING_LOGS/*__*/*.json.gz")) + sorted(results.glob("SQL/*/2026-11-08/*.json.gz")) \
+            + sorted(results.glob("EMAIL/*__*/email_opt_in-2026-11-08.json.gz")):
+        files[str(path.relative_to(results))] = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
+    return files
+
+
+def bucket_objects(gcs_server, bucket: str) -> dict[str, str]:
+    return {blob.name: blob.md5_hash for blob in gcs_server.client().list_blobs(bucket)}
+
+
+def new_bucket(gcs_server, name: str) -> str:
+    bucket = f"edx-{name.lower().replace('_', '-')[-30:]}"
+    gcs_server.client().create_bucket(bucket)
+    return bucket
+
+
+@pytest.mark.parametrize("target", ["all", "split", "load", "publish"])
+def test_one_run_takes_in_everything_new(package, fresh, gcs_server, tmp_path, target):
+    """A results folder of the first week; then the range widens by a day, which brings a new
+    daily log, a new bundle and a new email file, while a day already split is replaced upstream.
+    One run of the target takes all of it in; the next has nothing to do."""
+    source = tmp_path / "source"
+    shutil.copytree(package["source"], source)
+    env, changes = {}, {}
+    if target == "publish":
+        env = {"STORAGE_EMULATOR_HOST": gcs_server.url}
+        changes = {"storage": {"kind": "gcs", "bucket": new_bucket(gcs_server, tmp_path.name)}}
+    first = snakemake(tmp_path, config_for(package, source, tmp_path, FIRST_WEEK, **changes), target, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    replace_day(package["key"], source, REPLACED_DAY)
+    config = config_for(package, source, tmp_path, DEMO_DATES, **changes)
+    once = snakemake(tmp_path, config, target, env=env)
+    assert once.returncode == 0, once.stdout + once.stderr
+    again = snakemake(tmp_path, config, target, "-n", env=env)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, again.stdout
+
+    results = tmp_path / "results"
+    if target in ("all", "split"):
+        assert split_files(results) == split_files(fresh)
+    if target in ("all", "load"):
+        assert table_contents(results) == table_contents(fresh)
+    if target == "publish":
+        fresh_bucket = new_bucket(gcs_server, tmp_path.name + "-fresh")
+        republished = snakemake(fresh, config_for(package, source, fresh.parent, DEMO_DATES,
+                                                  storage={"kind": "gcs", "bucket": fresh_bucket}), "publish", env=env)
+        assert republished.returncode == 0, republished.stdout + republished.stderr
+        published, expected = bucket_objects(gcs_server, changes["storage"]["bucket"]), bucket_objects(gcs_server, fresh_bucket)
+        # the first week's bundle stays published under its own date; everything else is the same
+        assert {name: md5 for name, md5 in published.items() if f"/{OLDER}/" not in name} == expected
+
+
+def test_a_corrupt_day_holds_back_only_itself(package, fresh, tmp_path):
+    """With --keep-going every other day, course, bundle and email file is split and loaded, and
+    the run ends naming the file; once the file is good again, one run converges."""
+    source = final_source(package, tmp_path)
+    corrupt = log_path(source, "2026-11-06")
+    good = corrupt.read_bytes()
+    corrupt.write_bytes(good[:200] + bytes(reversed(good[200:400])) + good[400:])
+    config = config_for(package, source, tmp_path, DEMO_DATES)
+    ran = snakemake(tmp_path, config, "--keep-going")
+    output = ran.stdout + ran.stderr
+    assert ran.returncode != 0 and "demox-edx-events-2026-11-06.log.gz.gpg" in output
+
+    results = tmp_path / "results"
+    expected = table_contents(fresh)
+    loaded = table_contents(results)
+    assert {table: value for table, value in loaded.items() if not table.endswith("_logs.tracklog")} == \
+        {table: value for table, value in expected.items() if not table.endswith("_logs.tracklog")}
+    for table, (rows, _) in loaded.items():
+        if table.endswith("_logs.tracklog"):
+            day = json.loads((fresh / "receipts" / "split_tracking_log" / "edx" / "2026-11-06.json").read_text())
+            missing = sum(count for course, count in day["by_course"].items()
+                          if course_base_name(course) == table.removesuffix("_logs.tracklog"))
+            assert rows == expected[table][0] - missing > 0, table
+    assert not (results / "receipts" / "load" / "log" / "edx" / "2026-11-06.json").exists()
+
+    corrupt.write_bytes(good)
+    fixed = snakemake(tmp_path, config)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert table_contents(results) == expected
+    assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
