@@ -181,8 +181,13 @@ def test_local_source_lists_like_s3(tmp_path):
     source = LocalSource(root)
     selected, _ = build_manifest(source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False)
     assert keys(selected) == [naming.log_key("mitx", "edx", D(2020, 12, 31)), naming.log_key("mitx", "edx", D(2021, 1, 1))]
-    assert selected[1]["etag"] == hashlib.md5(b"2021-01-01").hexdigest()
+    # Every plan lists the source, so a local object's version is its time and size (no read).
+    stat = (root / LOGS / selected[1]["key"]).stat()
+    assert selected[1]["etag"] == f"mtime-{stat.st_mtime_ns}-{stat.st_size}"
     download(source, selected[1], tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == b"2021-01-01"
+    (root / LOGS / selected[1]["key"]).write_bytes(b"replaced upstream")
+    again, _ = build_manifest(source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False)
+    assert again[1]["etag"] != selected[1]["etag"] and again[0] == selected[0]
     with pytest.raises(SourceError, match=r"bucket directory .*course-data does not exist: check source.local_root"):
         source.list(SQL, "mitx-")

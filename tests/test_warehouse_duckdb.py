@@ -10,10 +10,10 @@ import time
 import duckdb
 import pytest
 
-from edxflow.course_index import course_index, results_relative
 from edxflow.jsonl import shipped_schema, write_rows, write_schema
-from edxflow.load import load_course, load_units, warehouse_summary
+from edxflow.load import load_course, load_files, load_units, warehouse_summary
 from edxflow.load_plan import WarehouseError, log_day, plan_units, table_name
+from edxflow.unit_files import log_partition_files, unit_files
 from edxflow.warehouse_duckdb import DuckDBWarehouse, column_type
 
 BASE = "MITx__6_002x__2T2021"
@@ -77,17 +77,53 @@ def test_units_per_table_and_per_day(tmp_path):
     assert (roles.dataset, roles.table, roles.files) == (f"{BASE}_latest", "roles", files[:1])
 
 
-def test_course_index_lists_each_course_and_its_files(tmp_path):
-    write_day(tmp_path, "2021-01-01", 1)
-    (tmp_path / "TRACKING_LOGS" / "no_course").mkdir()
-    index = course_index(tmp_path, "log", tmp_path / "manifests" / "courses" / "log.json")
-    assert index["courses"] == {BASE: [f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz"]}
+def split_receipt(results, names: list[str], day: str = "2021-01-01") -> str:
+    """A split's receipt naming its outputs (as split_tracking_log writes it), plus its no-course
+    and rejects files, which are not loaded."""
+    outputs = [{"path": str(results / name), "lines": 1} for name in names]
+    outputs += [{"path": str(results / "TRACKING_LOGS" / folder / f"edx-{day}.json.gz"), "lines": 1}
+                for folder in ("no_course", "rejects")]
+    path = results / "receipts" / "split_tracking_log" / "edx" / f"{day}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"outputs": outputs}))
+    return str(path)
+
+
+def test_unit_files_come_from_the_writing_steps_receipt(tmp_path):
+    day = write_day(tmp_path, "2021-01-01", 1)
+    assert unit_files("log", split_receipt(tmp_path, [day])) == {BASE: [day]}
     files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
-    (tmp_path / "manifests" / "sql").mkdir(parents=True)
-    (tmp_path / "manifests" / "sql" / "latest.json").write_text(json.dumps(
-        {COURSE: {"base": BASE, "date": "2021-06-06", "bundle": "mitx-2021-06-06.zip"}}))
-    assert course_index(tmp_path, "sql", tmp_path / "sql.json")["courses"] == {BASE: sorted(files)}
-    assert results_relative([str(tmp_path / name) for name in files], "sql") == (str(tmp_path), files)
+    sql = tmp_path / "sql.json"
+    sql.write_text(json.dumps({"base": BASE, "directory": str(tmp_path / "SQL" / BASE / "2021-06-06"),
+                               "tables": {"roles": {"file": "roles.json.gz", "schema": "roles.schema.json"}}}))
+    assert unit_files("sql", sql) == {BASE: sorted(files)}
+    email = tmp_path / "email.json"
+    email.write_text(json.dumps({"by_course": {COURSE: {"file": f"x/EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz"}}}))
+    assert unit_files("email", email) == {BASE: [f"EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz",
+                                                f"EMAIL/{BASE}/email_opt_in-2021-06-06.schema.json"]}
+
+
+def test_a_log_day_loads_whole_course_days_whichever_files_hold_them(tmp_path):
+    """With dynamic_date a daily file holds events of the day before; the day before, split from
+    its own file earlier, is then loaded again with both files, and the edge file of a day with the
+    edx one."""
+    loads = tmp_path / "receipts" / "load" / "log" / "edx"
+    own = write_day(tmp_path, "2021-01-01", 4)
+    first = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [own]), loads / "2021-01-01.json")
+    assert first["courses"][BASE]["loaded"] == ["tracklog$20210101"]
+    late = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-02.json.gz"
+    write_rows(tmp_path / late, [event("2021-01-01", 50 + n) for n in range(2)])
+    next_day = write_day(tmp_path, "2021-01-02", 3)
+    edge = write_day(tmp_path, "2021-01-02", 1, site="edge", start=90)
+    assert log_partition_files(tmp_path, BASE, "2021-01-01") == sorted([own, late])
+    second = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [late, next_day, edge], "2021-01-02"),
+                        loads / "2021-01-02.json")
+    assert second["courses"][BASE]["loaded"] == ["tracklog$20210101", "tracklog$20210102"]
+    per_day = query(tmp_path, f'SELECT CAST(time AS DATE)::VARCHAR, count(*) FROM "{BASE}_logs".tracklog GROUP BY 1 ORDER BY 1')
+    assert per_day == [("2021-01-01", 6), ("2021-01-02", 4)]
+    again = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [own]), loads / "2021-01-01.json")
+    assert again["courses"][BASE]["loaded"] == [] and again["courses"][BASE]["tables"]["tracklog"]["rows"] == 6
+    assert f"{BASE}_logs.tracklog: 10 rows" in warehouse_summary(tmp_path, settings(tmp_path))
 
 
 def test_tables_load_with_their_types_and_nested_records(tmp_path):

@@ -7,6 +7,7 @@ holds back only its own day, and a run's jobs grow with files plus courses."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -94,9 +95,50 @@ def course_load_files(file_type: str, results_dir: str | Path, base: str, files:
     return [name for day in days for name in log_partition_files(results_dir, base, day)]
 
 
-# A log day is loaded again when, while it loaded, another job finished splitting a file of the
-# same course days (jobs run side by side on BigQuery): bounded, as each pass only sees new files.
+# See load_settled: each pass only sees files that were not there at the previous one.
 SETTLE_PASSES = 3
+
+
+def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | Path, base: str, files: list[str],
+                 bucket: str | None) -> dict:
+    """Load a course's files of one unit. A log day is read again after its load: another job may
+    have finished a file of the same course days meanwhile (loads run side by side on BigQuery),
+    and then the days it touched are loaded again, so the last load of a day always has all of it."""
+    published = set(files) if bucket else None
+    loaded, done, receipt = None, [], {}
+    for _ in range(SETTLE_PASSES):
+        wanted = course_load_files(file_type, results_dir, base, files)
+        if wanted == loaded:
+            break
+        receipt = load_units(warehouse, file_type, base, results_dir, wanted,
+                             settings.get("log_tables", "partitioned"), bucket, published)
+        done += receipt["loaded"]
+        loaded = wanted
+    return {**receipt, "loaded": sorted(set(done))}
+
+
+@contextlib.contextmanager
+def warehouse_session(settings: dict, results_dir: str | Path):
+    """An open warehouse: what was loaded lands when the block ends without an error (DuckDB: one
+    transaction), and nothing of it otherwise."""
+    warehouse = open_warehouse(settings, results_dir)
+    success = False
+    try:
+        yield warehouse
+        success = True
+    finally:
+        warehouse.close(success)
+
+
+def load_course(settings: dict, file_type: str, base: str, results_dir: str | Path, files: list[str],
+                receipt_path: str | Path, bucket: str | None = None) -> dict:
+    """One course's files, in a session of their own; writes and returns the receipt."""
+    with warehouse_session(settings, results_dir) as warehouse:
+        receipt = {"warehouse": settings["kind"], "file_type": file_type,
+                   **load_units(warehouse, file_type, base, results_dir, files,
+                                settings.get("log_tables", "partitioned"), bucket)}
+    write_json(receipt_path, receipt)
+    return receipt
 
 
 def load_files(settings: dict, file_type: str, results_dir: str | Path, step_receipt: str | Path,
@@ -107,27 +149,11 @@ def load_files(settings: dict, file_type: str, results_dir: str | Path, step_rec
     by_course = unit_files(file_type, step_receipt)
     courses = {}
     if by_course:
-        warehouse = open_warehouse(settings, results_dir)
-        success = False
-        try:
+        with warehouse_session(settings, results_dir) as warehouse:
             for base, files in by_course.items():
-                published = set(files) if bucket else None
-                loaded_files = None
-                for _ in range(SETTLE_PASSES):
-                    wanted = course_load_files(file_type, results_dir, base, files)
-                    if wanted == loaded_files:
-                        break
-                    receipt = load_units(warehouse, file_type, base, results_dir, wanted,
-                                         settings.get("log_tables", "partitioned"), bucket, published)
-                    if loaded_files is not None:
-                        receipt["loaded"] = sorted(set(receipt["loaded"]) | set(courses[base]["loaded"]))
-                    courses[base], loaded_files = receipt, wanted
-                log.info("%s (%s): %d of %d unit(s) loaded, %d unchanged", base, file_type,
-                         len(courses[base]["loaded"]), len(courses[base]["loaded"]) + courses[base]["unchanged"],
+                courses[base] = load_settled(warehouse, settings, file_type, results_dir, base, files, bucket)
+                log.info("%s (%s): %d unit(s) loaded, %d unchanged", base, file_type, len(courses[base]["loaded"]),
                          courses[base]["unchanged"])
-            success = True
-        finally:
-            warehouse.close(success)
     receipt = {"warehouse": settings["kind"], "file_type": file_type, "input": str(step_receipt), "courses": courses,
                "seconds": round(time.monotonic() - started, 3)}
     write_json(receipt_path, receipt)
@@ -142,7 +168,8 @@ def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
         return ""
     rows: dict[tuple[str, str], dict[str, int]] = {}
     for path in receipts:
-        for course in json.loads(path.read_text()).get("courses", {}).values():
+        receipt = json.loads(path.read_text())
+        for course in receipt["courses"].values() if "courses" in receipt else [receipt]:
             for table, entry in course["tables"].items():
                 units = rows.setdefault((entry["dataset"], table), {})
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})

@@ -68,9 +68,10 @@ def _existing(client, bucket, prefix: str, names: list[str], list_prefix: bool) 
         raise explain(error, f"cannot list {where}") from None
 
 
-def publish_files(client, bucket, file_type: str, base: str, results_dir: str | Path, files: list[str],
+def upload_course(client, bucket, file_type: str, base: str, results_dir: str | Path, files: list[str],
                   list_prefix: bool = True) -> dict:
-    """Upload one course's files (paths relative to `results_dir`); returns the course's receipt."""
+    """Upload one course's files (paths relative to `results_dir`) to an open bucket; returns what
+    was uploaded and what was already there."""
     started = time.monotonic()
     results_dir = Path(results_dir)
     prefix = f"{SEGMENTS[file_type]}/{base}/"
@@ -106,6 +107,21 @@ def publish_files(client, bucket, file_type: str, base: str, results_dir: str | 
             "seconds": round(time.monotonic() - started, 3)}
 
 
+def publish_files(client, bucket_name: str, file_type: str, base: str, results_dir: str | Path,
+                  files: list[str]) -> dict:
+    """Upload one course's files; returns the receipt."""
+    bucket = open_bucket(client, bucket_name)
+    return {"bucket": bucket_name, "file_type": file_type,
+            **upload_course(client, bucket, file_type, base, results_dir, files)}
+
+
+def publish_course(client, bucket_name: str, file_type: str, base: str, results_dir: str | Path,
+                   files: list[str], receipt_path: str | Path) -> dict:
+    receipt = publish_files(client, bucket_name, file_type, base, results_dir, files)
+    write_json(receipt_path, receipt)
+    return receipt
+
+
 def publish_unit(client, bucket_name: str, file_type: str, results_dir: str | Path, step_receipt: str | Path,
                  receipt_path: str | Path) -> dict:
     """Upload every course's files of one unit (a split day, a course's SQL tables, an email file)."""
@@ -114,7 +130,7 @@ def publish_unit(client, bucket_name: str, file_type: str, results_dir: str | Pa
     courses = {}
     if by_course:
         bucket = open_bucket(client, bucket_name)
-        courses = {base: publish_files(client, bucket, file_type, base, results_dir, files, list_prefix=file_type != "log")
+        courses = {base: upload_course(client, bucket, file_type, base, results_dir, files, list_prefix=file_type != "log")
                    for base, files in by_course.items()}
     receipt = {"bucket": bucket_name, "file_type": file_type, "input": str(step_receipt), "courses": courses,
                "uploaded": sum(course["uploaded"] for course in courses.values()),

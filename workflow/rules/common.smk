@@ -91,7 +91,9 @@ def listed_on(file_type, site, date):
 
 def log_items():
     """(site, object) of every listed daily log."""
-    return [(site, item) for t, site in MANIFEST_UNITS if t == "log" for item in listed("log", site)]
+    return [
+        (site, item) for t, site in MANIFEST_UNITS if t == "log" for item in listed("log", site)
+    ]
 
 
 def snapshots(file_type):
@@ -170,8 +172,7 @@ def all_decrypted(wildcards):
 
 def all_splits(wildcards):
     return [
-        out(f"receipts/split_tracking_log/{site}/{item['date']}.json")
-        for site, item in log_items()
+        out(f"receipts/split_tracking_log/{site}/{item['date']}.json") for site, item in log_items()
     ]
 
 
@@ -230,8 +231,18 @@ def written_by(wildcards):
     return out(f"receipts/email_opt_in/{wildcards.unit}.json")
 
 
+def results_of_receipt(wildcards, output):
+    """The results directory, from a publish or load receipt's path
+    (`{results}/receipts/{step}/{file_type}/{unit}.json`, a log unit being `{site}/{date}`)."""
+    return str(Path(output.receipt).parents[4 if wildcards.file_type == "log" else 3])
+
+
 def published_receipt(wildcards):
-    return [out(f"receipts/publish/{wildcards.file_type}/{wildcards.unit}.json")] if LOAD_BUCKET else []
+    return (
+        [out(f"receipts/publish/{wildcards.file_type}/{wildcards.unit}.json")]
+        if LOAD_BUCKET
+        else []
+    )
 
 
 def warehouse_units(file_type):
@@ -246,7 +257,9 @@ def warehouse_units(file_type):
 
 def per_unit(step, file_type):
     def receipts(wildcards):
-        return [out(f"receipts/{step}/{file_type}/{unit}.json") for unit in warehouse_units(file_type)]
+        return [
+            out(f"receipts/{step}/{file_type}/{unit}.json") for unit in warehouse_units(file_type)
+        ]
 
     return receipts
 
@@ -283,3 +296,44 @@ def run_summary():
     parts = ["Package objects selected:", *lines] if lines else []
     loaded = warehouse_summary(config["results_dir"], config["warehouse"])
     return "\n".join([*parts, loaded] if loaded else parts)
+
+
+def _done(receipt):
+    return os.path.exists(out(f"receipts/{receipt}.json"))
+
+
+def _steps():
+    """(what, done, logs) of every per-object and per-course step the listing implies."""
+    for site, item in log_items():
+        day = f"{site}/{item['date']}"
+        fetched = f"download/{item['bucket']}/{item['key']}"
+        split = f"split_tracking_log/{day}"
+        yield item["key"], _done(split), [fetched, f"decrypt/log/{day}", split]
+        yield f"{item['key']} (load)", _done(f"load/log/{day}"), [f"load/log/{day}"]
+    for item in snapshots("email"):
+        date = item["date"]
+        fetched = f"download/{item['bucket']}/{item['key']}"
+        logs = [fetched, f"decrypt/email/{date}", f"email_opt_in/{date}"]
+        yield item["key"], _done(f"email_opt_in/{date}"), logs
+    item = newest("sql")
+    if item is not None:
+        bundle = bundle_name(item)
+        index = out(f"manifests/sql/{bundle}.json")
+        fetched = f"download/{item['bucket']}/{item['key']}"
+        yield item["key"], os.path.exists(index), [fetched, f"index_bundle/{bundle}"]
+        for base in _index_bases(index, 0) if os.path.exists(index) else []:
+            course = f"sql_course/{bundle}/{base}"
+            yield f"{item['key']}: {base}", _done(course), [course]
+            yield f"{base} (load)", _done(f"load/sql/{base}"), [f"load/sql/{base}"]
+
+
+def failures():
+    """What failed, by source object or course: a step whose log is there but not its result.
+    Printed at the end of a failed run (with --keep-going, everything else was done)."""
+    lines = []
+    for what, done, logs in _steps():
+        written = [out(f"logs/{name}.log") for name in logs]
+        written = [path for path in written if os.path.exists(path)]
+        if written and not done:
+            lines.append(f"  {what}: see {max(written, key=os.path.getmtime)}")
+    return "\n".join(["Not done, and why:", *lines]) if lines else ""

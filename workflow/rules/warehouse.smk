@@ -14,7 +14,7 @@ rule publish_files:
         gcs_api=1,
     params:
         storage=config["storage"],
-        results_dir=config["results_dir"],
+        results_dir=results_of_receipt,
     script:
         "../../scripts/publish.py"
 
@@ -35,7 +35,7 @@ rule load_files:
     params:
         warehouse=config["warehouse"],
         bucket=LOAD_BUCKET,
-        results_dir=config["results_dir"],
+        results_dir=results_of_receipt,
     script:
         "../../scripts/load.py"
 
