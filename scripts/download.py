@@ -10,7 +10,7 @@ import logging
 
 from edxflow import cli
 from edxflow.download import download
-from edxflow.manifest import read_manifest
+from edxflow.manifest import read_manifest, read_version
 from edxflow.source import SourceError, open_source
 
 log = logging.getLogger("edxflow.download")
@@ -51,9 +51,9 @@ def main(argv=None) -> int:
 def from_snakemake(job):
     return download_entry(
         job.params.source,
-        job.params.listed,
+        read_version(job.input.version),
         job.wildcards.key,
-        "of this run",
+        job.input.version,
         job.output.raw,
     )
 

@@ -11,6 +11,7 @@ from edxflow import cli
 from edxflow.atomic import write_json
 from edxflow.bundle import index_bundle
 from edxflow.courses import normalize_course_id
+from edxflow.manifest import read_version
 from edxflow.naming import SITES
 
 log = logging.getLogger("edxflow.index_bundle")
@@ -43,7 +44,7 @@ def from_snakemake(job):
         job.output.index,
         job.params.sites,
         job.params.courses,
-        job.params.listed,
+        read_version(job.input.version),
     )
 
 

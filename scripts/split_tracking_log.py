@@ -17,6 +17,7 @@ from pathlib import Path
 from edxflow import cli
 from edxflow.atomic import write_json
 from edxflow.courses import normalize_course_id
+from edxflow.manifest import read_version
 from edxflow.naming import SITES, date_of_key
 from edxflow.split_log import split_tracking_log
 
@@ -82,7 +83,7 @@ def from_snakemake(job):
         job.wildcards.site,
         job.wildcards.date,
         job.params.courses,
-        job.params.listed,
+        read_version(job.input.version),
         **job.params.options,
     )
 

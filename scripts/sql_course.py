@@ -16,7 +16,7 @@ from edxflow.atomic import write_json
 from edxflow.bundle import BundleError
 from edxflow.courses import normalize_course_id
 from edxflow.decrypt import read_passphrase
-from edxflow.manifest import read_manifest
+from edxflow.manifest import read_manifest, read_version
 from edxflow.sql_course import split_course
 
 log = logging.getLogger("edxflow.sql_course")
@@ -68,7 +68,7 @@ def from_snakemake(job):
         job.params.sql_root,
         job.output.receipt,
         job.params.gpg,
-        job.params.listed,
+        read_version(job.input.version),
     )
 
 

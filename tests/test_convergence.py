@@ -14,7 +14,7 @@ import gnupg
 import pytest
 
 from edxflow.courses import course_base_name
-from tests.test_workflow import DEMO_DATES, demo, demo_config, snakemake, warehouse_counts  # noqa: F401
+from tests.test_workflow import DEMO_DATES, demo, demo_config, job_counts, snakemake, warehouse_counts  # noqa: F401
 
 pytestmark = pytest.mark.workflow
 
@@ -47,12 +47,12 @@ def drop_last_rows(data: bytes) -> bytes:
     return b"".join(lines[:-1]) if len(lines) > 2 else data
 
 
-def older_snapshot(key: DemoKey, newer: Path, older: Path) -> None:
+def older_snapshot(key: DemoKey, newer: Path, older: Path, date: str = OLDER) -> None:
     """A zip like `newer` (a bundle or an email file) whose tables each lack their last row."""
     with zipfile.ZipFile(newer) as source, zipfile.ZipFile(older, "w") as target:
         for info in source.infolist():
             data = source.read(info)
-            name = info.filename.replace("2026-11-08", OLDER)
+            name = info.filename.replace("2026-11-08", date)
             if name.endswith((".sql.gpg", ".csv.gpg")):
                 data = key.encrypt(drop_last_rows(key.decrypt(data)))
             target.writestr(name, data)
@@ -210,3 +210,67 @@ def test_a_corrupt_day_holds_back_only_itself(package, fresh, tmp_path):
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert table_contents(results) == expected
     assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
+
+
+def test_every_snapshot_is_split_with_snapshots_all(package, fresh, tmp_path):
+    """snapshots: all splits the older bundle and email file too, once each: the bundle split per
+    course in the week it was the newest is not split again when a newer one arrives. What is
+    loaded is the same as with snapshots: latest."""
+    source = tmp_path / "source"
+    shutil.copytree(package["source"], source)
+    first = snakemake(tmp_path, config_for(package, source, tmp_path, FIRST_WEEK, snapshots="all"))
+    assert first.returncode == 0, first.stdout + first.stderr
+    replace_day(package["key"], source, REPLACED_DAY)
+    config = config_for(package, source, tmp_path, DEMO_DATES, snapshots="all")
+    once = snakemake(tmp_path, config)
+    assert once.returncode == 0, once.stdout + once.stderr
+    assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
+
+    results = tmp_path / "results"
+    snapshot = json.loads((results / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text())
+    assert len(snapshot["courses"]) == 3 and all(course["reused"] for course in snapshot["courses"].values())
+    for base, course in snapshot["courses"].items():
+        newer = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        older = {table: info["rows"] for table, info in newer["tables"].items()}
+        assert course["tables"]["auth_user"] == older["auth_user"] - 1  # the older snapshot lacks a row
+        assert (results / "SQL" / base / OLDER / "auth_user.json.gz").exists()
+        assert (results / "EMAIL" / base / f"email_opt_in-{OLDER}.json.gz").exists()
+    assert table_contents(results) == table_contents(fresh)
+
+
+def test_older_bundles_are_split_whole_when_first_seen(package, tmp_path):
+    """A results folder started with snapshots: all and a range of two weeks: the older bundle is
+    split by one job, every course of it, with no index."""
+    config = config_for(package, package["source"], tmp_path, DEMO_DATES, snapshots="all", file_types=["sql"])
+    planned = snakemake(tmp_path, config, "split", "-n")
+    assert job_counts(planned.stdout + planned.stderr)["sql_snapshot"] == 1
+    ran = snakemake(tmp_path, config, "split")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    snapshot = json.loads((tmp_path / "results" / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text())
+    assert len(snapshot["courses"]) == 3 and not any(course["reused"] for course in snapshot["courses"].values())
+    assert all(course["tables"]["studentmodule"] > 0 for course in snapshot["courses"].values())
+
+
+def test_a_bundle_replaced_upstream_is_indexed_split_and_loaded_again(package, fresh, tmp_path):
+    """The newest bundle published again under the same name (new size and ETag): its index, every
+    course's tables and their loads are redone in one run."""
+    source = tmp_path / "source"
+    shutil.copytree(fresh.parent / "source", source)  # the same objects, with their times
+    shutil.copytree(fresh, tmp_path / "results")
+    config = config_for(package, source, tmp_path, DEMO_DATES)
+    assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
+    bundle = source / "course-data" / "demox-2026-11-08.zip"
+    older_snapshot(package["key"], bundle, tmp_path / "replacement.zip", date="2026-11-08")
+    shutil.move(tmp_path / "replacement.zip", bundle)
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
+    results = tmp_path / "results"
+    counts = warehouse_counts(results)
+    for base in ("DemoX__DS101__2026_T1", "DemoX__CS_50x__1T2026", "DemoX__PHY_2_1x__2025_Fall"):
+        before = json.loads((fresh / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        after = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        assert after["source_object"]["size"] == bundle.stat().st_size
+        assert after["tables"]["auth_user"]["rows"] == before["tables"]["auth_user"]["rows"] - 1
+        for table, info in after["tables"].items():
+            assert counts[f"{base}_latest.{table}"] == info["rows"], table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from . import naming
@@ -59,8 +60,28 @@ def manifest_paths(manifest_dir: str | Path, file_type: str, site: str) -> tuple
     return Path(manifest_dir, file_type, f"{site}.json"), Path(manifest_dir, file_type, f"{site}.passed_over.json")
 
 
+def version_path(versions_dir: str | Path, item: dict) -> Path:
+    return Path(versions_dir, item["bucket"], item["key"] + ".json")
+
+
+def record_version(versions_dir: str | Path, item: dict) -> None:
+    """Keep the listed version (size, ETag) of an object in a file of its own, which every step
+    reading the object takes as an input: when the object is replaced upstream the file is
+    rewritten and, newer than their outputs, those steps run again. A file written for the first
+    time is dated 1970, so that recording versions never makes work already done look outdated."""
+    path = version_path(versions_dir, item)
+    first = not path.exists()
+    if write_json_if_changed(path, item) and first:
+        os.utime(path, (0, 0))
+
+
+def read_version(path: str | Path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: str | Path,
-                    source=None) -> dict[tuple[str, str], dict]:
+                    source=None, versions_dir: str | Path | None = None) -> dict[tuple[str, str], dict]:
     """List every (file type, site) unit from the source now, so that each plan sees new, replaced
     and removed objects. A manifest is rewritten only when what was listed changed."""
     listing = {}
@@ -74,6 +95,8 @@ def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: st
         selected, passed_over = build_manifest(source, chosen["org"], file_type, site, chosen["bucket"], begin, end,
                                                chosen["latest"])
         objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)
+        for item in selected if versions_dir else []:
+            record_version(versions_dir, item)
         changed = write_json_if_changed(objects_path, selected)
         write_json_if_changed(passed_over_path, passed_over)
         listing[(file_type, site)] = {"objects": selected, "passed_over": passed_over, "changed": changed,

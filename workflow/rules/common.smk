@@ -37,6 +37,7 @@ def out(path):
 
 MANIFEST_UNITS = naming.site_units(config["file_types"], config["sites"])
 MANIFEST_DIR = out("manifests/objects")
+VERSIONS_DIR = out("manifests/versions")
 NOTHING_MATCHED = (
     "No object matched the configuration (org, sites, file_types, dates): nothing to do."
 )
@@ -52,7 +53,7 @@ def listing():
     if not workflow.is_main_process:
         return read_listing(MANIFEST_UNITS, MANIFEST_DIR)
     try:
-        found = refresh_listing(config, MANIFEST_UNITS, MANIFEST_DIR)
+        found = refresh_listing(config, MANIFEST_UNITS, MANIFEST_DIR, versions_dir=VERSIONS_DIR)
     except (SourceError, ConfigError) as error:
         raise WorkflowError(f"cannot list the package: {error}") from None
     for (file_type, site), unit in found.items():
@@ -115,15 +116,6 @@ def bundle_name(item):
     return item["key"].removesuffix(".zip")
 
 
-def listed_object(wildcards):
-    item = _by_key().get(wildcards.key)
-    if item is None:
-        raise WorkflowError(f"{wildcards.key} is not in the package listing ({MANIFEST_DIR})")
-    return item
-
-
-# The listed object a step reads, as a param: a step whose output lasts reruns when its source
-# object is replaced upstream (new ETag or size), even though the download itself is temporary.
 def listed_log(wildcards):
     return listed_on("log", wildcards.site, wildcards.date)
 
@@ -146,6 +138,25 @@ def encrypted_email(wildcards):
 
 def sql_bundle(wildcards):
     return raw_path(listed_bundle(wildcards))
+
+
+# Every step reading a source object takes its version file as an input (see record_version): a
+# step whose output lasts runs again when the object is replaced upstream, though the download
+# itself is temporary.
+def version(item):
+    return out(f"manifests/versions/{item['bucket']}/{item['key']}.json")
+
+
+def log_version(wildcards):
+    return version(listed_log(wildcards))
+
+
+def email_version(wildcards):
+    return version(listed_email(wildcards))
+
+
+def bundle_version(wildcards):
+    return version(listed_bundle(wildcards))
 
 
 def all_manifests(wildcards=None):

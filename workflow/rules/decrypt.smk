@@ -1,6 +1,7 @@
 rule decrypt_log:
     input:
         encrypted=encrypted_log,
+        version=log_version,
     output:
         plain=decrypted_log_output(out("decrypted/log/{site}/{date}.log.gz")),
     log:
@@ -10,7 +11,6 @@ rule decrypt_log:
     params:
         gpg=config["gpg"],
         is_zip=False,
-        listed=listed_log,
     script:
         "../../scripts/decrypt.py"
 
@@ -18,6 +18,7 @@ rule decrypt_log:
 rule decrypt_email:
     input:
         encrypted=encrypted_email,
+        version=email_version,
     output:
         plain=directory(out("decrypted/email/{date}")),
         receipt=out("receipts/decrypt/email/{date}.json"),
@@ -28,7 +29,6 @@ rule decrypt_email:
     params:
         gpg=config["gpg"],
         is_zip=True,
-        listed=listed_email,
     script:
         "../../scripts/decrypt.py"
 

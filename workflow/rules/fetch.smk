@@ -2,6 +2,8 @@
 
 
 rule fetch_object:
+    input:
+        version=out("manifests/versions/{bucket}/{key}.json"),
     output:
         raw=encrypted_output(out("raw/{bucket}/{key}")),
     log:
@@ -15,7 +17,6 @@ rule fetch_object:
         s3_api=1,
     params:
         source=config["source"],
-        listed=listed_object,
     script:
         "../../scripts/download.py"
 

@@ -1,6 +1,7 @@
 rule split_tracking_log:
     input:
         log=out("decrypted/log/{site}/{date}.log.gz"),
+        version=log_version,
     output:
         receipt=out("receipts/split_tracking_log/{site}/{date}.json"),
     log:
@@ -11,7 +12,6 @@ rule split_tracking_log:
         outdir=out("TRACKING_LOGS"),
         courses=COURSES,
         options=config["logs"],
-        listed=listed_log,
     script:
         "../../scripts/split_tracking_log.py"
 

@@ -2,6 +2,7 @@
 checkpoint index_bundle:
     input:
         bundle=sql_bundle,
+        version=bundle_version,
     output:
         index=out("manifests/sql/{bundle}.json"),
     log:
@@ -11,7 +12,6 @@ checkpoint index_bundle:
     params:
         sites=config["sites"],
         courses=COURSES,
-        listed=listed_bundle,
     script:
         "../../scripts/index_bundle.py"
 
@@ -19,6 +19,7 @@ checkpoint index_bundle:
 rule sql_course:
     input:
         bundle=sql_bundle,
+        version=bundle_version,
         index=out("manifests/sql/{bundle}.json"),
     output:
         receipt=out("receipts/sql_course/{bundle}/{base}.json"),
@@ -29,7 +30,6 @@ rule sql_course:
     params:
         sql_root=out("SQL"),
         gpg=config["gpg"],
-        listed=listed_bundle,
     script:
         "../../scripts/sql_course.py"
 
@@ -39,6 +39,7 @@ rule sql_course:
 rule sql_snapshot:
     input:
         bundle=sql_bundle,
+        version=bundle_version,
     output:
         receipt=out("receipts/sql_snapshot/{bundle}.json"),
     log:
@@ -51,7 +52,6 @@ rule sql_snapshot:
         sql_root=out("SQL"),
         course_receipts=lambda wildcards: out(f"receipts/sql_course/{wildcards.bundle}"),
         gpg=config["gpg"],
-        listed=listed_bundle,
     script:
         "../../scripts/sql_snapshot.py"
 
@@ -59,6 +59,7 @@ rule sql_snapshot:
 rule email_opt_in:
     input:
         decrypted=out("receipts/decrypt/email/{date}.json"),
+        version=email_version,
         plain=out("decrypted/email/{date}"),
     output:
         receipt=out("receipts/email_opt_in/{date}.json"),
@@ -69,6 +70,5 @@ rule email_opt_in:
     params:
         outdir=out("EMAIL"),
         courses=COURSES,
-        listed=listed_email,
     script:
         "../../scripts/email_opt_in.py"
