@@ -169,8 +169,10 @@ def test_one_run_takes_in_everything_new(package, fresh, gcs_server, tmp_path, t
         assert table_contents(results) == table_contents(fresh)
     if target == "publish":
         fresh_bucket = new_bucket(gcs_server, tmp_path.name + "-fresh")
-        republished = snakemake(fresh, config_for(package, source, fresh.parent, DEMO_DATES,
-                                                  storage={"kind": "gcs", "bucket": fresh_bucket}), "publish", env=env)
+        # the fresh run's folder and source, so that its listing stays as the other tests expect
+        republished = snakemake(fresh.parent, config_for(package, fresh.parent / "source", fresh.parent, DEMO_DATES,
+                                                         storage={"kind": "gcs", "bucket": fresh_bucket}),
+                                "publish", env=env)
         assert republished.returncode == 0, republished.stdout + republished.stderr
         published, expected = bucket_objects(gcs_server, changes["storage"]["bucket"]), bucket_objects(gcs_server, fresh_bucket)
         # the first week's bundle and email file stay published under their date; the rest is the same

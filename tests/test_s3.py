@@ -8,7 +8,7 @@ import pytest
 
 from edxflow import naming
 from edxflow.download import download
-from edxflow.manifest import build_manifest
+from edxflow.manifest import build_manifest, read_listing, refresh_listing, version_path
 from edxflow.source import LocalSource, S3Source, SourceError
 from tests.flaky_proxy import FlakyProxy
 
@@ -191,3 +191,33 @@ def test_local_source_lists_like_s3(tmp_path):
     assert again[1]["etag"] != selected[1]["etag"] and again[0] == selected[0]
     with pytest.raises(SourceError, match=r"bucket directory .*course-data does not exist: check source.local_root"):
         source.list(SQL, "mitx-")
+
+
+def test_every_plan_lists_anew_and_keeps_what_did_not_change(tmp_path):
+    """The listing a plan records: a manifest rewritten only when the objects changed, a version
+    file per object dated 1970 when first seen and rewritten (dated now) when the object is
+    replaced, and the same listing read back by job processes."""
+    root = tmp_path / "mirror"
+    for day in (D(2021, 1, 1), D(2021, 1, 2)):
+        path = root / LOGS / naming.log_key("mitx", "edx", day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(day.isoformat().encode())
+    config = {"org": "mitx", "dates": {"begin": "2021-01-01", "end": "2021-01-31", "latest": False},
+              "source": {"kind": "local", "local_root": str(root), "buckets": {"log": LOGS}}}
+    units = [("log", "edx")]
+    manifests, versions = tmp_path / "manifests", tmp_path / "versions"
+    first = refresh_listing(config, units, manifests, versions_dir=versions)
+    items = first[("log", "edx")]["objects"]
+    assert first[("log", "edx")]["changed"] and len(items) == 2
+    assert all(version_path(versions, item).stat().st_mtime == 0 for item in items)
+    assert read_listing(units, manifests)[("log", "edx")]["objects"] == items
+
+    written = (manifests / "log" / "edx.json").stat().st_mtime_ns
+    again = refresh_listing(config, units, manifests, versions_dir=versions)
+    assert not again[("log", "edx")]["changed"] and (manifests / "log" / "edx.json").stat().st_mtime_ns == written
+
+    (root / LOGS / items[1]["key"]).write_bytes(b"published again, longer")
+    replaced = refresh_listing(config, units, manifests, versions_dir=versions)
+    assert replaced[("log", "edx")]["changed"]
+    assert version_path(versions, items[0]).stat().st_mtime == 0
+    assert version_path(versions, items[1]).stat().st_mtime > 0

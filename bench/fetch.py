@@ -1,18 +1,15 @@
-"""Benchmark: how fast a large file is fetched and decrypted, and how fast a whole organisation is planned.
+"""Benchmark: how fast a large file is fetched and decrypted (planning: bench/plan.py).
 
-    .venv/bin/python bench/fetch_and_plan.py [--mb 256] [--years 3]
+    .venv/bin/python bench/fetch.py [--mb 256]
 
-1. Fetch + decrypt: a MB-sized encrypted daily log is downloaded from a moto S3 server and from a
-   local mirror (size and MD5 verified), then decrypted with gpg; prints MB/s for each step.
-2. Planning: a local source with `years` of daily logs on 3 sites plus weekly SQL and email files;
-   after `snakemake manifests`, times the dry run that plans every download and decryption.
+A MB-sized encrypted daily log is downloaded from a moto S3 server and from a local mirror (size
+and MD5 verified), then decrypted with gpg; prints MB/s for each step.
 """
 
 import argparse
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -73,47 +70,13 @@ def bench_fetch_and_decrypt(root: Path, megabytes: int) -> None:
         keys.close()
 
 
-def bench_planning(root: Path, years: int) -> None:
-    source = root / "org"
-    end = dt.date(2025, 12, 31)
-    begin = dt.date(end.year - years + 1, 1, 1)
-    day = begin
-    while day <= end:
-        for site in naming.SITES:
-            path = source / "edx-course-data" / naming.log_key("mitx", site, day)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"x")
-        if day.weekday() == 6:
-            for key in (naming.sql_key("mitx", day), naming.email_key("mitx", day)):
-                path = source / "course-data" / key
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(b"x")
-        day += dt.timedelta(days=1)
-    config = root / "config.yaml"
-    config.write_text(
-        f"org: mitx\nsites: [edx, edge, patches]\ndates: {{begin: '{begin}', end: '{end}'}}\n"
-        f"source: {{kind: local, local_root: {source}}}\nresults_dir: {root / 'results'}\n"
-    )
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-               "--directory", str(root), "--configfile", str(config), "--cores", "2"]
-    listed, seconds = timed(lambda: subprocess.run(command + ["manifests"], capture_output=True, text=True))
-    assert listed.returncode == 0, listed.stderr
-    print(f"list {years} years x 3 sites    : {seconds:6.2f} s (snakemake manifests)")
-    planned, seconds = timed(lambda: subprocess.run(command + ["-n"], capture_output=True, text=True))
-    assert planned.returncode == 0, planned.stderr
-    jobs = next(line.split()[-1] for line in (planned.stdout + planned.stderr).splitlines() if line.startswith("total"))
-    print(f"dry run planning          : {jobs} jobs in {seconds:6.2f} s")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mb", type=int, default=256, help="size of the encrypted file to fetch and decrypt")
-    parser.add_argument("--years", type=int, default=3, help="years of daily logs to plan")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench", dir="/tmp"))
     try:
         bench_fetch_and_decrypt(root / "f", args.mb)
-        bench_planning(root / "p", args.years)
     finally:
         kill_agent(root / "f" / "gpg" / "home")
         shutil.rmtree(root, ignore_errors=True)
