@@ -235,3 +235,23 @@ def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
     assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_logs".tracklog') == [(15,)]
     spill = tmp_path / ".warehouse.duckdb.tmp"
     assert spill.is_dir() and spill.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_path, monkeypatch):
+    """A day loaded again by a later receipt counts as that receipt says; past a hundred tables the
+    summary gives each table over its datasets."""
+    import edxflow.load
+
+    def receipt(name: str, courses: dict[str, dict[str, int]]) -> None:
+        path = tmp_path / "receipts" / "load" / "log" / "edx" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"courses": {base: {"tables": {"tracklog": {"dataset": f"{base}_logs", "units": {
+            key: {"rows": rows} for key, rows in units.items()}}}} for base, units in courses.items()}}))
+        time.sleep(0.01)
+
+    receipt("2021-01-01.json", {"A": {"tracklog$20210101": 5}, "B": {"tracklog$20210101": 1}})
+    receipt("2021-01-02.json", {"A": {"tracklog$20210101": 7, "tracklog$20210102": 2}})
+    summary = warehouse_summary(tmp_path, settings(tmp_path))
+    assert "A_logs.tracklog: 9 rows" in summary and "B_logs.tracklog: 1 rows" in summary
+    monkeypatch.setattr(edxflow.load, "SUMMARY_TABLES", 1)
+    assert "  tracklog: 10 rows in 2 datasets" in warehouse_summary(tmp_path, settings(tmp_path))

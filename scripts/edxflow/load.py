@@ -160,6 +160,10 @@ def load_files(settings: dict, file_type: str, results_dir: str | Path, step_rec
     return receipt
 
 
+# Beyond this many tables the summary adds up each table over the courses' datasets.
+SUMMARY_TABLES = 100
+
+
 def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
     """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
     several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
@@ -174,6 +178,12 @@ def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
                 units = rows.setdefault((entry["dataset"], table), {})
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})
     where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
-    lines = [f"  {dataset}.{table}: {sum(units.values()):,} rows" for (dataset, table), units in sorted(rows.items())]
-    total = sum(sum(units.values()) for units in rows.values())
-    return f"Loaded into {where} ({len(lines)} tables, {total:,} rows):\n" + "\n".join(lines)
+    counts = {key: sum(units.values()) for key, units in rows.items()}
+    if len(counts) <= SUMMARY_TABLES:
+        lines = [f"  {dataset}.{table}: {count:,} rows" for (dataset, table), count in sorted(counts.items())]
+    else:  # an organisation: each table over its courses' datasets
+        by_table: dict[str, list[int]] = {}
+        for (_, table), count in counts.items():
+            by_table.setdefault(table, []).append(count)
+        lines = [f"  {table}: {sum(found):,} rows in {len(found):,} datasets" for table, found in sorted(by_table.items())]
+    return f"Loaded into {where} ({len(counts):,} tables, {sum(counts.values()):,} rows):\n" + "\n".join(lines)
