@@ -6,7 +6,11 @@ full run's. A corrupt day fails only its own jobs."""
 import gzip
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -14,7 +18,8 @@ import gnupg
 import pytest
 
 from edxflow.courses import course_base_name
-from tests.test_workflow import DEMO_DATES, demo, demo_config, job_counts, snakemake, warehouse_counts  # noqa: F401
+from tests.test_workflow import (  # noqa: F401
+    DEMO_DATES, demo, demo_config, job_counts, snakemake, snakemake_command, warehouse_counts)
 
 pytestmark = pytest.mark.workflow
 
@@ -276,3 +281,33 @@ def test_a_bundle_replaced_upstream_is_indexed_split_and_loaded_again(package, f
         assert after["tables"]["auth_user"]["rows"] == before["tables"]["auth_user"]["rows"] - 1
         for table, info in after["tables"].items():
             assert counts[f"{base}_latest.{table}"] == info["rows"], table
+
+
+def test_a_run_killed_halfway_is_finished_by_the_next(package, fresh, tmp_path):
+    """Killed (SIGKILL, the whole process group) once a few days are split: the next run finishes
+    the work, leaves no plaintext behind, and the result equals a fresh full run's."""
+    source = tmp_path / "source"
+    shutil.copytree(fresh.parent / "source", source)
+    config = config_for(package, source, tmp_path, DEMO_DATES)
+    results = tmp_path / "results"
+    running = subprocess.Popen(snakemake_command(tmp_path, config), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    splits = results / "receipts" / "split_tracking_log" / "edx"
+    while time.monotonic() < deadline and len(list(splits.glob("*.json")) if splits.exists() else []) < 3:
+        time.sleep(0.05)
+    os.killpg(running.pid, signal.SIGKILL)
+    running.wait()
+    loads = results / "receipts" / "load" / "log" / "edx"
+    assert len(list(loads.glob("*.json")) if loads.exists() else []) < 7  # killed before the end
+
+    # Snakemake's lock guards against two runs at once: after a kill, it is lifted by hand.
+    locked = snakemake(tmp_path, config)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    assert snakemake(tmp_path, config, "--unlock").returncode == 0
+    resumed = snakemake(tmp_path, config)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
+    assert table_contents(results) == table_contents(fresh)
+    assert split_files(results) == split_files(fresh)
+    assert not [path for path in (results / "decrypted" / "log").rglob("*") if path.is_file()]

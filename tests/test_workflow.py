@@ -24,12 +24,16 @@ DAYS = 7
 DEMO_DATES = {"begin": "2026-11-01", "end": "2026-11-08"}
 
 
-def snakemake(workdir: Path, config: dict, *args, env=None):
+def snakemake_command(workdir: Path, config: dict, *args) -> list[str]:
     configfile = workdir / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-               "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+            "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2", *args]
+
+
+def snakemake(workdir: Path, config: dict, *args, env=None):
+    return subprocess.run(snakemake_command(workdir, config, *args), capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=600)
 
 
 def job_counts(output: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from edxflow import naming
 from edxflow.config import ConfigError, selected_courses, validate_config
+from edxflow.leftovers import remove_leftovers
 from edxflow.load import warehouse_summary
 from edxflow.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
 from edxflow.source import SourceError
@@ -69,11 +70,6 @@ def listing():
 
 def listed(file_type, site=naming.ALL_SITES):
     return listing()[(file_type, site)]["objects"] if file_type in config["file_types"] else []
-
-
-@functools.cache
-def _by_key():
-    return {item["key"]: item for unit in listing().values() for item in unit["objects"]}
 
 
 @functools.cache
@@ -348,3 +344,10 @@ def failures():
         if written and not done:
             lines.append(f"  {what}: see {max(written, key=os.path.getmtime)}")
     return "\n".join(["Not done, and why:", *lines]) if lines else ""
+
+
+def clean_up():
+    """Plaintext a killed run left behind goes at the end of the next (see edxflow.leftovers)."""
+    removed = remove_leftovers(config["results_dir"], config["keep_decrypted"])
+    if removed:
+        logger.info(f"Removed {len(removed)} file(s) an interrupted run left behind.")
