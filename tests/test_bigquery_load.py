@@ -3,6 +3,8 @@ for gs:// sources), through the production client factories (BIGQUERY_EMULATOR_H
 STORAGE_EMULATOR_HOST). Each test uses its own course base name, hence its own datasets."""
 
 import gzip
+import json
+import threading
 import time
 import uuid
 
@@ -10,7 +12,7 @@ import pytest
 
 from edxflow.google_cloud import CloudError, bigquery_client, storage_client
 from edxflow.jsonl import shipped_schema, write_rows, write_schema
-from edxflow.load import load_course, load_units
+from edxflow.load import load_course, load_files, load_units
 from edxflow.load_plan import STATE_TABLE, WarehouseError
 from edxflow.publish import publish_files
 from edxflow.warehouse_bigquery import BigQueryWarehouse
@@ -230,6 +232,39 @@ def test_log_loads_are_incremental_and_never_duplicate(bq, warehouse, tmp_path, 
     assert log_counts(bq, table) == [("2021-01-01", 5, 5), ("2021-01-02", 2, 2), ("2021-01-03", 4, 4)]
     assert query(bq, f"SELECT COUNT(*) FROM `{PROJECT}.{table}` WHERE EXTRACT(HOUR FROM time) = 10 "
                      f"AND DATE(time) = '2021-01-01'") == [(0,)]
+
+
+def test_days_of_a_course_load_side_by_side(bq, tmp_path, base):
+    """Day loads run in parallel (one job per daily file): each has a staging table of its own, and
+    each records its day in the course's load state without erasing the other's."""
+    days = {f"2021-01-0{day}": day + 1 for day in range(1, 5)}
+    receipts = {}
+    for day, rows in days.items():
+        name = write_log_day(tmp_path, base, day, [event(day, n) for n in range(rows)])
+        receipts[day] = tmp_path / "receipts" / "split_tracking_log" / "edx" / f"{day}.json"
+        receipts[day].parent.mkdir(parents=True, exist_ok=True)
+        receipts[day].write_text(json.dumps({"outputs": [{"path": str(tmp_path / name)}]}))
+    errors = []
+
+    def load(day):
+        try:
+            load_files(settings(), "log", tmp_path, receipts[day], tmp_path / "receipts" / "load" / f"{day}.json")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=load, args=(day,)) for day in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    table = f"{base}_logs.tracklog"
+    assert log_counts(bq, table) == [(day, rows, rows) for day, rows in days.items()]
+    warehouse = BigQueryWarehouse(bigquery_client(PROJECT, None, None), tmp_path, None)
+    assert sorted(warehouse.read_state(f"{base}_logs")) == [f"tracklog${day.replace('-', '')}" for day in days]
+    assert [t.table_id for t in bq.list_tables(f"{PROJECT}.{base}_logs") if "staging" in t.table_id] == []
+    again = load_files(settings(), "log", tmp_path, receipts["2021-01-02"], tmp_path / "again.json")
+    assert again["courses"][base]["loaded"] == []
 
 
 def test_a_day_file_with_another_days_event_is_refused(bq, warehouse, tmp_path, base):

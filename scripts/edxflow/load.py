@@ -7,6 +7,7 @@ holds back only its own day, and a run's jobs grow with files plus courses."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -95,6 +96,8 @@ def course_load_files(file_type: str, results_dir: str | Path, base: str, files:
     return [name for day in days for name in log_partition_files(results_dir, base, day)]
 
 
+# Courses of one unit loaded at once on BigQuery (each is a few API calls and jobs waited for).
+BIGQUERY_COURSES_AT_ONCE = 8
 # See load_settled: each pass only sees files that were not there at the previous one.
 SETTLE_PASSES = 3
 
@@ -150,10 +153,16 @@ def load_files(settings: dict, file_type: str, results_dir: str | Path, step_rec
     courses = {}
     if by_course:
         with warehouse_session(settings, results_dir) as warehouse:
-            for base, files in by_course.items():
-                courses[base] = load_settled(warehouse, settings, file_type, results_dir, base, files, bucket)
-                log.info("%s (%s): %d unit(s) loaded, %d unchanged", base, file_type, len(courses[base]["loaded"]),
-                         courses[base]["unchanged"])
+            def load(base: str) -> dict:
+                receipt = load_settled(warehouse, settings, file_type, results_dir, base, by_course[base], bucket)
+                log.info("%s (%s): %d unit(s) loaded, %d unchanged", base, file_type, len(receipt["loaded"]),
+                         receipt["unchanged"])
+                return receipt
+
+            # BigQuery waits on its jobs: a day's courses go side by side. DuckDB has one writer.
+            workers = BIGQUERY_COURSES_AT_ONCE if warehouse.kind == "bigquery" else 1
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                courses = dict(zip(by_course, pool.map(load, by_course)))
     receipt = {"warehouse": settings["kind"], "file_type": file_type, "input": str(step_receipt), "courses": courses,
                "seconds": round(time.monotonic() - started, 3)}
     write_json(receipt_path, receipt)

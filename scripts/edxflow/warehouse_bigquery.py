@@ -12,6 +12,7 @@ import io
 import logging
 import re
 import time
+import uuid
 from pathlib import Path
 
 from .google_cloud import TIMEOUT, explain, retry
@@ -24,7 +25,8 @@ JOB_ATTEMPTS = 4
 # Job failures worth another try: BigQuery's transient reasons, and conflicts between concurrent
 # jobs on the same dataset (table creation, DML), which the next attempt does not meet.
 _TRANSIENT_REASONS = {"backendError", "internalError", "jobInternalError", "rateLimitExceeded"}
-_TRANSIENT_MESSAGE = re.compile(r"conflict|concurrent|try again|rate limit", re.IGNORECASE)
+# (The emulator reports a conflict between concurrent transactions as "Failed to commit".)
+_TRANSIENT_MESSAGE = re.compile(r"conflict|concurrent|try again|rate limit|failed to commit", re.IGNORECASE)
 _STATE_SCHEMA = [{"name": "unit", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
@@ -79,16 +81,26 @@ class BigQueryWarehouse:
         self.client = client
         self.results_dir = Path(results_dir)
         self.location = location
-        self._state: dict[str, list[dict]] = {}
 
     def ref(self, dataset: str, table: str) -> str:
         return f"{self.client.project}.{dataset}.{table}"
 
     def _call(self, what: str, function, *args, **kwargs):
-        try:
-            return function(*args, **kwargs)
-        except Exception as error:
-            raise explain(error, what) from None
+        """A request; one that fails on a conflict with a concurrent request (day loads of one course
+        run side by side) is made again, up to JOB_ATTEMPTS times."""
+        from google.api_core.exceptions import GoogleAPICallError
+
+        for attempt in range(1, JOB_ATTEMPTS + 1):
+            try:
+                return function(*args, **kwargs)
+            except GoogleAPICallError as error:
+                if attempt == JOB_ATTEMPTS or not _TRANSIENT_MESSAGE.search(str(error)):
+                    raise explain(error, what) from None
+                log.warning("%s: %s; trying again (attempt %d of %d)", what, str(error).splitlines()[0][:200],
+                            attempt + 1, JOB_ATTEMPTS)
+                time.sleep(min(2.0 ** attempt, 30.0) / 4)
+            except Exception as error:
+                raise explain(error, what) from None
 
     def ensure_dataset(self, dataset: str, description: str) -> None:
         from google.cloud import bigquery
@@ -110,26 +122,26 @@ class BigQueryWarehouse:
             rows = []
         except Exception as error:
             raise explain(error, f"cannot read {self.ref(dataset, STATE_TABLE)}") from None
-        self._state[dataset] = rows
-        return {row["unit"]: (row["fingerprint"], row["rows"]) for row in rows}
+        newest = {}
+        for row in sorted(rows, key=lambda row: str(row.get("loaded_at") or "")):
+            newest[row["unit"]] = (row["fingerprint"], row["rows"])
+        return newest
 
     def write_state(self, dataset: str, loaded: list[tuple[Unit, int]]) -> None:
         from google.cloud import bigquery
 
+        # Appended, never rewritten: loads of one course run side by side (a day each), and each
+        # adds its units' rows; the newest row of a unit is its state.
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        rows = {row["unit"]: row for row in self._state.get(dataset, [])}
-        for unit, count in loaded:
-            rows[unit.key] = {"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now}
-        for row in rows.values():
-            if isinstance(row.get("loaded_at"), dt.datetime):
-                row["loaded_at"] = row["loaded_at"].isoformat()
+        rows = [{"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now}
+                for unit, count in loaded]
         config = bigquery.LoadJobConfig(schema=schema_fields(_STATE_SCHEMA),
-                                        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE)
+                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND)
         where = self.ref(dataset, STATE_TABLE)
 
         def start():
             return self._call(f"cannot record the loads in {where}", self.client.load_table_from_json,
-                              list(rows.values()), where, job_config=config)
+                              rows, where, job_config=config)
 
         self._wait(start(), where, ["(load bookkeeping)"], start)
 
@@ -188,7 +200,9 @@ class BigQueryWarehouse:
 
         first = units[0]
         self._ensure_partitioned(first)
-        target, staging = self.ref(first.dataset, first.table), self.ref(first.dataset, f"_edxflow_staging_{first.table}")
+        # A staging table of this load's own: loads of other days of the course may run meanwhile.
+        target = self.ref(first.dataset, first.table)
+        staging = self.ref(first.dataset, f"_edxflow_staging_{first.table}_{uuid.uuid4().hex[:12]}")
         batch = Unit(first.dataset, first.table, [name for unit in units for name in unit.files], first.schema)
         uris = [uri for unit in units for uri in (sources.get(unit.key) or [])] or None
         job, named = self._start_load(batch, uris, staging)
