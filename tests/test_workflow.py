@@ -365,6 +365,29 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
+def test_partitioned_logs_load_into_bigquery_day_by_day(demo, tmp_path, gcs_server, bigquery_server):
+    """Partitioned tracklog tables (dynamic_date: a daily file may hold the day before's events),
+    loaded a day at a time, side by side, from the published objects: every split event once."""
+    bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
+    gcs_server.client().create_bucket(bucket)
+    env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
+    config = demo_config(demo, tmp_path, file_types=["log"], storage={"kind": "gcs", "bucket": bucket},
+                         warehouse={"kind": "bigquery", "project": "test", "log_tables": "partitioned"})
+    ran = snakemake(tmp_path, config, env=env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    events = {}
+    for path in (tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir():
+        for course, count in json.loads(path.read_text())["by_course"].items():
+            events[course_base_name(course)] = events.get(course_base_name(course), 0) + count
+    client = bigquery_server.client()
+    for base, count in events.items():
+        rows = client.query(f"SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(CAST(time AS STRING), event_type, "
+                            f"IFNULL(event, ''))) AS d FROM `test.{base}_logs.tracklog`").result()
+        assert [(row.n, row.d) for row in rows] == [(count, count)], base
+    again = snakemake(tmp_path, config, "-n", env=env)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
 def test_a_missing_bucket_fails_publish_with_one_clear_message(demo, tmp_path, gcs_server):
     config = demo_config(demo, tmp_path, file_types=["email"], storage={"kind": "gcs", "bucket": "no-such-bucket"})
     ran = snakemake(tmp_path, config, env={"STORAGE_EMULATOR_HOST": gcs_server.url})
