@@ -9,8 +9,9 @@ import argparse
 import logging
 
 from edxflow import cli
+from edxflow.atomic import read_json
 from edxflow.download import download
-from edxflow.manifest import read_manifest, read_version
+from edxflow.manifest import read_manifest
 from edxflow.source import SourceError, open_source
 
 log = logging.getLogger("edxflow.download")
@@ -51,7 +52,7 @@ def main(argv=None) -> int:
 def from_snakemake(job):
     return download_entry(
         job.params.source,
-        read_version(job.input.version),
+        read_json(job.input.version),
         job.wildcards.key,
         job.input.version,
         job.output.raw,

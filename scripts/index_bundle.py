@@ -8,10 +8,9 @@ import argparse
 import logging
 
 from edxflow import cli
-from edxflow.atomic import write_json
+from edxflow.atomic import read_json, write_json
 from edxflow.bundle import index_bundle
 from edxflow.courses import normalize_course_id
-from edxflow.manifest import read_version
 from edxflow.naming import SITES
 
 log = logging.getLogger("edxflow.index_bundle")
@@ -44,7 +43,7 @@ def from_snakemake(job):
         job.output.index,
         job.params.sites,
         job.params.courses,
-        read_version(job.input.version),
+        read_json(job.input.version),
     )
 
 

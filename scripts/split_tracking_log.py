@@ -15,9 +15,8 @@ import re
 from pathlib import Path
 
 from edxflow import cli
-from edxflow.atomic import write_json
+from edxflow.atomic import read_json, write_json
 from edxflow.courses import normalize_course_id
-from edxflow.manifest import read_version
 from edxflow.naming import SITES, date_of_key
 from edxflow.split_log import split_tracking_log
 
@@ -83,7 +82,7 @@ def from_snakemake(job):
         job.wildcards.site,
         job.wildcards.date,
         job.params.courses,
-        read_version(job.input.version),
+        read_json(job.input.version),
         **job.params.options,
     )
 

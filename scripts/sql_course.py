@@ -12,11 +12,11 @@ import logging
 from pathlib import Path
 
 from edxflow import cli
-from edxflow.atomic import write_json
+from edxflow.atomic import read_json, write_json
 from edxflow.bundle import BundleError
 from edxflow.courses import normalize_course_id
 from edxflow.decrypt import read_passphrase
-from edxflow.manifest import read_manifest, read_version
+from edxflow.manifest import read_manifest
 from edxflow.sql_course import split_course
 
 log = logging.getLogger("edxflow.sql_course")
@@ -68,7 +68,7 @@ def from_snakemake(job):
         job.params.sql_root,
         job.output.receipt,
         job.params.gpg,
-        read_version(job.input.version),
+        read_json(job.input.version),
     )
 
 

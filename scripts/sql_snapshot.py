@@ -9,10 +9,9 @@ import argparse
 import logging
 
 from edxflow import cli
-from edxflow.atomic import write_json
+from edxflow.atomic import read_json, write_json
 from edxflow.courses import normalize_course_id
 from edxflow.decrypt import read_passphrase
-from edxflow.manifest import read_version
 from edxflow.naming import SITES
 from edxflow.sql_course import split_snapshot
 
@@ -55,7 +54,7 @@ def from_snakemake(job):
         job.params.course_receipts,
         job.output.receipt,
         job.params.gpg,
-        read_version(job.input.version),
+        read_json(job.input.version),
     )
 
 

@@ -26,21 +26,28 @@ def atomic_path(target: str | Path, mode: int = 0o600):
         temporary.unlink(missing_ok=True)
 
 
+def _json_text(value) -> str:
+    return json.dumps(value, indent=1, sort_keys=True) + "\n"
+
+
 def write_json(target: str | Path, value, mode: int = 0o644) -> None:
     with atomic_path(target, mode) as temporary:
-        temporary.write_text(json.dumps(value, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        temporary.write_text(_json_text(value), encoding="utf-8")
 
 
 def write_json_if_changed(target: str | Path, value, mode: int = 0o644) -> bool:
     """Write `value` unless the file already holds exactly it; a file left alone keeps its time,
     so the jobs that read it do not look outdated. Returns whether it was written."""
-    text = json.dumps(value, indent=1, sort_keys=True) + "\n"
-    target = Path(target)
+    text = _json_text(value)
     try:
-        if target.read_text(encoding="utf-8") == text:
+        if Path(target).read_text(encoding="utf-8") == text:
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    with atomic_path(target, mode) as temporary:
-        temporary.write_text(text, encoding="utf-8")
+    write_json(target, value, mode)
     return True
+
+
+def read_json(path: str | Path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
 
 from . import naming
-from .atomic import write_json, write_json_if_changed
+from .atomic import read_json, write_json, write_json_if_changed
 from .config import date_range
 
 
@@ -51,8 +50,7 @@ def write_manifest(path: str | Path, selected: list[dict]) -> None:
 
 
 def read_manifest(path: str | Path) -> list[dict]:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+    return read_json(path)
 
 
 def manifest_paths(manifest_dir: str | Path, file_type: str, site: str) -> tuple[Path, Path]:
@@ -75,23 +73,18 @@ def record_version(versions_dir: str | Path, item: dict) -> None:
         os.utime(path, (0, 0))
 
 
-def read_version(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: str | Path,
                     source=None, versions_dir: str | Path | None = None) -> dict[tuple[str, str], dict]:
     """List every (file type, site) unit from the source now, so that each plan sees new, replaced
     and removed objects. A manifest is rewritten only when what was listed changed."""
+    if source is None:
+        from .source import open_source
+
+        source = open_source(config["source"])
     listing = {}
     for file_type, site in units:
         chosen = selection(config, file_type)
         begin, end = dt.date.fromisoformat(chosen["begin"]), dt.date.fromisoformat(chosen["end"])
-        if source is None:
-            from .source import open_source
-
-            source = open_source(config["source"])
         selected, passed_over = build_manifest(source, chosen["org"], file_type, site, chosen["bucket"], begin, end,
                                                chosen["latest"])
         objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)

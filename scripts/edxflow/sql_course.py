@@ -241,15 +241,12 @@ def split_snapshot(zip_path: str | Path, sites: list[str], courses: list[str], s
     date = Path(zip_path).name.removesuffix(".zip")[-10:]
     done = {}
     for entry in index["courses"]:
-        earlier = Path(course_receipts or "") / f"{entry['base']}.json"
-        if course_receipts and earlier.exists():
-            receipt = json.loads(earlier.read_text())
-            if receipt.get("source_object") == source_object:
-                done[entry["base"]] = {"course_id": entry["course_id"], "reused": str(earlier),
-                                       "tables": {table: info["rows"] for table, info in receipt["tables"].items()}}
-                continue
-        receipt = split_course(zip_path, entry, Path(sql_root) / entry["base"] / date, gnupghome, passphrase)
-        done[entry["base"]] = {"course_id": entry["course_id"], "reused": None,
+        earlier = Path(course_receipts) / f"{entry['base']}.json" if course_receipts else None
+        receipt = json.loads(earlier.read_text()) if earlier and earlier.exists() else None
+        reused = receipt is not None and receipt.get("source_object") == source_object
+        if not reused:
+            receipt = split_course(zip_path, entry, Path(sql_root) / entry["base"] / date, gnupghome, passphrase)
+        done[entry["base"]] = {"course_id": entry["course_id"], "reused": str(earlier) if reused else None,
                                "tables": {table: info["rows"] for table, info in receipt["tables"].items()}}
     return {"bundle": Path(zip_path).name, "source_object": source_object, "courses": done,
             "unmapped_members": index["unmapped_members"], "seconds": round(time.monotonic() - started, 3)}

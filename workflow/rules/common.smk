@@ -11,6 +11,7 @@ from edxflow import naming
 from edxflow.config import ConfigError, selected_courses, validate_config
 from edxflow.leftovers import remove_leftovers
 from edxflow.load import warehouse_summary
+from edxflow.atomic import read_json
 from edxflow.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
 from edxflow.source import SourceError
 
@@ -196,7 +197,12 @@ def sql_snapshots(wildcards):
 
 @functools.cache
 def _index_bases(path, mtime_ns):
-    return [entry["base"] for entry in read_manifest(path)["courses"]]
+    return [entry["base"] for entry in read_json(path)["courses"]]
+
+
+def bundle_bases(path):
+    """The courses a bundle index names (read once per version of the file)."""
+    return _index_bases(path, os.stat(path).st_mtime_ns)
 
 
 def sql_bases():
@@ -205,13 +211,12 @@ def sql_bases():
     item = newest("sql")
     if item is None:
         return []
-    path = checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index
-    return _index_bases(path, os.stat(path).st_mtime_ns)
+    return bundle_bases(checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index)
 
 
 def sql_courses(wildcards):
-    bundle = bundle_name(newest("sql")) if newest("sql") else None
-    return [out(f"receipts/sql_course/{bundle}/{base}.json") for base in sql_bases()]
+    bases = sql_bases()
+    return [out(f"receipts/sql_course/{bundle_name(newest('sql'))}/{base}.json") for base in bases]
 
 
 # Every per-course file, as separate input functions: the SQL courses wait for the bundle index
@@ -328,7 +333,7 @@ def _steps():
         index = out(f"manifests/sql/{bundle}.json")
         fetched = f"download/{item['bucket']}/{item['key']}"
         yield item["key"], os.path.exists(index), [fetched, f"index_bundle/{bundle}"]
-        for base in _index_bases(index, 0) if os.path.exists(index) else []:
+        for base in bundle_bases(index) if os.path.exists(index) else []:
             course = f"sql_course/{bundle}/{base}"
             yield f"{item['key']}: {base}", _done(course), [course]
             yield f"{base} (load)", _done(f"load/sql/{base}"), [f"load/sql/{base}"]
