@@ -143,12 +143,13 @@ def test_hand_course_depth_first_order_paths_and_parents(hand_rows):
     assert hand_rows["ch1"]["path"] == "/ch1" and hand_rows["ch1"]["parent"] == "course"
     assert hand_rows["p1"]["path"] == "/ch1/seq2/v2/p1" and hand_rows["p1"]["parent"] == "v2"
     assert hand_rows["h2"]["path"] == "/ch2/seq3/ab1/vb/h2" and hand_rows["h2"]["parent"] == "vb"
-    assert hand_rows["p3"]["module_id"] == "TestX/T101/problem/p3"
-    assert hand_rows["course"]["module_id"] == "TestX/T101/course/course"
+    # simeon's module_id: Org/Num/Run/type/id for block-v1 keys
+    assert hand_rows["p3"]["module_id"] == "TestX/T101/2024/problem/p3"
+    assert hand_rows["course"]["module_id"] == "TestX/T101/2024/course/course"
     assert hand_rows["course"]["chapter_mid"] is None
-    assert hand_rows["ch1"]["chapter_mid"] == "TestX/T101/chapter/ch1"
-    assert hand_rows["h1"]["chapter_mid"] == "TestX/T101/chapter/ch1"
-    assert hand_rows["p3"]["chapter_mid"] == "TestX/T101/chapter/ch2"
+    assert hand_rows["ch1"]["chapter_mid"] == "TestX/T101/2024/chapter/ch1"
+    assert hand_rows["h1"]["chapter_mid"] == "TestX/T101/2024/chapter/ch1"
+    assert hand_rows["p3"]["chapter_mid"] == "TestX/T101/2024/chapter/ch2"
     assert {row["course_id"] for row in hand_rows.values()} == {"TestX/T101/2024"}
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from edxflow.courses import CourseIdError, base_names, course_base_name, normalize_course_id, read_course_list
+from edxflow.courses import CourseIdError, base_names, course_base_name, module_id, normalize_course_id, read_course_list
 
 
 @pytest.mark.parametrize(
@@ -43,3 +43,33 @@ def test_course_list_file(tmp_path):
     listing.write_text("MITx/2.2x/T2\nnot a course\n")
     with pytest.raises(CourseIdError, match="courses.txt, line 2"):
         read_course_list(listing)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("course-v1:MITx+6.002x+2021_Fall~1", "MITx/6.002x/2021_Fall~1"),
+    ("course-v1:Org+Num+Run:x", "Org/Num/Run:x"),
+    ("course-v1:ÉcoleX+Num+Été2021", "ÉcoleX/Num/Été2021"),
+    ("https://x.org/courses/course-v1:ÉcoleX+Num+Été2021/courseware?a=1", "ÉcoleX/Num/Été2021"),
+    ("https://x.org/courses/course-v1%3AMITx%2B6.002x%2B2021_Fall~1/about", "MITx/6.002x/2021_Fall~1"),
+])
+def test_every_character_a_course_key_allows_is_kept(text, expected):
+    # opaque keys allow word characters (any script), `-`, `~`, `.` and `:` in each part
+    assert normalize_course_id(text) == expected
+    assert normalize_course_id(expected) == expected
+
+
+@pytest.mark.parametrize("key, module", [
+    ("block-v1:MITx+12.3x+1T2021+type@problem+block@abc", "MITx/12.3x/1T2021/problem/abc"),
+    ("ccx-block-v1:MITx+6.002x+2T2021+ccx@3+type@html+block@h", "MITx/6.002x/2T2021/html/h"),
+    ("block-v1:ÉcoleX+Num+Été~1+type@video+block@v:1", "ÉcoleX/Num/Été~1/video/v:1"),
+    ("/courses/course-v1:MITx+0.502x+3T2019/xblock/block-v1:MITx+0.502x+3T2019+type@poll+block@d9c1/handler/x",
+     "MITx/0.502x/3T2019/poll/d9c1"),
+    ("i4x://MITx/6.00x/video/intro", "MITx/6.00x/video/intro"),
+    ("i4x://MITx/6.00x/problem/abc/problem_check", "MITx/6.00x/problem/abc"),
+    ("i4x-MITx-6_00x-video-intro", "MITx/6_00x/video/intro"),
+    ("block-v1:MITx+6.002x+2T2020", None),
+    ("/dashboard", None),
+])
+def test_module_ids_in_simeons_form(key, module):
+    # simeon's module_from_block: Org/Num/Run/type/id for block-v1 keys, Org/Num/type/id for i4x keys
+    assert module_id(key) == module

@@ -371,8 +371,8 @@ def test_studentmodule_module_ids_nulls_and_types():
     ]
     out = list(build_studentmodule(iter(rows), COURSE))
     assert_rows_match(out, "studentmodule")
-    assert [row["module_id"] for row in out] == [
-        "MITx/6.002x/problem/abc123",
+    assert [row["module_id"] for row in out] == [  # simeon's form: block-v1 keys keep the run, i4x keys have none
+        "MITx/6.002x/2T2020/problem/abc123",
         "MITx/6.002x/video/v1",
         "block-v1:MITx+6.002x+2T2020",
     ]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.courses import normalize_course_id
-from edxflow.event_course import RULES, CourseFinder, I4x, module_in, reference_course, resolve_i4x
+from edxflow.courses import CourseIdError, course_base_name, module_id, normalize_course_id
+from edxflow.event_course import (RULES, CourseFinder, I4x, course_in_id, course_in_url, module_in, reference_course,
+                                  resolve_i4x)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "real" / "events.jsonl.gz"
 # how the fixture's README detects a course id in a URL
@@ -30,6 +31,10 @@ CASES = [
     ({"context": {"course_id": "HarvardX/CS50/2012"}, "page": "https://x/courses/MITx/1/2/"}, "HarvardX/CS50/2012"),
     # rule: event.course_id (external enrolment tools leave context.course_id null)
     ({"context": {"course_id": None}, "event": {"course_id": "course-v1:MITx+2.01x+3T2020"}}, "MITx/2.01x/3T2020"),
+    # a ccx course named only in the payload belongs to its parent course, as the Open edX exporter files it
+    ({"context": {}, "event": {"course_id": "ccx-v1:Org+Num+Run+ccx@3"}}, "Org/Num/Run"),
+    ({"event_type": "edx.course.enrollment.activated", "event": {"course_id": "ccx-v1:Org+Num+Run+ccx@3",
+                                                                  "user_id": 5, "mode": "audit"}}, "Org/Num/Run"),
     # an empty explicit id falls through to the URL rules
     ({"context": {"course_id": ""}, "page": "https://courses.edx.org/courses/course-v1:MITx+6.002x+2T2019/courseware/a/b/"}, "MITx/6.002x/2T2019"),
     # rule: page
@@ -78,7 +83,8 @@ def test_i4x_resolves_only_to_a_single_known_run():
 
 
 def test_module_ids():
-    assert module_in("block-v1:MITx+12.3x+1T2021+type@problem+block@abc") == "MITx/12.3x/problem/abc"
+    # simeon's form: the run is kept for block-v1 keys; i4x keys have none
+    assert module_in("block-v1:MITx+12.3x+1T2021+type@problem+block@abc") == "MITx/12.3x/1T2021/problem/abc"
     assert module_in("i4x://MITx/6.00x/video/intro") == "MITx/6.00x/video/intro"
     assert module_in("i4x-MITx-6_00x-video-intro") == "MITx/6_00x/video/intro"
     assert module_in("/dashboard") is None
@@ -107,3 +113,58 @@ def test_every_real_event():
     # in URLs (counted before some export fixtures were removed)
     assert explicit > 1500
     assert with_course_only_in_urls >= 200
+
+
+# Parts as edX's opaque keys allow them (word characters of any script, `-`, `~`, `.`, `:`)
+ORGS = ["MITx", "UC-BerkeleyX", "ÉcoleX", "edX.org"]
+NUMS = ["6.002x", "CS169.1x", "PHY-2.1x", "Num_1"]
+RUNS = ["2021_Fall", "2021_Fall~1", "Run:x", "Été2021", "3T2020-a", "1T2021.v2"]
+ID_FORMS = [
+    "course-v1:{o}+{n}+{r}",
+    "ccx-v1:{o}+{n}+{r}+ccx@3",
+    "block-v1:{o}+{n}+{r}+type@problem+block@abc",
+    "{o}/{n}/{r}",
+    " course-v1:{o}+{n}+{r} ",
+]
+URL_FORMS = [
+    "https://courses.edx.org/courses/course-v1:{o}+{n}+{r}/courseware/ch/",
+    "https://courses.edx.org/courses/course-v1:{o}+{n}+{r}",
+    "/courses/course-v1:{o}+{n}+{r}?x=1",
+    "/courses/{o}/{n}/{r}/info",
+    "/courses/{o}/{n}/{r}#top",
+    "/courses/course-v1:{o}+{n}+{r}/xblock/block-v1:{o}+{n}+{r}+type@problem+block@p/handler/x",
+    "/xblock/block-v1:{o}+{n}+{r}+type@vertical+block@v",
+    "i4x://{o}/{n}/course/{r}",
+]
+
+
+@pytest.mark.parametrize("form", ID_FORMS + URL_FORMS)
+def test_logs_and_sql_read_every_id_form_alike(form):
+    """The log rules and the SQL/email normaliser give one id for every form of one course."""
+    for org in ORGS:
+        for num in NUMS:
+            for run in RUNS:
+                text = form.format(o=org, n=num, r=run)
+                expected = f"{org}/{num}/{run}"
+                assert normalize_course_id(text) == expected, text
+                assert course_in_id(text) == expected, text
+                if form in URL_FORMS:
+                    assert course_in_url(text) == expected, text
+
+
+@pytest.mark.parametrize("text", ["hello", "/dashboard", "course-v1:Org+Num", "/courses/course-v1:X/a/b", ""])
+def test_logs_and_sql_refuse_the_same_non_ids(text):
+    assert not isinstance(course_in_id(text), str)
+    with pytest.raises(CourseIdError):
+        normalize_course_id(text)
+
+
+def test_module_ids_of_logs_are_the_one_shared_form():
+    for key in ("block-v1:ÉcoleX+Num+Été2021+type@problem+block@p1", "i4x://MITx/6.00x/video/intro",
+                "/courses/course-v1:MITx+1x+T1/xblock/block-v1:MITx+1x+T1+type@problem+block@p/handler/x"):
+        assert module_in(key) == module_id(key)
+
+
+def test_a_course_with_an_odd_run_keeps_one_base():
+    assert course_base_name(CourseFinder().find({"context": {"course_id": "course-v1:MITx+6.002x+2021_Fall~1"}})) \
+        == course_base_name("course-v1:MITx+6.002x+2021_Fall~1")

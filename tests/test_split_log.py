@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from edxflow.courses import course_base_name, normalize_course_id
 from edxflow.split_log import SeenHashes, SplitError, split_tracking_log
 from tests.conftest import REPO
 
@@ -230,3 +231,14 @@ def test_command_line_contract(tmp_path):
     assert (tmp_path / "out" / "MITx__2x__T2" / f"tracklog-{DAY}.edge-{DAY}.json.gz").exists()
     missing = subprocess.run(command[:3] + [str(tmp_path / "nope.log.gz")] + command[4:], capture_output=True, text=True)
     assert missing.returncode == 1 and "nope.log.gz" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_run_with_odd_characters_lands_under_the_base_of_its_sql(tmp_path):
+    """`~`, `:` and letters of any script in a course key: the log keeps the course the SQL steps name."""
+    ids = ["course-v1:MITx+6.002x+2021_Fall~1", "course-v1:Org+Num+Run:x", "course-v1:ÉcoleX+Num+Été2021"]
+    lines = [event(course_id, number) for number, course_id in enumerate(ids)]
+    receipt = split(write_log(tmp_path / "d.log.gz", lines), tmp_path / "out", courses=[normalize_course_id(i) for i in ids])
+    assert receipt["by_course"] == {normalize_course_id(i): 1 for i in ids} and receipt["filtered_out"] == 0
+    for number, course_id in enumerate(ids):
+        rows = read_rows(course_file(tmp_path / "out", course_base_name(course_id)))
+        assert [row["username"] for row in rows] == [f"u{number}"]

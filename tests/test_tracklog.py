@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from edxflow.event_course import module_of
 from edxflow.jsonl import shipped_schema
 from edxflow.tracklog import STRUCT_EVENT_TYPES, normalise, payload_of, valid_time
 
@@ -67,9 +68,10 @@ def test_nothing_is_lost():
                           "module": {"display_name": "P1", "usage_key": "block-v1:MITx+1x+T1+type@problem+block@p1"},
                           "application": {"name": "edx.mobileapp"}, "label": "x"},
               "event": {"GET": {}}}
-    row = row_of(record, module="MITx/1x/problem/p1")
+    row = row_of(record, module=module_of(record, payload_of(record["event"]), {}))
     assert row["referer"] == "https://x/" and row["accept_language"] == "en" and row["username"] == "alice"
-    assert row["mongoid"] == "5f00" and row["module_id"] == "MITx/1x/problem/p1" and row["course_id"] == "MITx/1x/T1"
+    # simeon's module_id: a block-v1 key keeps its run
+    assert row["mongoid"] == "5f00" and row["module_id"] == "MITx/1x/T1/problem/p1" and row["course_id"] == "MITx/1x/T1"
     assert row["context"]["module"] == {"display_name": "P1", "usage_key": "block-v1:MITx+1x+T1+type@problem+block@p1"}
     assert "user_id" not in row["context"]  # "" is no user id
     assert json.loads(row["context"]["course_user_tags"]) == {"xblock.partition_service.partition_1": "2"}

@@ -1,4 +1,9 @@
-"""Course ids in every form edX writes them, normalised to the transparent `Org/Num/Run`."""
+"""Course ids in every form edX writes them, normalised to the transparent `Org/Num/Run`.
+
+This is the one reading of course ids and block keys: the SQL and email steps use it through
+`normalize_course_id`, the log split through `course_in_id`/`course_in_url` (event_course.py), so
+the logs and tables of one course always land under one name.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,69 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
-_KEYED = re.compile(r"(?:course|ccx|block)-v1:([^+/\s]+)\+([^+/\s]+)\+([^+/\s?#]+)")
-_I4X = re.compile(r"i4x://([^/\s]+)/([^/\s]+)/course/([^/\s?#]+)")
-_SLASHED = re.compile(r"^([^/\s]+)/([^/\s]+)/([^/\s]+)$")
-_COURSES_URL = re.compile(r"/courses/([^/\s]+)/([^/\s]+)/([^/\s?#]+)")
+# One part (org, number, run, block type or id) of a key: the characters edX's opaque keys allow,
+# word characters of any script, `-`, `~`, `.` and `:`.
+PART = r"[\w~.:-]+"
+_KEYED = re.compile(rf"(?:course|ccx|block)-v1:({PART})\+({PART})\+({PART})")
+_I4X_COURSE = re.compile(rf"i4x://({PART})/({PART})/course/({PART})")
+_SLASHED = re.compile(rf"^({PART})/({PART})/({PART})$")
+_COURSES_PATH = re.compile(rf"/courses/({PART})/({PART})/({PART})(?![\w~.:+-])")
+# a usage key, also of a ccx or with a branch/version: its course parts, then type and block id
+_BLOCK = re.compile(rf"block-v1:({PART})\+({PART})\+({PART})(?:\+\w+@{PART})*?\+type@({PART})\+block@({PART})")
+_I4X_BLOCK = re.compile(rf"i4x://({PART})/({PART})/({PART})/({PART})")
+_I4X_DASHED = re.compile(r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$")  # browser events' element ids
 
 
 class CourseIdError(ValueError):
     pass
 
 
+def course_in_url(text: str) -> str | None:
+    """`Org/Num/Run` of an opaque key anywhere in `text`, else of a `/courses/Org/Num/Run` path, else
+    of an `i4x://Org/Num/course/Run` key; None when there is none."""
+    value = unquote(text) if "%" in text else text
+    keyed = _KEYED.search(value)
+    if keyed:
+        return "/".join(keyed.groups())
+    in_path = _COURSES_PATH.search(value)
+    if in_path and ":" not in in_path.group(1):
+        return "/".join(in_path.groups())
+    i4x = _I4X_COURSE.search(value)
+    return "/".join(i4x.groups()) if i4x else None
+
+
+def course_in_id(text: str) -> str | None:
+    """A course id field: `Org/Num/Run` as it is, or anything `course_in_url` reads; else None."""
+    value = text.strip()
+    if "%" in value:
+        value = unquote(value)
+    if _SLASHED.match(value):  # a part holds no `+`: no opaque key matches this
+        return value
+    return course_in_url(value)
+
+
 def normalize_course_id(text: str) -> str:
     """`course-v1:Org+Num+Run`, `ccx-v1:Org+Num+Run+ccx@1` (its parent course), `block-v1:` keys,
     `i4x://Org/Num/course/Run`, `Org/Num/Run` and URLs holding any of them -> `Org/Num/Run`."""
-    value = unquote(text.strip())
-    keyed = _KEYED.search(value)
-    if keyed:
-        org, num, run = keyed.groups()
-        return f"{org}/{num}/{run.split('+', 1)[0]}"
-    i4x = _I4X.search(value)
-    if i4x:
-        return "/".join(i4x.groups())
-    slashed = _SLASHED.match(value)
-    if slashed:
-        return value
-    in_url = _COURSES_URL.search(value)
-    if in_url and ":" not in in_url.group(1):
-        return "/".join(in_url.groups())
-    raise CourseIdError(
-        f"{text!r} is not a course id: expected course-v1:Org+Num+Run, Org/Num/Run, or a URL containing one"
-    )
+    found = course_in_id(text)
+    if found is None:
+        raise CourseIdError(
+            f"{text!r} is not a course id: expected course-v1:Org+Num+Run, Org/Num/Run, or a URL containing one"
+        )
+    return found
+
+
+def block_key(text: str) -> tuple[str, ...] | None:
+    """(org, num, run, type, id) of a `block-v1:` usage key in `text`, (org, num, type, id) of an
+    i4x key (it names no run); None when `text` holds neither."""
+    found = _BLOCK.search(text) or _I4X_BLOCK.search(text) or _I4X_DASHED.match(text)
+    return found.groups() if found else None
+
+
+def module_id(text: str) -> str | None:
+    """simeon's module_id: `Org/Num/Run/type/id` for block-v1 keys, `Org/Num/type/id` for i4x keys."""
+    parts = block_key(text)
+    return "/".join(parts) if parts else None
 
 
 def course_base_name(course_id: str) -> str:

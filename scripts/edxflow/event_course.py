@@ -11,42 +11,33 @@ from __future__ import annotations
 import re
 from typing import Callable, NamedTuple
 
+from . import courses
+from .courses import PART, module_id
+
 
 class I4x(NamedTuple):
     org: str
     num: str
 
 
-_SEGMENT = r"[A-Za-z0-9_.-]+"
-# course-v1:, ccx-v1: (its parent course) and block-v1: keys, anywhere in a string
-_KEY = re.compile(rf"(?:course|ccx|block)-v1:({_SEGMENT})\+({_SEGMENT})\+({_SEGMENT})")
-_COURSES_PATH = re.compile(rf"/courses/({_SEGMENT})/({_SEGMENT})/({_SEGMENT})(?:/|$|\?|#)")
-_I4X = re.compile(rf"i4x://({_SEGMENT})/({_SEGMENT})/")
+# An i4x key names no run; the course block's `i4x://Org/Num/course/Run` is read by courses.py.
+_I4X = re.compile(rf"i4x://({PART})/({PART})/")
 _I4X_HANDLER = re.compile(r"i4x:;_;_([^;/\s]+);_([^;/\s]+);_")  # the xblock handler path's encoding
-_SLASH_ID = re.compile(rf"^({_SEGMENT})/({_SEGMENT})/({_SEGMENT})$")
 
 
 def course_in_id(value: str):
-    """An explicit course id field: `course-v1:`, `ccx-v1:`, `block-v1:`, `Org/Num/Run`, or a URL."""
-    value = value.strip()
-    slash = _SLASH_ID.match(value)
-    if slash and ":" not in value:
-        return value
-    return course_in_url(value)
+    """An explicit course id field: any form courses.py reads, else a runless i4x key."""
+    return courses.course_in_id(value) or _i4x_in(value)
 
 
 def course_in_url(value: str):
     """A URL or path: an opaque key anywhere, then `/courses/Org/Num/Run/`, then an i4x key."""
-    key = _KEY.search(value)
-    if key:
-        return "/".join(key.groups())
-    path = _COURSES_PATH.search(value)
-    if path and ":" not in path.group(1):
-        return "/".join(path.groups())
+    return courses.course_in_url(value) or _i4x_in(value)
+
+
+def _i4x_in(value: str) -> I4x | None:
     i4x = _I4X.search(value) or _I4X_HANDLER.search(value)
-    if i4x:
-        return I4x(*i4x.groups())
-    return None
+    return I4x(*i4x.groups()) if i4x else None
 
 
 def _field(name: str) -> Callable[[dict], object]:
@@ -131,15 +122,7 @@ def reference_course(event: dict):
     return first_i4x
 
 
-_BLOCK = re.compile(rf"block-v1:({_SEGMENT})\+({_SEGMENT})\+{_SEGMENT}\+type@({_SEGMENT})\+block@({_SEGMENT})")
-_I4X_BLOCK = re.compile(rf"i4x://({_SEGMENT})/({_SEGMENT})/({_SEGMENT})/({_SEGMENT})")
-_I4X_DASHED = re.compile(r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$")
-
-
-def module_in(value: str):
-    """`Org/Num/type/id` (edx2bigquery's module_id form) of a block key in `value`, or None."""
-    found = _BLOCK.search(value) or _I4X_BLOCK.search(value) or _I4X_DASHED.match(value)
-    return "/".join(found.groups()) if found else None
+module_in = module_id  # simeon's module_id of a block key in a value, or None
 
 
 def module_of(record: dict, payload: dict | None, memo: dict):

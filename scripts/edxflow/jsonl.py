@@ -36,9 +36,11 @@ class TableWriter:
         """Rows already serialised as JSON lines."""
         self._buffer += lines
         self.count += rows
-        if len(self._buffer) > _BUFFER:
-            self._handle.write(self._buffer)
-            self._buffer.clear()
+        if len(self._buffer) >= _BUFFER:
+            # Whole buffers only: the compressed bytes then depend on the rows, not on how they came in batches.
+            end = len(self._buffer) - len(self._buffer) % _BUFFER
+            self._handle.write(memoryview(self._buffer)[:end])
+            del self._buffer[:end]
 
     def __enter__(self):
         return self

@@ -25,7 +25,7 @@ import zlib
 from pathlib import Path
 from typing import Callable, Iterator
 
-from edxflow.courses import normalize_course_id
+from edxflow.courses import module_id, normalize_course_id
 
 log = logging.getLogger(__name__)
 
@@ -277,13 +277,9 @@ def data_record(block: dict, url_name: str, components: dict[tuple[str, str], by
 def build_course_axis(structure: dict, olx_tar: str | Path | None, course_id: str) -> list[dict]:
     """One course_axis row per block reachable from the course root, in depth-first order."""
     course_id = normalize_course_id(course_id)
-    org, number, _ = course_id.split("/")
     root = find_root(structure)
     course_end = as_timestamp(metadata_of(structure[root]).get("end"))
     components = olx_components(olx_tar)
-
-    def module_id(key: str) -> str:
-        return f"{org}/{number}/{structure[key].get('category')}/{block_url_name(key)}"
 
     rows = []
     for index, chain in enumerate(walk(structure, root), start=1):
@@ -306,11 +302,11 @@ def build_course_axis(structure: dict, olx_tar: str | Path | None, course_id: st
             "visible_to_staff_only": as_bool(inherited(structure, chain, "visible_to_staff_only")) or False,
             "parent": block_url_name(chain[-2]) if len(chain) > 1 else None,
             "path": "/" + "/".join(block_url_name(k) for k in chain[1:]),
-            "module_id": module_id(key),
+            "module_id": module_id(key) or key,
             "course_id": course_id,
             "is_split": split_test is not None,
             "split_url_name": block_url_name(split_test) if split_test else None,
-            "chapter_mid": module_id(chapter) if chapter else None,
+            "chapter_mid": (module_id(chapter) or chapter) if chapter else None,
             "data": data_record(block, url_name, components),
         })
     return rows

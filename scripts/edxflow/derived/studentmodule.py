@@ -13,7 +13,7 @@ from typing import Iterable
 
 import orjson
 
-from edxflow.courses import normalize_course_id
+from edxflow.courses import block_key, module_id, normalize_course_id
 from edxflow.jsonl import TableWriter
 from edxflow.tsv import TsvReader
 from edxflow.coerce import (
@@ -53,41 +53,18 @@ def parse_state(state: str | None) -> dict | None:
 
 
 @lru_cache(maxsize=65536)
-def block_parts(key: str) -> tuple[str, str, str, str] | None:
-    """(org, num, type, id) of `block-v1:O+N+R+type@T+block@ID` (also ccx and other keyed forms)
-    or `i4x://O/N/T/ID`; None for anything else."""
-    if key.startswith("i4x://"):
-        parts = key[6:].split("/")
-        return tuple(parts) if len(parts) == 4 and all(parts) else None
-    prefix, colon, rest = key.partition(":")
-    if not colon or not prefix.endswith("block-v1"):
-        return None
-    segments = rest.split("+")
-    block_type = block_id = None
-    for segment in segments[2:]:
-        if segment.startswith("type@"):
-            block_type = segment[5:]
-        elif segment.startswith("block@"):
-            block_id = segment[6:]
-    if len(segments) < 3 or not block_type or not block_id:
-        return None
-    return segments[0], segments[1], block_type, block_id
-
-
-@lru_cache(maxsize=65536)
 def module_id_of(key: str | None) -> str | None:
-    """`Org/Num/type/id`, as edx2bigquery and simeon write module ids; other keys unchanged."""
+    """simeon's module_id (courses.module_id) of a block key; other keys unchanged."""
     if key is None:
         return None
-    parts = block_parts(key)
-    return key if parts is None else "/".join(parts)
+    return module_id(key) or key
 
 
 def url_name_of(key: str | None) -> str | None:
     if key is None:
         return None
-    parts = block_parts(key)
-    return key.rsplit("@", 1)[-1].rsplit("/", 1)[-1] if parts is None else parts[3]
+    parts = block_key(key)
+    return key.rsplit("@", 1)[-1].rsplit("/", 1)[-1] if parts is None else parts[-1]
 
 
 def names_of_key(key: str | None) -> tuple[str | None, str | None]:
