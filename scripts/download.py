@@ -1,4 +1,5 @@
-"""Download one object listed in a manifest, verifying size and MD5, with retries.
+"""Download one object listed in a manifest, verifying what can be verified (size; MD5 or the object's
+checksum where S3 keeps one), with retries. The log says which checks were made.
 
     python scripts/download.py --configfile config/config.yaml --manifest manifest.json \
         --key mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg --output FILE
@@ -22,8 +23,8 @@ def download_entry(source_config: dict, entry: dict | None, key: str, manifest_p
         raise SourceError(f"{key} is not in the manifest {manifest_path}: list the source again "
                           "(scripts/manifest.py, or any snakemake run)")
     result = download(open_source(source_config), entry, output)
-    log.info("downloaded %s to %s: %d bytes, md5 %s, %d attempt(s), %.2f s", key, output,
-             result["bytes"], result["md5"], result["attempts"], result["seconds"])
+    log.info("downloaded %s to %s: %d bytes, md5 %s, verified: %s, %d attempt(s), %.2f s", key, output,
+             result["bytes"], result["md5"], result["verified"], result["attempts"], result["seconds"])
     return result
 
 

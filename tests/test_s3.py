@@ -11,6 +11,7 @@ from edxflow.download import download
 from edxflow.manifest import build_manifest, read_listing, refresh_listing, version_path
 from edxflow.source import LocalSource, S3Source, SourceError
 from tests.flaky_proxy import FlakyProxy
+from tests.s3_faults import FaultyS3
 
 D = dt.date
 LOGS, SQL = "edx-course-data", "course-data"
@@ -112,24 +113,76 @@ def test_download_verifies_and_writes_owner_only(package, moto_endpoint, tmp_pat
     target = tmp_path / "raw" / "mitx-2021-01-03.zip"
     result = download(source, entry, target)
     assert target.read_bytes() == b"bundle 2021-01-03"
-    assert result["etag_verified"] and result["attempts"] == 1
+    assert result["verified"] == "md5, crc32" and result["attempts"] == 1
     assert target.stat().st_mode & 0o777 == 0o600
     assert list(target.parent.iterdir()) == [target]
 
 
-def test_multipart_object_is_verified_by_size(s3, moto_endpoint, tmp_path):
-    from boto3.s3.transfer import TransferConfig
+def upload_in_parts(s3, bucket, key, parts: list[bytes], **options):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **options)
+    done = []
+    for number, body in enumerate(parts, start=1):
+        answer = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=body,
+                                **options)
+        done.append({"PartNumber": number, **{k: v for k, v in answer.items() if k == "ETag" or k.startswith("Checksum")}})
+    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": done})
 
+
+@pytest.mark.parametrize("options", [{}, {"ChecksumAlgorithm": "SHA256"}])
+def test_multipart_object_is_verified_by_size(s3, moto_endpoint, tmp_path, options):
+    """A multipart ETag ("<md5 of the parts' md5s>-2") and a composite checksum are no digest of the
+    bytes: the download checks the size and says so."""
     s3.create_bucket(Bucket=SQL)
-    body = bytes(range(256)) * 40_000  # 10 MB in two 8 MB-threshold parts
-    source_file = tmp_path / "big.zip"
-    source_file.write_bytes(body)
-    s3.upload_file(str(source_file), SQL, "mitx-2021-01-03.zip", Config=TransferConfig(multipart_threshold=5 << 20, multipart_chunksize=5 << 20))
+    parts = [bytes([1]) * (5 << 20), bytes([2]) * (5 << 20)]
+    upload_in_parts(s3, SQL, "mitx-2021-01-03.zip", parts, **options)
     source = source_for(moto_endpoint)
     entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
     assert entry["etag"].endswith("-2")
     result = download(source, entry, tmp_path / "out.zip")
-    assert (tmp_path / "out.zip").read_bytes() == body and not result["etag_verified"]
+    assert (tmp_path / "out.zip").read_bytes() == b"".join(parts)
+    assert result["verified"] == "size only (multipart ETag)" and result["attempts"] == 1
+
+
+# AWS lists an SSE-KMS object with an ETag that is not the MD5 of its bytes; moto lists the MD5.
+KMS_ETAG = "0f343b0931126a20f133d67c2b018a3b"
+
+
+@pytest.mark.parametrize("checksum, verified", [
+    ({}, "crc32"),  # boto3 adds a CRC32 to every upload
+    ({"ChecksumAlgorithm": "SHA256"}, "sha256"),
+    (None, "size only (SSE-KMS ETag)"),  # uploaded without a checksum (older clients)
+])
+def test_kms_object_is_verified_by_its_checksum(s3, moto_endpoint, tmp_path, checksum, verified):
+    import boto3
+    from botocore.config import Config
+
+    kms_key = boto3.client("kms", endpoint_url=moto_endpoint).create_key()["KeyMetadata"]["KeyId"]
+    s3.create_bucket(Bucket=SQL)
+    client = s3 if checksum is not None else boto3.client(
+        "s3", endpoint_url=moto_endpoint, config=Config(request_checksum_calculation="when_required"))
+    client.put_object(Bucket=SQL, Key="mitx-2021-01-03.zip", Body=b"bundle 2021-01-03", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId=kms_key, **(checksum or {}))
+    source = source_for(moto_endpoint)
+    entry = {**listed_entry(source, SQL, "mitx-2021-01-03.zip"), "etag": KMS_ETAG}
+    result = download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
+    assert (tmp_path / "out.zip").read_bytes() == b"bundle 2021-01-03"
+    assert result["verified"] == verified and result["attempts"] == 1
+
+
+@pytest.mark.parametrize("checksum", [None, {"ChecksumAlgorithm": "SHA256"}])
+def test_bytes_corrupted_in_transit_fail(s3, moto_endpoint, tmp_path, checksum):
+    import boto3
+    from botocore.config import Config
+
+    s3.create_bucket(Bucket=SQL)
+    client = boto3.client("s3", endpoint_url=moto_endpoint, config=Config(request_checksum_calculation="when_required"))
+    client.put_object(Bucket=SQL, Key="mitx-2021-01-03.zip", Body=b"bundle 2021-01-03", **(checksum or {}))
+    with FaultyS3("corrupt", upstream=moto_endpoint, objects_only=True) as faulty:
+        source = source_for(faulty.url)
+        entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+        with pytest.raises(SourceError, match=r"mitx-2021-01-03.zip failed after 2 attempts: .*(MD5|SHA256|checksum)"):
+            download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
+    assert faulty.faults == 2 and list(tmp_path.iterdir()) == []
 
 
 def test_changed_object_is_retried_then_fails_cleanly(package, moto_endpoint, tmp_path):
@@ -221,3 +274,45 @@ def test_every_plan_lists_anew_and_keeps_what_did_not_change(tmp_path):
     assert replaced[("log", "edx")]["changed"]
     assert version_path(versions, items[0]).stat().st_mtime == 0
     assert version_path(versions, items[1]).stat().st_mtime > 0
+
+
+def impatient(url, **options):
+    """A source with the retries and timeouts of source.py made short, so a fault shows in seconds."""
+    return S3Source(endpoint_url=url, **{"max_attempts": 2, "connect_timeout": 1, "read_timeout": 1, **options})
+
+
+@pytest.mark.parametrize("fault, said", [
+    ("slowdown", r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later, or let fewer jobs"),
+    ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
+    ("hang", r"no answer within 1 s, 2 tries: check the network and source.endpoint_url, then run again"),
+])
+def test_listing_faults_are_one_clear_message(aws_env, fault, said):
+    with FaultyS3(fault) as faulty:
+        with pytest.raises(SourceError, match=rf"^s3://course-data at {faulty.url}: {said}"):
+            impatient(faulty.url).list(SQL, "mitx-")
+    assert faulty.requests == 2
+
+
+@pytest.mark.parametrize("fault, said", [
+    ("slowdown", r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later"),
+    ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
+    ("hang", r"no answer within 1 s, 2 tries: check the network"),
+])
+def test_download_faults_are_one_clear_message(package, moto_endpoint, tmp_path, fault, said):
+    with FaultyS3(fault, upstream=moto_endpoint, objects_only=True) as faulty:
+        source = impatient(faulty.url)
+        entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
+        with pytest.raises(SourceError, match=rf"^download of mitx-2021-01-03.zip failed after 2 attempts: "
+                                              rf"s3://course-data at {faulty.url} object 'mitx-2021-01-03.zip': {said}"):
+            download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
+    assert faulty.faults == 4 and list(tmp_path.iterdir()) == []
+
+
+def test_unknown_s3_error_says_what_to_check(package, moto_endpoint, tmp_path):
+    """An error with no advice of its own: here the object was archived to Glacier."""
+    package.put_object(Bucket=SQL, Key="mitx-2021-01-17.zip", Body=b"archived", StorageClass="GLACIER")
+    source = source_for(moto_endpoint)
+    entry = listed_entry(source, SQL, "mitx-2021-01-17.zip")
+    with pytest.raises(SourceError, match=r"^s3://course-data at .* object 'mitx-2021-01-17.zip': S3 refused the "
+                                          r"request \(InvalidObjectState: .*\): check "):
+        download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)

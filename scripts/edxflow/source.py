@@ -1,7 +1,8 @@
 """The package source: an S3 bucket (or S3-compatible store) or a local mirror `{root}/{bucket}/{key}`.
 
-Both kinds list objects as dicts {bucket, key, size, etag} and stream an object's bytes, so listing,
-verification and retries are written once, above this module.
+Both kinds list objects as dicts {bucket, key, size, etag} and open an object as (facts, chunks), the
+facts saying what the bytes can be verified against, so listing, verification and retries are written
+once, above this module.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Iterator
 
 CHUNK = 1 << 20
+# The object checksums a download can verify with the standard library, by GetObject field.
+CHECKSUM_FIELDS = {"sha256": "ChecksumSHA256", "sha1": "ChecksumSHA1", "crc32": "ChecksumCRC32"}
 
 
 class SourceError(RuntimeError):
@@ -35,6 +38,11 @@ def local_etag(stat: os.stat_result) -> str:
     """A local file's version: modification time and size, as `aws s3 sync` and rsync compare them.
     Every plan lists the source, so listing must not read the files (the download checks the size)."""
     return f"mtime-{stat.st_mtime_ns}-{stat.st_size}"
+
+
+def _chunks(handle) -> Iterator[bytes]:
+    with handle:
+        yield from iter(lambda: handle.read(CHUNK), b"")
 
 
 class LocalSource:
@@ -67,23 +75,24 @@ class LocalSource:
                     objects.append({"bucket": bucket, "key": key, "size": stat.st_size, "etag": local_etag(stat)})
         return objects
 
-    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+    def get(self, bucket: str, key: str) -> tuple[dict, Iterator[bytes]]:
         path = self.root / bucket / key
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
             raise SourceError(f"{path} is gone since the listing: run again (every run lists the source anew)")
-        with handle:
-            yield from iter(lambda: handle.read(CHUNK), b"")
+        return {"local": True}, _chunks(handle)
 
 
 class S3Source:
     """S3 through boto3: credentials from `aws_profile` or the standard AWS chain."""
 
-    def __init__(self, endpoint_url: str | None = None, aws_profile: str | None = None, client=None):
+    def __init__(self, endpoint_url: str | None = None, aws_profile: str | None = None, client=None,
+                 max_attempts: int = 6, connect_timeout: float = 10, read_timeout: float = 60):
         self.endpoint_url = endpoint_url
         self.aws_profile = aws_profile
         self._client = client
+        self.max_attempts, self.connect_timeout, self.read_timeout = max_attempts, connect_timeout, read_timeout
 
     @property
     def client(self):
@@ -98,7 +107,8 @@ class S3Source:
             self._client = session.client(
                 "s3",
                 endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60),
+                config=Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                              connect_timeout=self.connect_timeout, read_timeout=self.read_timeout),
             )
         return self._client
 
@@ -115,21 +125,39 @@ class S3Source:
                         {"bucket": bucket, "key": item["Key"], "size": item["Size"], "etag": item["ETag"].strip('"')}
                     )
         except Exception as error:
-            raise self.explain(error, bucket) from None
+            explained = self.explain(error, bucket)
+            # A listing is not retried above this module: what is still failing is the user's to hear.
+            raise (SourceError(str(explained)) if isinstance(explained, TransientError) else explained) from None
         return objects
 
-    def read(self, bucket: str, key: str) -> Iterator[bytes]:
+    def get(self, bucket: str, key: str) -> tuple[dict, Iterator[bytes]]:
+        """(facts, chunks): the facts are the encryption (an SSE-KMS or SSE-C object's ETag is no MD5)
+        and the whole-object checksums S3 keeps (a multipart object's composite `...-N` ones are left
+        out: they are no digest of the bytes)."""
         try:
-            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            answer = self.client.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+        except Exception as error:
+            raise self.explain(error, bucket, key) from None
+        facts = {"encryption": answer.get("ServerSideEncryption"), "sse_c": bool(answer.get("SSECustomerAlgorithm")),
+                 "checksums": {name: answer[field] for name, field in CHECKSUM_FIELDS.items()
+                               if "-" not in answer.get(field, "-")}}
+        return facts, self._chunks(answer["Body"], bucket, key)
+
+    def _chunks(self, body, bucket: str, key: str) -> Iterator[bytes]:
+        try:
             yield from body.iter_chunks(CHUNK)
         except Exception as error:
             raise self.explain(error, bucket, key) from None
 
     def explain(self, error: Exception, bucket: str, key: str | None = None) -> Exception:
-        """Turn botocore's exceptions into one message that says what to configure."""
+        """Turn botocore's exceptions into one message that says what to do. Failures worth another
+        try are TransientErrors (botocore has already made `max_attempts` tries)."""
         from botocore import exceptions as bx
 
         where = self.describe(bucket) + (f" object {key!r}" if key else "")
+        tries = f"{self.max_attempts} tries"
+        if isinstance(error, (SourceError, TransientError)):
+            return error
         if isinstance(error, (bx.NoCredentialsError, bx.PartialCredentialsError)):
             return SourceError(
                 f"no AWS credentials for {where}: set source.aws_profile to a profile in ~/.aws/credentials, "
@@ -137,12 +165,19 @@ class S3Source:
             )
         if isinstance(error, bx.ProfileNotFound):
             return SourceError(f"{error}: check source.aws_profile")
+        if isinstance(error, bx.FlexibleChecksumError):
+            return TransientError(f"{where}: the bytes received do not match the object's checksum ({error})")
+        if isinstance(error, (bx.ReadTimeoutError, bx.ConnectTimeoutError)):
+            timeout = self.read_timeout if isinstance(error, bx.ReadTimeoutError) else self.connect_timeout
+            return TransientError(f"{where}: no answer within {timeout:g} s, {tries}: check the network and "
+                                  "source.endpoint_url, then run again")
         if isinstance(error, bx.EndpointConnectionError):
             return SourceError(
                 f"cannot reach the S3 endpoint for {where} ({error}): check source.endpoint_url and the network"
             )
         if isinstance(error, bx.ClientError):
             code = error.response.get("Error", {}).get("Code", "")
+            message = error.response.get("Error", {}).get("Message", "")
             if code == "NoSuchBucket":
                 return SourceError(f"bucket {bucket!r} does not exist ({where}): check source.buckets and source.endpoint_url")
             if code in ("NoSuchKey", "404"):
@@ -152,13 +187,16 @@ class S3Source:
                     f"access to {where} was refused ({code}): check the credentials of source.aws_profile "
                     "or the AWS_* environment variables"
                 )
-            if code in ("SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "500", "503"):
-                return TransientError(f"{where}: {code}")
-            return SourceError(f"{where}: {error}")
-        if isinstance(error, (bx.ConnectionError, bx.ResponseStreamingError, bx.ReadTimeoutError, ConnectionError)):
-            return TransientError(f"{where}: {error}")
-        if isinstance(error, (SourceError, TransientError)):
-            return error
+            if code in ("SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "503",
+                        "ServiceUnavailable"):
+                return TransientError(f"{where}: S3 is throttling the requests ({code}), {tries}: run again later, "
+                                      "or let fewer jobs call S3 at once (snakemake --resources s3_api=1)")
+            if code in ("InternalError", "RequestTimeout") or code.startswith("5"):
+                return TransientError(f"{where}: the S3 server failed ({code}), {tries}: run again later")
+            return SourceError(f"{where}: S3 refused the request ({code}: {message}): check source.buckets, "
+                               "source.endpoint_url and what the credentials may read")
+        if isinstance(error, (bx.ConnectionError, bx.HTTPClientError, ConnectionError)):
+            return TransientError(f"{where}: the connection failed ({error}): check the network, then run again")
         return TransientError(f"{where}: {type(error).__name__}: {error}")
 
 
