@@ -364,3 +364,104 @@ def test_only_transient_job_errors_are_tried_again():
     assert not is_transient(job({"reason": "rateLimitExceeded", "message": "slow down"},
                                 {"reason": "invalid", "message": "bad row"}))
     assert not is_transient(job())
+
+
+# --- {BASE}_latest holds the newest bundle, and the email table ----------------------------------
+
+EMAIL_ROWS = [{"user_id": 101, "username": "ada", "email": "ada@example.org", "course_id": "MITx/6.002x/2T2021",
+               "is_opted_in_for_email": True, "preference_set_datetime": "2021-03-01 12:00:00"}]
+
+
+def write_email(results, base: str, rows: list[dict]) -> list[str]:
+    stem = f"EMAIL/{base}/email_opt_in-{BUNDLE}"
+    write_rows(results / f"{stem}.json.gz", rows)
+    write_schema(results / f"{stem}.schema.json", shipped_schema("email_opt_in"))
+    return [f"{stem}.json.gz", f"{stem}.schema.json"]
+
+
+def latest_tables(bq, base: str) -> set[str]:
+    return {table.table_id for table in bq.list_tables(f"{PROJECT}.{base}_latest")}
+
+
+def test_a_table_gone_from_the_newest_bundle_is_dropped_and_the_email_table_stays(bq, tmp_path, base, sql_files):
+    load_course(settings(), "sql", base, tmp_path, sql_files, tmp_path / "sql1.json")
+    load_course(settings(), "email", base, tmp_path, write_email(tmp_path, base, EMAIL_ROWS), tmp_path / "email.json")
+    assert latest_tables(bq, base) == {STATE_TABLE, "studentmodule", "problem_analysis", "email_opt_in"}
+
+    receipt = load_course(settings(), "sql", base, tmp_path, sql_files[:2], tmp_path / "sql2.json")
+
+    assert receipt["dropped"] == ["problem_analysis"] and receipt["loaded"] == []
+    assert latest_tables(bq, base) == {STATE_TABLE, "studentmodule", "email_opt_in"}
+    assert count(bq, f"{base}_latest.email_opt_in") == 1
+    warehouse = BigQueryWarehouse(bigquery_client(PROJECT, None, None), tmp_path, None)
+    assert {key: owner for key, (_, _, owner) in warehouse.read_state(f"{base}_latest").items()} == {
+        "studentmodule": "sql", "email_opt_in": "email"}
+    again = load_course(settings(), "sql", base, tmp_path, sql_files[:2], tmp_path / "sql3.json")
+    assert again["dropped"] == [] and again["loaded"] == []
+    back = load_course(settings(), "sql", base, tmp_path, sql_files, tmp_path / "sql4.json")
+    assert back["loaded"] == ["problem_analysis"] and count(bq, f"{base}_latest.problem_analysis") == 2
+
+
+def test_a_load_state_written_before_it_named_its_loads_is_extended(bq, tmp_path, base, sql_files):
+    """A state table made by an earlier version (no file_type): the email table is known by its
+    name, and the column is added by the next load."""
+    from google.cloud import bigquery
+
+    dataset = f"{PROJECT}.{base}_latest"
+    bq.create_dataset(dataset)
+    old = [bigquery.SchemaField("unit", "STRING", "REQUIRED"), bigquery.SchemaField("fingerprint", "STRING", "REQUIRED"),
+           bigquery.SchemaField("rows", "INTEGER"), bigquery.SchemaField("loaded_at", "TIMESTAMP")]
+    bq.create_table(bigquery.Table(f"{dataset}.{STATE_TABLE}", schema=old))
+    for table in ("forum", "email_opt_in"):
+        bq.create_table(bigquery.Table(f"{dataset}.{table}", schema=old[:1]))
+    bq.load_table_from_json([{"unit": table, "fingerprint": "old", "rows": 0, "loaded_at": "2021-01-01T00:00:00Z"}
+                             for table in ("forum", "email_opt_in")], f"{dataset}.{STATE_TABLE}",
+                            job_config=bigquery.LoadJobConfig(schema=old)).result(timeout=60)
+
+    receipt = load_course(settings(), "sql", base, tmp_path, sql_files, tmp_path / "sql.json")
+
+    assert receipt["dropped"] == ["forum"]
+    assert latest_tables(bq, base) == {STATE_TABLE, "studentmodule", "problem_analysis", "email_opt_in"}
+    assert "file_type" in {field.name for field in bq.get_table(f"{dataset}.{STATE_TABLE}").schema}
+
+
+def test_the_sql_and_email_loads_of_one_course_at_once(bq, tmp_path, base, sql_files):
+    """Both write `{BASE}_latest` and its load state at the same time (as two jobs of a run do):
+    neither loses the other's table or state, the first time (the dataset and the state table are
+    created by both) and the next (a new bundle drops a table while the email table is replaced)."""
+    email = write_email(tmp_path, base, EMAIL_ROWS)
+
+    def at_once(sql: list[str], run: str) -> dict:
+        receipts, errors = {}, []
+
+        def load(file_type, files):
+            try:
+                receipts[file_type] = load_course(settings(), file_type, base, tmp_path, files,
+                                                  tmp_path / f"{file_type}-{run}.json")
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+
+        threads = [threading.Thread(target=load, args=args) for args in (("sql", sql), ("email", email))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        return receipts
+
+    first = at_once(sql_files, "1")
+    assert first["sql"]["loaded"] == ["problem_analysis", "studentmodule"] and first["email"]["loaded"] == ["email_opt_in"]
+    warehouse = BigQueryWarehouse(bigquery_client(PROJECT, None, None), tmp_path, None)
+    state = warehouse.read_state(f"{base}_latest")
+    assert {key: (rows, owner) for key, (_, rows, owner) in state.items()} == {
+        "problem_analysis": (2, "sql"), "studentmodule": (5, "sql"), "email_opt_in": (1, "email")}
+
+    write_email(tmp_path, base, EMAIL_ROWS * 3)
+    second = at_once(sql_files[:2], "2")
+    assert second["sql"]["dropped"] == ["problem_analysis"] and second["email"]["loaded"] == ["email_opt_in"]
+    state = warehouse.read_state(f"{base}_latest")
+    assert {key: (rows, owner) for key, (_, rows, owner) in state.items()} == {
+        "studentmodule": (5, "sql"), "email_opt_in": (3, "email")}
+    assert latest_tables(bq, base) == {STATE_TABLE, "studentmodule", "email_opt_in"}
+    assert count(bq, f"{base}_latest.email_opt_in") == 3 and count(bq, f"{base}_latest.studentmodule") == 5
+    assert [t.table_id for t in bq.list_tables(f"{PROJECT}.{base}_latest") if "staging" in t.table_id] == []

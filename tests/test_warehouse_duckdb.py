@@ -255,3 +255,155 @@ def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_pa
     assert "A_logs.tracklog: 9 rows" in summary and "B_logs.tracklog: 1 rows" in summary
     monkeypatch.setattr(edxflow.load, "SUMMARY_TABLES", 1)
     assert "  tracklog: 10 rows in 2 datasets" in warehouse_summary(tmp_path, settings(tmp_path))
+
+
+# --- the newest data, and nothing else ------------------------------------------------------------
+
+def write_email(results, rows: list[dict], date: str = "2021-06-06") -> list[str]:
+    stem = f"EMAIL/{BASE}/email_opt_in-{date}"
+    write_rows(results / f"{stem}.json.gz", rows)
+    write_schema(results / f"{stem}.schema.json", shipped_schema("email_opt_in"))
+    return [f"{stem}.json.gz", f"{stem}.schema.json"]
+
+
+def latest_tables(results) -> set[str]:
+    return {name for (name,) in query(results, f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{BASE}_latest'")}
+
+
+def test_a_table_gone_from_the_newest_bundle_is_dropped_and_the_email_table_stays(tmp_path):
+    loads = tmp_path / "receipts" / "load"
+    roles, forum = shipped_schema("roles"), [{"name": "thread_id", "type": "STRING"}]
+    first = write_table(tmp_path, "roles", [{"course_id": COURSE}], roles) + write_table(tmp_path, "forum", [{"thread_id": "t"}], forum)
+    assert load_course(settings(tmp_path), "sql", BASE, tmp_path, first, loads / "sql" / "1.json")["dropped"] == []
+    load_course(settings(tmp_path), "email", BASE, tmp_path, write_email(tmp_path, [{"user_id": 1}]), loads / "email" / "1.json")
+    assert latest_tables(tmp_path) == {"_edxflow_loads", "roles", "forum", "email_opt_in"}
+
+    newest = write_table(tmp_path, "roles", [{"course_id": COURSE}] * 2, roles, date="2021-06-13")
+    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, newest, loads / "sql" / "2.json")
+
+    assert receipt["dropped"] == ["forum"] and "forum" not in receipt["tables"]
+    assert latest_tables(tmp_path) == {"_edxflow_loads", "roles", "email_opt_in"}
+    assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_latest".email_opt_in') == [(1,)]
+    assert sorted(query(tmp_path, f'SELECT unit, file_type FROM "{BASE}_latest"._edxflow_loads')) == [
+        ("email_opt_in", "email"), ("roles", "sql")]
+    summary = warehouse_summary(tmp_path, settings(tmp_path))
+    assert f"{BASE}_latest.roles: 2 rows" in summary and "forum" not in summary and "email_opt_in: 1 rows" in summary
+    again = load_course(settings(tmp_path), "sql", BASE, tmp_path, newest, loads / "sql" / "3.json")
+    assert again["dropped"] == [] and again["loaded"] == []
+
+
+def test_a_bundle_with_no_table_left_drops_them_all(tmp_path):
+    first = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+    load_course(settings(tmp_path), "sql", BASE, tmp_path, first, tmp_path / "r1.json")
+    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, [], tmp_path / "r2.json")
+    assert receipt["dropped"] == ["roles"] and latest_tables(tmp_path) == {"_edxflow_loads"}
+
+
+def test_a_load_state_written_before_it_named_its_loads_still_drops_only_sql_tables(tmp_path):
+    """A warehouse loaded by an earlier version: its state has no file_type; the email table is
+    known by its name."""
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute(f'CREATE SCHEMA "{BASE}_latest"')
+        connection.execute(f'CREATE TABLE "{BASE}_latest"._edxflow_loads '
+                           "(unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, rows BIGINT, loaded_at TIMESTAMPTZ)")
+        for table in ("forum", "email_opt_in"):
+            connection.execute(f'CREATE TABLE "{BASE}_latest".{table} (x INTEGER)')
+            connection.execute(f'INSERT INTO "{BASE}_latest"._edxflow_loads VALUES (?, ?, 0, now())', [table, "old"])
+    files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, files, tmp_path / "r.json")
+    assert receipt["dropped"] == ["forum"]
+    assert latest_tables(tmp_path) == {"_edxflow_loads", "roles", "email_opt_in"}
+
+
+# --- time zone, file modes, disk full ----------------------------------------------------------
+
+def test_naive_timestamps_mean_utc_whatever_the_local_time_zone(tmp_path):
+    """BigQuery reads a timestamp without an offset as UTC, and its days are UTC days; so are the
+    warehouse's, run where the local time zone is another (a day's first hours are that day's)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    table = write_table(tmp_path, "problem_analysis", [{"course_id": COURSE, "created": "2021-06-01 23:30:00"}],
+                        shipped_schema("problem_analysis"))
+    day = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz"
+    write_rows(tmp_path / day, [dict(event("2021-01-01", 1), time="2021-01-01T02:00:00")])
+    code = f"""
+import sys
+from edxflow.load import load_course
+from edxflow.warehouse_duckdb import DuckDBWarehouse
+settings = {settings(tmp_path)!r}
+load_course(settings, "sql", {BASE!r}, {str(tmp_path)!r}, {table!r}, {str(tmp_path / "r1.json")!r})
+load_course(settings, "log", {BASE!r}, {str(tmp_path)!r}, [{day!r}], {str(tmp_path / "r2.json")!r})
+warehouse = DuckDBWarehouse(settings["path"], {str(tmp_path)!r})
+print(warehouse.connection.execute('SELECT created::VARCHAR FROM "{BASE}_latest".problem_analysis').fetchone()[0])
+print(warehouse.connection.execute('SELECT count(*) FROM "{BASE}_logs".tracklog WHERE time::DATE = DATE \\'2021-01-01\\'').fetchone()[0])
+warehouse.close(True)
+"""
+    scripts = str(Path(__file__).resolve().parents[1] / "scripts")
+    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, TZ="America/New_York", PYTHONPATH=scripts),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["2021-06-01", "23:30:00+00", "1"]
+    assert query(tmp_path, f"SELECT hour(time AT TIME ZONE 'UTC') FROM \"{BASE}_logs\".tracklog") == [(2,)]
+
+
+def test_the_warehouse_and_its_wal_are_owner_only_from_the_start(tmp_path):
+    path = tmp_path / "warehouse.duckdb"
+    names = [write_day(tmp_path, "2021-01-01", 2)]
+    before = os.umask(0o022)
+    try:
+        warehouse = DuckDBWarehouse(path, tmp_path)
+        load_units(warehouse, "log", BASE, tmp_path, names)
+        warehouse.connection.execute("COMMIT")  # written to the WAL, which stays until the connection closes
+        modes = {name: os.stat(tmp_path / name).st_mode & 0o777 for name in ("warehouse.duckdb", "warehouse.duckdb.wal")}
+        warehouse.connection.execute("BEGIN TRANSACTION")
+        warehouse.close(True)
+        assert os.umask(0o022) == 0o022  # given back as it was
+    finally:
+        os.umask(before)
+    assert modes == {"warehouse.duckdb": 0o600, "warehouse.duckdb.wal": 0o600}
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB file system (tmpfs, mounted as root), for a warehouse that runs out of space."""
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill ({done.stderr.strip() or done.returncode}): needs root")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(tmp_path, small_disk):
+    import subprocess
+    import uuid
+
+    warehouse = {"kind": "duckdb", "path": str(small_disk / "warehouse.duckdb"), "log_tables": "partitioned"}
+    first = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+    load_course(warehouse, "sql", BASE, tmp_path, first, tmp_path / "r1.json")
+    rows = [{"course_id": uuid.uuid4().hex + uuid.uuid4().hex, "user_id": n} for n in range(60000)]
+    newest = (write_table(tmp_path, "roles", rows, shipped_schema("roles"), date="2021-06-13")
+              + write_table(tmp_path, "forum", [{"thread_id": "t"}], [{"name": "thread_id", "type": "STRING"}],
+                            date="2021-06-13"))
+
+    with pytest.raises(WarehouseError) as raised:
+        load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")
+
+    message = str(raised.value)
+    print(message)
+    assert "\n" not in message and "no space left" in message.lower()
+    assert str(small_disk / "warehouse.duckdb") in message and "free space" in message and "run again" in message
+    assert not (tmp_path / "r2.json").exists()
+    with duckdb.connect(warehouse["path"], read_only=True) as connection:
+        assert connection.execute(f'SELECT count(*) FROM "{BASE}_latest".roles').fetchall() == [(1,)]
+        assert connection.execute(f"SELECT unit FROM \"{BASE}_latest\"._edxflow_loads").fetchall() == [("roles",)]
+    # space freed, the same load runs again (over what the failed commit left of the WAL)
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    receipt = load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")
+    assert receipt["tables"]["roles"]["rows"] == 60000 and receipt["loaded"] == ["forum", "roles"]

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .atomic import write_json
-from .load_plan import changed_units, log_day, plan_units
+from .load_plan import changed_units, dataset_name, gone_units, log_day, plan_units
 from .publish import gcs_uri
 from .unit_files import log_partition_files, unit_files
 
@@ -46,19 +46,20 @@ def open_warehouse(settings: dict, results_dir: str | Path):
 
 def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, files: list[str],
                log_tables: str = "partitioned", bucket: str | None = None, published: set[str] | None = None) -> dict:
-    """Load what changed of one course's files; returns its receipt. Raises before recording
-    anything on a failure. With a bucket, a unit is loaded from its gs:// objects when all of its
-    files are in `published` (all when None), else from the local files."""
+    """Load what changed of one course's files, and drop the tables an earlier load of the file type
+    wrote that the files no longer have (a SQL table gone from the newest bundle); returns its
+    receipt. Raises before recording anything on a failure. With a bucket, a unit is loaded from
+    its gs:// objects when all of its files are in `published` (all when None), else from the local files."""
     started = time.monotonic()
     units = plan_units(file_type, base, files, results_dir, log_tables)
-    datasets = sorted({unit.dataset for unit in units})
-    changed, recorded = [], {}
-    for dataset in datasets:
+    dataset = dataset_name(base, file_type)
+    # A SQL or email load without a table still drops what the previous one loaded.
+    datasets = [dataset] if units or file_type != "log" else []
+    state = {}
+    if datasets:
         warehouse.ensure_dataset(dataset, description(base, file_type))
         state = warehouse.read_state(dataset)
-        recorded.update({key: rows for key, (_, rows) in state.items()})
-        changed += changed_units([unit for unit in units if unit.dataset == dataset],
-                                 {key: fingerprint for key, (fingerprint, _) in state.items()})
+    changed, gone = changed_units(units, state), gone_units(file_type, units, state)
     remote = {unit.key for unit in changed if bucket and (published is None or published.issuperset(unit.files))}
     sources = {unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files] if unit.key in remote else None
                for unit in changed}
@@ -71,12 +72,13 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
     loaded = [(unit, counts[unit.key]) for unit in changed]
     for unit, rows in loaded:
         log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))
-    for dataset in datasets:
-        mine = [(unit, rows) for unit, rows in loaded if unit.dataset == dataset]
-        if mine:
-            warehouse.write_state(dataset, mine)
+    if gone:
+        log.info("%s: %s dropped (no longer in the %s files)", dataset, ", ".join(gone), file_type)
+        warehouse.drop_tables(dataset, gone)
+    if loaded or gone:
+        warehouse.write_state(dataset, file_type, loaded, gone)
     loaded_keys = {unit.key for unit, _ in loaded}
-    rows_by_key = {**recorded, **{unit.key: rows for unit, rows in loaded}}
+    rows_by_key = {**{key: rows for key, (_, rows, _) in state.items()}, **{unit.key: rows for unit, rows in loaded}}
     tables = {}
     for unit in units:
         entry = tables.setdefault(unit.table, {"dataset": unit.dataset, "rows": 0, "units": {}})
@@ -84,7 +86,7 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
         entry["rows"] += rows
         entry["units"][unit.key] = {"rows": rows, "files": unit.files, "loaded": unit.key in loaded_keys}
     return {"course": base, "datasets": datasets, "tables": tables, "loaded": [unit.key for unit, _ in loaded],
-            "unchanged": len(units) - len(loaded), "seconds": round(time.monotonic() - started, 3)}
+            "unchanged": len(units) - len(loaded), "dropped": gone, "seconds": round(time.monotonic() - started, 3)}
 
 
 def course_load_files(file_type: str, results_dir: str | Path, base: str, files: list[str]) -> list[str]:
@@ -108,7 +110,7 @@ def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | P
     have finished a file of the same course days meanwhile (loads run side by side on BigQuery),
     and then the days it touched are loaded again, so the last load of a day always has all of it."""
     published = set(files) if bucket else None
-    loaded, done, receipt = None, [], {}
+    loaded, done, dropped, receipt = None, [], [], {}
     for _ in range(SETTLE_PASSES):
         wanted = course_load_files(file_type, results_dir, base, files)
         if wanted == loaded:
@@ -116,8 +118,9 @@ def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | P
         receipt = load_units(warehouse, file_type, base, results_dir, wanted,
                              settings.get("log_tables", "partitioned"), bucket, published)
         done += receipt["loaded"]
+        dropped += receipt["dropped"]
         loaded = wanted
-    return {**receipt, "loaded": sorted(set(done))}
+    return {**receipt, "loaded": sorted(set(done)), "dropped": sorted(set(dropped))}
 
 
 @contextlib.contextmanager
@@ -186,6 +189,8 @@ def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
             for table, entry in course["tables"].items():
                 units = rows.setdefault((entry["dataset"], table), {})
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})
+            for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
+                rows.pop((course["datasets"][0], table), None)
     where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
     counts = {key: sum(units.values()) for key, units in rows.items()}
     if len(counts) <= SUMMARY_TABLES:

@@ -5,6 +5,9 @@ shard as simeon makes them).
 A unit is loaded again only when its files changed: each unit's fingerprint (file names and
 MD5s) is kept in the dataset's `_edxflow_loads` table, and a unit whose fingerprint matches is left
 alone. Loading a unit replaces it, so loading twice never duplicates rows.
+
+The state also says which load (file type) wrote each unit: `{BASE}_latest` holds the SQL load's
+tables and the email load's, and a table the newest SQL bundle no longer has is dropped.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from .jsonl import shipped_schema
 from .source import file_md5
 
 STATE_TABLE = "_edxflow_loads"
+EMAIL_TABLE = "email_opt_in"
 _LOG_DAY = re.compile(r"tracklog-(\d{4})-(\d{2})-(\d{2})\.")
-_EMAIL = re.compile(r"(email_opt_in)-\d{4}-\d{2}-\d{2}$")
+_EMAIL = re.compile(r"email_opt_in-\d{4}-\d{2}-\d{2}$")
 
 
 class WarehouseError(Exception):
@@ -48,7 +52,7 @@ def table_name(filename: str) -> str:
     """simeon's rule: the file name up to its first `.`, `-` as `_` (`email_opt_in-DATE` -> `email_opt_in`)."""
     stem = filename.split(".", 1)[0]
     email = _EMAIL.fullmatch(stem)
-    return email.group(1) if email else stem.replace("-", "_")
+    return EMAIL_TABLE if email else stem.replace("-", "_")
 
 
 def log_day(filename: str) -> str:
@@ -89,6 +93,21 @@ def fingerprint(results_dir: Path, files: list[str]) -> str:
     return json.dumps(entries, separators=(",", ":"))
 
 
-def changed_units(units: list[Unit], state: dict[str, str]) -> list[Unit]:
+def changed_units(units: list[Unit], state: dict[str, tuple[str, int, str | None]]) -> list[Unit]:
     """The units whose fingerprint differs from the one recorded at their last load."""
-    return [unit for unit in units if state.get(unit.key) != unit.fingerprint]
+    return [unit for unit in units if unit.key not in state or state[unit.key][0] != unit.fingerprint]
+
+
+def gone_units(file_type: str, units: list[Unit], state: dict[str, tuple[str, int, str | None]]) -> list[str]:
+    """The tables an earlier load of this file type wrote that its files no longer have. A course's
+    SQL (or email) load has all of its tables, so these are dropped; a log load has only its days."""
+    if file_type == "log":
+        return []
+    present = {unit.key for unit in units}
+    return sorted(key for key, (_, _, owner) in state.items() if key not in present and written_by(owner, key) == file_type)
+
+
+def written_by(file_type: str | None, key: str) -> str:
+    """The file type whose load wrote a unit of `{BASE}_latest`; a state row written before the state
+    named it is the email load's for the email table, else the SQL load's."""
+    return file_type or ("email" if key == EMAIL_TABLE else "sql")

@@ -30,7 +30,10 @@ _TRANSIENT_MESSAGE = re.compile(r"conflict|concurrent|try again|rate limit|faile
 _STATE_SCHEMA = [{"name": "unit", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
                  {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
-                 {"name": "loaded_at", "type": "TIMESTAMP", "mode": "NULLABLE"}]
+                 {"name": "loaded_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
+                 {"name": "file_type", "type": "STRING", "mode": "NULLABLE"}]
+# The fingerprint of a state row recording that its unit's table was dropped.
+_DROPPED = ""
 
 
 class ConcatenatedGzip(io.RawIOBase):
@@ -111,8 +114,8 @@ class BigQueryWarehouse:
         self._call(f"cannot create the dataset {spec.dataset_id} in project {self.client.project}",
                    self.client.create_dataset, spec, exists_ok=True, retry=retry(), timeout=TIMEOUT)
 
-    def read_state(self, dataset: str) -> dict[str, tuple[str, int]]:
-        """unit -> (fingerprint, rows) of its last load."""
+    def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
+        """unit -> (fingerprint, rows, file type) of its last load."""
         from google.api_core.exceptions import NotFound
 
         try:
@@ -124,19 +127,23 @@ class BigQueryWarehouse:
             raise explain(error, f"cannot read {self.ref(dataset, STATE_TABLE)}") from None
         newest = {}
         for row in sorted(rows, key=lambda row: str(row.get("loaded_at") or "")):
-            newest[row["unit"]] = (row["fingerprint"], row["rows"])
-        return newest
+            newest[row["unit"]] = (row["fingerprint"], row["rows"], row.get("file_type"))
+        return {unit: entry for unit, entry in newest.items() if entry[0] != _DROPPED}
 
-    def write_state(self, dataset: str, loaded: list[tuple[Unit, int]]) -> None:
+    def write_state(self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]) -> None:
         from google.cloud import bigquery
 
-        # Appended, never rewritten: loads of one course run side by side (a day each), and each
-        # adds its units' rows; the newest row of a unit is its state.
+        # Appended, never rewritten: loads of one dataset run side by side (a course's days, its SQL
+        # and email loads), and each adds its units' rows; the newest row of a unit is its state.
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        rows = [{"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now}
-                for unit, count in loaded]
+        rows = [{"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now,
+                 "file_type": file_type} for unit, count in loaded]
+        rows += [{"unit": key, "fingerprint": _DROPPED, "rows": 0, "loaded_at": now, "file_type": file_type}
+                 for key in dropped]
+        # (A state table made before file_type was recorded gains the column.)
         config = bigquery.LoadJobConfig(schema=schema_fields(_STATE_SCHEMA),
-                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND)
+                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+                                        schema_update_options=[bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION])
         where = self.ref(dataset, STATE_TABLE)
 
         def start():
@@ -144,6 +151,12 @@ class BigQueryWarehouse:
                               rows, where, job_config=config)
 
         self._wait(start(), where, ["(load bookkeeping)"], start)
+
+    def drop_tables(self, dataset: str, tables: list[str]) -> None:
+        for table in tables:
+            where = self.ref(dataset, table)
+            self._call(f"cannot drop {where}", self.client.delete_table, where, not_found_ok=True, retry=retry(),
+                       timeout=TIMEOUT)
 
     def _ensure_partitioned(self, unit: Unit) -> None:
         from google.cloud import bigquery

@@ -1,12 +1,14 @@
 """The embedded warehouse: one DuckDB file holding BigQuery's datasets as schemas, with the same
 tables and column types (RECORD as STRUCT, REPEATED as a list, TIMESTAMP as TIMESTAMPTZ).
 
-A course's load runs in one transaction: it lands whole or not at all. DuckDB lets one process
-write a file at a time, so a job that finds the file locked waits for it.
+A course's load runs in one transaction: it lands whole or not at all (a full disk included).
+DuckDB lets one process write a file at a time, so a job that finds the file locked waits for it.
+A session reads and writes timestamps in UTC, as BigQuery does, whatever the local time zone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -63,12 +65,20 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.results_dir = Path(results_dir)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.connection = self._connect()
-        os.chmod(self.path, 0o600)  # the warehouse holds personal data, and so does what it spills
-        spill = self.path.with_name(f".{self.path.name}.tmp")
-        spill.mkdir(mode=0o700, exist_ok=True)
-        self.connection.execute(f"SET temp_directory = {_literal(str(spill))}")
-        self.connection.execute("BEGIN TRANSACTION")
+        # The warehouse holds personal data, and so do its WAL (made again after each checkpoint) and
+        # what it spills: owner-only from their creation, for as long as the session writes.
+        self._umask = os.umask(0o077)
+        try:
+            self.connection = self._connect()
+            os.chmod(self.path, 0o600)  # a warehouse made by an earlier version
+            spill = self.path.with_name(f".{self.path.name}.tmp")
+            spill.mkdir(mode=0o700, exist_ok=True)
+            self._execute(f"SET temp_directory = {_literal(str(spill))}", "opening")
+            self._execute("SET TimeZone = 'UTC'", "opening")  # a naive timestamp, and a day, are UTC's
+            self._execute("BEGIN TRANSACTION", "opening")
+        except BaseException:
+            os.umask(self._umask)
+            raise
 
     def _connect(self):
         waited, delay = 0.0, 0.2
@@ -77,39 +87,60 @@ class DuckDBWarehouse:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or waited >= LOCK_WAIT:
-                    raise WarehouseError(f"cannot open the warehouse {self.path}: {error}") from None
+                    raise self._error(error, "opening") from None
             if waited == 0:
                 log.info("%s is in use by another process: waiting for it", self.path)
             time.sleep(delay)
             waited += delay
             delay = min(delay * 2, 5.0)
 
+    def _error(self, error: Exception, doing: str) -> WarehouseError:
+        """`doing` what failed, e.g. "loading F into T"."""
+        text = str(error).strip()
+        if "no space left" in text.lower():
+            return WarehouseError(f"no space left on the device of the warehouse {self.path} when {doing} "
+                                  f"({text.splitlines()[0]}): free space there and run again; the warehouse holds "
+                                  "what it held before this load")
+        return WarehouseError(f"{doing} failed (warehouse {self.path}): {text}")
+
+    def _execute(self, sql: str, doing: str, parameters: list | None = None):
+        try:
+            return self.connection.execute(sql, parameters)
+        except duckdb.Error as error:
+            raise self._error(error, doing) from None
+
     def where(self, unit: Unit) -> str:
         return f"{quote(unit.dataset)}.{quote(unit.table)}"
 
     def ensure_dataset(self, dataset: str, description: str) -> None:
-        self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
+        self._execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}", f"creating the schema {dataset}")
 
-    def read_state(self, dataset: str) -> dict[str, tuple[str, int]]:
-        """unit -> (fingerprint, rows) of its last load."""
-        self.connection.execute(f"CREATE TABLE IF NOT EXISTS {quote(dataset)}.{STATE_TABLE} "
-                                "(unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, rows BIGINT, loaded_at TIMESTAMPTZ)")
-        rows = self.connection.execute(f"SELECT unit, fingerprint, rows FROM {quote(dataset)}.{STATE_TABLE}").fetchall()
-        return {unit: (fingerprint, count) for unit, fingerprint, count in rows}
+    def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
+        """unit -> (fingerprint, rows, file type) of its last load."""
+        state, doing = f"{quote(dataset)}.{STATE_TABLE}", f"reading {dataset}.{STATE_TABLE}"
+        self._execute(f"CREATE TABLE IF NOT EXISTS {state} (unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, "
+                      "rows BIGINT, loaded_at TIMESTAMPTZ, file_type VARCHAR)", doing)
+        self._execute(f"ALTER TABLE {state} ADD COLUMN IF NOT EXISTS file_type VARCHAR", doing)
+        rows = self._execute(f"SELECT unit, fingerprint, rows, file_type FROM {state}", doing).fetchall()
+        return {unit: (fingerprint, count, file_type) for unit, fingerprint, count, file_type in rows}
 
-    def write_state(self, dataset: str, loaded: list[tuple[Unit, int]]) -> None:
+    def write_state(self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]) -> None:
+        state, doing = f"{quote(dataset)}.{STATE_TABLE}", f"recording the loads in {dataset}.{STATE_TABLE}"
         for unit, rows in loaded:
-            self.connection.execute(
-                f"INSERT OR REPLACE INTO {quote(dataset)}.{STATE_TABLE} VALUES (?, ?, ?, now())",
-                [unit.key, unit.fingerprint, rows])
+            self._execute(f"INSERT OR REPLACE INTO {state} (unit, fingerprint, rows, loaded_at, file_type) "
+                          "VALUES (?, ?, ?, now(), ?)", doing, [unit.key, unit.fingerprint, rows, file_type])
+        for key in dropped:
+            self._execute(f"DELETE FROM {state} WHERE unit = ?", doing, [key])
+
+    def drop_tables(self, dataset: str, tables: list[str]) -> None:
+        for table in tables:
+            self._execute(f"DROP TABLE IF EXISTS {quote(dataset)}.{quote(table)}", f"dropping {dataset}.{table}")
 
     def _paths(self, units: list[Unit]) -> list[Path]:
         return [self.results_dir / name for unit in units for name in unit.files]
 
     def _failed(self, units: list[Unit], error: Exception) -> WarehouseError:
-        table = self.where(units[0])
-        return WarehouseError(f"loading {', '.join(map(str, self._paths(units)))} into {table} of {self.path} "
-                              f"failed: {str(error).strip()}")
+        return self._error(error, f"loading {', '.join(map(str, self._paths(units)))} into {self.where(units[0])}")
 
     def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
         """Replace each unit's table with its files; returns the rows loaded per unit."""
@@ -152,6 +183,13 @@ class DuckDBWarehouse:
 
     def close(self, success: bool) -> None:
         try:
-            self.connection.execute("COMMIT" if success else "ROLLBACK")
+            if success:
+                self._execute("COMMIT", "committing the load")
+            else:
+                with contextlib.suppress(duckdb.Error):  # what failed may have ended it; none of it is written
+                    self.connection.execute("ROLLBACK")
         finally:
-            self.connection.close()
+            try:
+                self.connection.close()
+            finally:
+                os.umask(self._umask)
