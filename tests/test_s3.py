@@ -2,14 +2,20 @@
 
 import datetime as dt
 import hashlib
+import json
+import os
 import socket
+import subprocess
+import sys
 
 import pytest
+import yaml
 
 from edxflow import naming
 from edxflow.download import download
 from edxflow.manifest import build_manifest, read_listing, refresh_listing, version_path
 from edxflow.source import LocalSource, S3Source, SourceError
+from tests.conftest import REPO
 from tests.flaky_proxy import FlakyProxy
 from tests.s3_faults import FaultyS3
 
@@ -316,3 +322,69 @@ def test_unknown_s3_error_says_what_to_check(package, moto_endpoint, tmp_path):
     with pytest.raises(SourceError, match=r"^s3://course-data at .* object 'mitx-2021-01-17.zip': S3 refused the "
                                           r"request \(InvalidObjectState: .*\): check "):
         download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
+
+
+def test_throttled_listing_stops_the_plan_with_one_message(aws_env, tmp_path):
+    """In the main Snakemake process: a WorkflowError naming the bucket and what to do (Snakemake adds
+    where its input function called the listing), not a Python traceback."""
+    config = {"org": "mitx", "file_types": ["sql"], "results_dir": str(tmp_path / "results")}
+    with FaultyS3("slowdown") as faulty:
+        config["source"] = {"kind": "s3", "endpoint_url": faulty.url}
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                              "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "-n"],
+                             capture_output=True, text=True, timeout=300, env={**os.environ, "AWS_MAX_ATTEMPTS": "2"})
+    output = ran.stdout + ran.stderr
+    assert ran.returncode != 0 and faulty.requests == 2
+    assert f"cannot list the package: s3://course-data at {faulty.url}: S3 is throttling the requests (SlowDown), " \
+           "2 tries: run again later" in output
+    assert "Traceback (most recent call last)" not in output and "TransientError" not in output
+
+
+UNSAFE_KEYS = {
+    "mitx/edx/events/2021/mitx-edx-events-x/../../../../../../../../../escape/mitx-edx-events-2021-01-05.log.gz.gpg": "'..'",
+    "mitx/edx/events/2021/mitx-edx-events-x//mitx-edx-events-2021-01-06.log.gz.gpg": "empty",
+    "mitx/edx/events/2021/mitx-edx-events-x/./mitx-edx-events-2021-01-07.log.gz.gpg": "'.'",
+}
+
+
+def test_unsafe_keys_are_passed_over_with_the_reason():
+    listed = [{"bucket": LOGS, "key": key, "size": 1, "etag": "e"} for key in
+              [*UNSAFE_KEYS, "/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"]]
+    selected, passed = build_manifest_from(listed)
+    assert selected == []
+    reasons = {item["key"]: item["reason"] for item in passed}
+    assert reasons["/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"].startswith("unsafe key (absolute)")
+    for key, what in UNSAFE_KEYS.items():
+        assert reasons[key].startswith(f"unsafe key ({what} segment)"), reasons[key]
+
+
+def build_manifest_from(listed):
+    from edxflow.manifest import select_objects
+
+    return select_objects(listed, "mitx", "log", D(2021, 1, 1), D(2021, 12, 31), False)
+
+
+def test_unsafe_keys_on_s3_are_never_local_paths(package, moto_endpoint, tmp_path):
+    """A real run of the download target: keys that would climb out of results/raw are listed as
+    passed over, with the reason, and nothing is written outside the results."""
+    for key in UNSAFE_KEYS:
+        put(package, LOGS, key, b"escaped")
+    assert {item["Key"] for item in package.list_objects_v2(Bucket=LOGS)["Contents"]} >= set(UNSAFE_KEYS)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    config = {"org": "mitx", "file_types": ["log"], "dates": {"begin": "2021-01-01", "end": "2021-01-31"},
+              "source": {"kind": "s3", "endpoint_url": moto_endpoint}, "results_dir": str(workdir / "results")}
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), "--cores", "1",
+                          "download"], capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    passed = json.loads((workdir / "results" / "manifests" / "objects" / "log" / "edx.passed_over.json").read_text())
+    assert {item["key"]: item["reason"].split(")")[0] for item in passed if item["key"] in UNSAFE_KEYS} == {
+        key: f"unsafe key ({what} segment" for key, what in UNSAFE_KEYS.items()}
+    raw = sorted(p.relative_to(workdir / "results" / "raw").as_posix()
+                 for p in (workdir / "results" / "raw").rglob("*") if p.is_file())
+    assert raw == [f"{LOGS}/{naming.log_key('mitx', 'edx', day)}" for day in (D(2021, 1, 1), D(2021, 1, 2))]
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(workdir)]
+    assert outside == [] and sorted(p.name for p in workdir.iterdir()) == [".snakemake", "config.yaml", "results"]

@@ -9,17 +9,21 @@ from pathlib import Path
 from . import naming
 from .atomic import read_json, write_json, write_json_if_changed
 from .config import date_range
+from .source import unsafe_key
 
 
 def select_objects(
     listed: list[dict], org: str, file_type: str, begin: dt.date, end: dt.date, latest: bool
 ) -> tuple[list[dict], list[dict]]:
     """Split listed objects into (selected, passed_over): selected are dated package objects inside
-    [begin, end] (only the newest with `latest`); passed_over are the ones a user should hear about."""
+    [begin, end] (only the newest with `latest`); passed_over are the ones a user should hear about,
+    among them keys that are unsafe as local paths."""
     dated, passed_over = [], []
     for item in listed:
-        date = naming.date_of_key(item["key"])
-        if date is None:
+        date, refused = naming.date_of_key(item["key"]), unsafe_key(item["key"])
+        if refused:
+            passed_over.append({**item, "reason": refused})
+        elif date is None:
             passed_over.append({**item, "reason": "no date in the object's name"})
         elif not naming.is_package_object(item["key"], org, file_type):
             passed_over.append({**item, "reason": f"not a {file_type} object of org {org!r}"})

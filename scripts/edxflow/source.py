@@ -34,6 +34,17 @@ def file_md5(path: str | Path) -> bytes:
     return digest.digest()
 
 
+def unsafe_key(key: str) -> str | None:
+    """Why a key must never become a local path (`{results}/raw/{bucket}/{key}`, `{root}/{bucket}/{key}`),
+    or None when it is safe: an absolute key, or a `..`, `.` or empty segment."""
+    if key.startswith("/"):
+        return "unsafe key (absolute): not written to a local path"
+    for segment, what in (("..", "'..'"), (".", "'.'"), ("", "empty")):
+        if segment in key.split("/"):
+            return f"unsafe key ({what} segment): not written to a local path"
+    return None
+
+
 def local_etag(stat: os.stat_result) -> str:
     """A local file's version: modification time and size, as `aws s3 sync` and rsync compare them.
     Every plan lists the source, so listing must not read the files (the download checks the size)."""
@@ -76,6 +87,9 @@ class LocalSource:
         return objects
 
     def get(self, bucket: str, key: str) -> tuple[dict, Iterator[bytes]]:
+        refused = unsafe_key(key)
+        if refused:
+            raise SourceError(f"{bucket}/{key}: {refused}")
         path = self.root / bucket / key
         try:
             handle = open(path, "rb")
@@ -84,15 +98,26 @@ class LocalSource:
         return {"local": True}, _chunks(handle)
 
 
+def _attempts_from_environment(default: int = 6) -> int:
+    """Requests made before giving up: AWS_MAX_ATTEMPTS, the AWS tools' own setting, if set."""
+    value = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise SourceError(f"AWS_MAX_ATTEMPTS={value!r} is not a whole number of attempts: set it to 1 or more, or unset it")
+    return int(value)
+
+
 class S3Source:
     """S3 through boto3: credentials from `aws_profile` or the standard AWS chain."""
 
     def __init__(self, endpoint_url: str | None = None, aws_profile: str | None = None, client=None,
-                 max_attempts: int = 6, connect_timeout: float = 10, read_timeout: float = 60):
+                 max_attempts: int | None = None, connect_timeout: float = 10, read_timeout: float = 60):
         self.endpoint_url = endpoint_url
         self.aws_profile = aws_profile
         self._client = client
-        self.max_attempts, self.connect_timeout, self.read_timeout = max_attempts, connect_timeout, read_timeout
+        self.max_attempts = max_attempts or _attempts_from_environment()
+        self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
 
     @property
     def client(self):
