@@ -4,7 +4,8 @@ grading_policy, roles, studentmodule, problem_analysis, user_info_combo), and wr
 JSON lines with its BigQuery schema beside it, plus a receipt.
 
     python scripts/sql_course.py --bundle mitx-2021-01-03.zip --index index.json --course MITx/1x/T1 \
-        --outdir results/SQL --receipt receipt.json [--gnupghome DIR] [--passphrase-env NAME]
+        --outdir results/SQL --receipt receipt.json [--gnupghome DIR] [--passphrase-env NAME] \
+        [--max-member-expansion 200]
 """
 
 import argparse
@@ -17,20 +18,21 @@ from edxflow.bundle import BundleError
 from edxflow.courses import normalize_course_id
 from edxflow.decrypt import read_passphrase
 from edxflow.manifest import read_manifest
-from edxflow.sql_course import split_course
+from edxflow.sql_course import MAX_EXPANSION, split_course
 
 log = logging.getLogger("edxflow.sql_course")
 
 
 def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict,
-          source_object: dict | None = None) -> dict:
+          source_object: dict | None = None, max_expansion: int = MAX_EXPANSION) -> dict:
     index = read_manifest(index_path)
     entries = [entry for entry in index["courses"] if entry["base"] == base]
     if not entries:
         raise BundleError(f"{index_path} lists no course {base}: rerun index_bundle (snakemake --forcerun index_bundle)")
     date = Path(bundle).name.removesuffix(".zip")[-10:]
     outdir = Path(sql_root) / base / date
-    receipt = split_course(bundle, entries[0], outdir, gpg["homedir"], read_passphrase(gpg["passphrase_env"]))
+    receipt = split_course(bundle, entries[0], outdir, gpg["homedir"], read_passphrase(gpg["passphrase_env"]),
+                           max_expansion)
     receipt["source_object"] = source_object
     write_json(receipt_path, receipt)
     for table, info in receipt["tables"].items():
@@ -53,11 +55,13 @@ def main(argv=None) -> int:
     parser.add_argument("--receipt", required=True)
     parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
     parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
+    parser.add_argument("--max-member-expansion", type=int, default=MAX_EXPANSION,
+                        help="a member's plaintext may be at most this many times its encrypted size (at least 64 MiB)")
     args = parser.parse_args(argv)
     cli.configure_logging()
     gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
     return cli.run(lambda: split(args.bundle, args.index, course_base_name(normalize_course_id(args.course)),
-                                 args.outdir, args.receipt, gpg))
+                                 args.outdir, args.receipt, gpg, max_expansion=args.max_member_expansion))
 
 
 def from_snakemake(job):
@@ -69,6 +73,7 @@ def from_snakemake(job):
         job.output.receipt,
         job.params.gpg,
         read_json(job.input.version),
+        job.params.max_member_expansion,
     )
 
 

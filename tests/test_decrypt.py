@@ -159,3 +159,34 @@ def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_pat
     with pytest.raises(DecryptionError, match="passphrase"):
         with decrypted_stream(io.BytesIO(protected), "p.gpg", str(keys.home), "wrong") as plain:
             plain.read()
+    with pytest.raises(DecryptionError, match=r"cannot decrypt head.gpg: gpg says: no reason given.*damaged"):
+        with decrypted_stream(io.BytesIO(data[:100]), "head.gpg", str(keys.home), None) as plain:
+            plain.read()  # gpg finds no encrypted packet in it and exits with 0
+
+
+BOMB = bytes(5 << 20)  # gpg compresses it to a few kB
+
+
+def test_a_stream_that_expands_beyond_its_limit_stops_gpg(keys):
+    from edxflow.decrypt import ExpansionError, decrypted_stream
+
+    data = keys.encrypt(BOMB)
+    with pytest.raises(ExpansionError, match=r"bomb.gpg: its plaintext exceeds 1048576 bytes"):
+        with decrypted_stream(io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=1 << 20) as plain:
+            while plain.read(1 << 16):
+                pass
+    with decrypted_stream(io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=len(BOMB)) as plain:
+        assert plain.read() == BOMB
+
+
+def test_a_file_that_expands_beyond_its_limit_leaves_nothing(tmp_path, keys):
+    from edxflow.decrypt import ExpansionError, decrypt_stream, make_gpg
+
+    data = keys.encrypt(BOMB)
+    target = tmp_path / "out" / "table.sql"
+    with pytest.raises(ExpansionError, match="member.gpg"):
+        decrypt_stream(make_gpg(str(keys.home), None), io.BytesIO(data), "member.gpg", target, None, max_bytes=1 << 20)
+    assert list((tmp_path / "out").iterdir()) == []
+    result = decrypt_stream(make_gpg(str(keys.home), None), io.BytesIO(data), "member.gpg", target, None,
+                            max_bytes=len(BOMB))
+    assert target.read_bytes() == BOMB and result["bytes"] == len(BOMB)

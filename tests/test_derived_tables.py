@@ -142,7 +142,7 @@ def test_roles_flags_one_row_per_user():
     rows = build_roles(access, forum_roles, COURSE)
     assert_rows_match(rows, "roles")
     by_user = {row["user_id"]: row for row in rows}
-    assert list(by_user) == [5, 7, 9, 11, 12]  # user 8 has only an unknown role
+    assert list(by_user) == [5, 7, 8, 9, 11, 12]
     set_flags = {
         user: sorted(
             k for k, v in row.items() if k.startswith(("roles_", "forumRoles_")) and v == 1
@@ -152,6 +152,7 @@ def test_roles_flags_one_row_per_user():
     assert set_flags == {
         5: ["roles_isBetaTester"],
         7: ["forumRoles_isAdmin", "roles_isInstructor", "roles_isStaff"],
+        8: [],
         9: ["roles_isCCX"],
         11: ["forumRoles_isCommunityTA", "forumRoles_isStudent"],
         12: ["forumRoles_isModerator"],
@@ -159,12 +160,29 @@ def test_roles_flags_one_row_per_user():
     assert {user: row["roles"] for user, row in by_user.items()} == {
         5: "Staff",
         7: "Staff",
+        8: "Staff",  # an access role edX added after simeon: a course access role all the same
         9: "Staff",
         11: "Student",
         12: "Student",
     }
     assert all(row["course_id"] == COURSE for row in rows)
     assert by_user[11]["roles_isStaff"] == 0 and type(by_user[11]["roles_isStaff"]) is int
+    assert by_user[8]["roles_other"] == "no_such_role" and by_user[5]["roles_other"] is None
+
+
+def test_roles_keeps_users_whose_forum_role_is_unknown():
+    forum_roles = [
+        {"user_id": "3", "course_id": COURSE_KEY, "name": "Group Moderator"},
+        {"user_id": "4", "course_id": COURSE_KEY, "name": "Group Moderator"},
+        {"user_id": "4", "course_id": COURSE_KEY, "name": "Student"},
+        {"user_id": "4", "course_id": COURSE_KEY, "name": "Beta Role"},
+    ]
+    rows = build_roles([], forum_roles, COURSE)
+    assert_rows_match(rows, "roles")
+    by_user = {row["user_id"]: row for row in rows}
+    assert by_user[3]["forumRoles_other"] == "Group Moderator" and by_user[3]["roles"] == "Student"
+    assert by_user[4]["forumRoles_other"] == "Beta Role; Group Moderator" and by_user[4]["forumRoles_isStudent"] == 1
+    assert by_user[3]["roles_other"] is None
 
 
 # forum

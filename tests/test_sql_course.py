@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.bundle import BundleError, index_bundle
+from edxflow.bundle import index_bundle
 from edxflow.decrypt import DecryptionError
 from edxflow.jsonl import read_rows
 from edxflow.sql_course import split_course
@@ -127,13 +127,6 @@ def test_a_refused_member_is_reported_and_nothing_leaves_the_directory(tmp_path,
     assert "escape" not in receipt["tables"] and not list(tmp_path.rglob("*escape*"))
 
 
-def test_a_structure_that_is_not_json_fails_naming_the_member(tmp_path, keys):
-    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
-        f"{DIR}/MITx-1x-T1-course_structure-prod-analytics.json.gpg": b"{not json"}), keys)
-    with pytest.raises(BundleError, match="MITx-1x-T1-course_structure-prod-analytics.json.gpg is not valid JSON"):
-        split(bundle, tmp_path, keys)
-
-
 def test_rerun_replaces_the_course_directory_whole(tmp_path, keys):
     bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(), keys)
     first = split(bundle, tmp_path, keys)
@@ -141,3 +134,115 @@ def test_rerun_replaces_the_course_directory_whole(tmp_path, keys):
     second = split(bundle, tmp_path, keys)
     assert not (Path(second["directory"]) / "stale.json.gz").exists()
     assert second["tables"]["auth_user"]["rows"] == 1
+
+
+def olx_tarball(files: dict[str, bytes]) -> bytes:
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+STRUCTURE = f"{DIR}/MITx-1x-T1-course_structure-prod-analytics.json.gpg"
+OLX = f"{DIR}/MITx-1x-T1-course-prod-analytics.xml.tar.gz.gpg"
+GOOD_STRUCTURE = json.dumps({"block-v1:MITx+1x+T1+type@course+block@course": {"category": "course", "children": []}}).encode()
+
+
+@pytest.mark.parametrize("members, rejected", [
+    ({STRUCTURE: b"{not json"}, {"course_axis": [STRUCTURE]}),
+    ({STRUCTURE: b"[1, 2]"}, {"course_axis": [STRUCTURE]}),
+    ({STRUCTURE: json.dumps({"x": {"category": "chapter"}}).encode()}, {"course_axis": [STRUCTURE]}),
+    ({STRUCTURE: GOOD_STRUCTURE, OLX: b"not a tarball"}, {"course_axis": [STRUCTURE, OLX], "grading_policy": [OLX]}),
+    ({OLX: olx_tarball({"course/policies/T1/grading_policy.json": b"{broken"})}, {"grading_policy": [OLX]}),
+])
+def test_a_bad_structure_or_olx_rejects_only_its_tables(tmp_path, keys, caplog, members, rejected):
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**members), keys)
+    receipt = split(bundle, tmp_path, keys)
+    assert {table: entry["members"] for table, entry in receipt["rejected_tables"].items()} == rejected
+    assert all(entry["reason"].startswith(("ValueError", "JSONDecodeError")) for entry in receipt["rejected_tables"].values())
+    assert not set(rejected) & set(receipt["tables"])
+    assert {"auth_user", "student_courseenrollment", "user_info_combo"} <= set(receipt["tables"])
+    directory = Path(receipt["directory"])
+    assert not [path for path in directory.iterdir() if path.name.split(".")[0] in rejected]
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    for table, names in rejected.items():
+        assert [message for message in warnings if table in message and names[0] in message], warnings
+
+
+def test_edx_and_edge_studentmodule_are_both_split(tmp_path, keys):
+    header = (b"id\tmodule_type\tmodule_id\tstudent_id\tstate\tgrade\tcreated\tmodified\tmax_grade\tdone\tcourse_id\n")
+    row = b"%d\tproblem\tblock-v1:MITx+1x+T1+type@problem+block@p1\t%d\t{}\t1\t2020-01-01 00:00:00\t" \
+          b"2020-01-01 00:00:00\t1\tna\tcourse-v1:MITx+1x+T1\n"
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
+        f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": header + row % (1, 1),
+        f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-edge-analytics.sql.gpg": header + row % (2, 2) + row % (3, 3),
+        f"{DIR}/MITx-1x-T1-auth_user-prod-edge-analytics.sql.gpg": b"id\tusername\n2\tbob\n",
+    }), keys)
+    entry = next(e for e in index_bundle(bundle, ["edx", "edge"])["courses"] if e["course_id"] == "MITx/1x/T1")
+    receipt = split_course(bundle, entry, tmp_path / "SQL" / entry["base"] / "2021-01-03", str(keys.home), None)
+    tables = receipt["tables"]
+    assert tables["studentmodule"]["rows"] == 1 and tables["studentmodule_edge"]["rows"] == 2
+    assert tables["problem_analysis"]["members"] == [f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg"]
+    assert tables["studentmodule_edge"]["members"] == [
+        f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-edge-analytics.sql.gpg"]
+    assert "problem_analysis_edge" in tables and tables["auth_user_edge"]["rows"] == 1
+    directory = Path(receipt["directory"])
+    assert [row["student_id"] for row in read_rows(directory / "studentmodule_edge.json.gz")] == [2, 3]
+
+
+def test_bytes_that_are_not_utf8_are_counted_per_table(tmp_path, keys):
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
+        f"{DIR}/MITx-1x-T1-auth_user-prod-analytics.sql.gpg": b"id\tusername\n1\tcaf\xe9\n2\t\xff\xfebob\n3\tok\n",
+        f"{DIR}/MITx-1x-T1-prod.mongo.gpg": b'{"_id": ObjectId("a1"), "body": "caf\xe9"}\n{"_id": {"$oid": "a2"}}\n',
+    }), keys)
+    receipt = split(bundle, tmp_path, keys)
+    assert receipt["tables"]["auth_user"]["non_utf8"] == {"bytes": 3, "lines": 2, "first_lines": [2, 3]}
+    assert receipt["tables"]["forum"]["non_utf8"] == {"bytes": 1, "lines": 1, "first_lines": [1]}
+    assert receipt["tables"]["student_courseenrollment"]["non_utf8"] == {"bytes": 0, "lines": 0, "first_lines": []}
+    assert read_rows(Path(receipt["directory"]) / "auth_user.json.gz")[0]["username"] == "caf\ufffd"
+
+
+def test_a_decompression_bomb_rejects_its_table_and_the_course_is_split(tmp_path, keys, caplog):
+    """80 MB of zeros from a few kB: above the 64 MiB floor of the default limit (200 x its size)."""
+    bomb = b"id\tname\n" + bytes(80 << 20)
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
+        f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bomb,
+        f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": bomb}), keys)
+    receipt = split(bundle, tmp_path, keys)
+    rejected = receipt["rejected_tables"]
+    assert set(rejected) == {"wiki_article", "studentmodule", "problem_analysis"}
+    assert "max_member_expansion" in rejected["wiki_article"]["reason"]
+    assert rejected["wiki_article"]["members"] == [f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg"]
+    assert {"auth_user", "student_courseenrollment", "user_info_combo"} <= set(receipt["tables"])
+    assert "wiki_article" not in receipt["tables"]
+    assert sum(path.stat().st_size for path in tmp_path.joinpath("SQL").rglob("*") if path.is_file()) < 1 << 20
+    assert any("wiki_article-prod-analytics.sql.gpg" in record.getMessage() for record in caplog.records
+               if record.levelname == "WARNING")
+
+
+def test_the_expansion_limit_is_a_parameter(tmp_path, keys):
+    """A dump that gpg compresses about 100 times is refused with a limit of 50 times, and taken with 200."""
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
+        f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": b"id\tname\n" + b"1\tsame row\n" * 5000}), keys)
+    entry = next(e for e in index_bundle(bundle, ["edx"])["courses"] if e["course_id"] == "MITx/1x/T1")
+    outdir = tmp_path / "SQL" / entry["base"] / "2021-01-03"
+    receipt = split_course(bundle, entry, outdir, str(keys.home), None, max_expansion=50, min_expansion_bytes=10)
+    assert set(receipt["rejected_tables"]) == {"wiki_article"}
+    assert "max_member_expansion (now 50" in receipt["rejected_tables"]["wiki_article"]["reason"]
+    assert {"auth_user", "student_courseenrollment"} <= set(receipt["tables"])
+    receipt = split_course(bundle, entry, outdir, str(keys.home), None, max_expansion=200, min_expansion_bytes=10)
+    assert receipt["rejected_tables"] == {} and receipt["tables"]["wiki_article"]["rows"] == 5000
+
+
+def test_a_dump_whose_header_is_not_a_header_is_rejected_with_a_small_schema(tmp_path, keys):
+    """Schema inference reads a bounded header: a 1 MB first line is not a table's columns."""
+    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**{
+        f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bytes(1 << 20) + b"\n1\n"}), keys)
+    receipt = split(bundle, tmp_path, keys)
+    assert "header" in receipt["rejected_tables"]["wiki_article"]["reason"]
+    assert not list(Path(receipt["directory"]).glob("wiki_article*"))

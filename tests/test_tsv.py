@@ -2,7 +2,7 @@
 
 import pytest
 
-from edxflow.tsv import TsvReader, read_tsv, unescape
+from edxflow.tsv import MAX_HEADER_BYTES, TsvReader, read_tsv, unescape
 from tests.conftest import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"
@@ -46,10 +46,31 @@ def test_wrong_field_count_is_kept_aside_with_its_line_number():
     assert reader.rows_read == 2
 
 
-def test_bad_utf8_is_replaced_and_reported():
-    reader = TsvReader([b"a\tb\n", b"caf\xe9\t1\n", b"ok\t2\n"], "t.sql")
+def test_bad_utf8_is_replaced_and_counted():
+    reader = TsvReader([b"a\tb\n", b"caf\xe9\t1\n", b"ok\t2\n", b"\xff\xfe\t\xc3\n"], "t.sql")
     rows = list(reader)
-    assert rows[0]["a"] == "caf\ufffd" and reader.bad_utf8_lines == [2]
+    assert rows[0]["a"] == "caf\ufffd" and reader.bad_utf8_lines == [2, 4]
+    assert reader.non_utf8() == {"bytes": 4, "lines": 2, "first_lines": [2, 4]}
+
+
+def test_only_the_first_lines_with_bad_utf8_are_listed():
+    reader = TsvReader([b"a\n"] + [b"\xe9\n"] * 1000, "t.sql")
+    assert len(list(reader)) == 1000
+    assert reader.non_utf8() == {"bytes": 1000, "lines": 1000, "first_lines": list(range(2, 12))}
+
+
+def test_a_header_longer_than_a_header_is_refused_without_reading_it_whole(tmp_path):
+    path = tmp_path / "bomb.sql"
+    path.write_bytes(bytes(4 << 20) + b"\n1\n")
+    with pytest.raises(ValueError, match=r"bomb.sql: the first line is longer than .* not a table dump's header"):
+        read_tsv(path)
+    with open(path, "rb") as handle, pytest.raises(ValueError):
+        try:
+            TsvReader(handle, "bomb.sql")
+        finally:
+            assert handle.tell() == MAX_HEADER_BYTES + 1
+    with pytest.raises(ValueError, match="not a table dump's header"):
+        TsvReader([b"x" * (1 << 20) + b"\n"], "t.sql")
 
 
 def test_crlf_line_endings_and_an_empty_dump():

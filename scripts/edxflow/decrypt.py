@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import posixpath
 import subprocess
@@ -24,6 +25,10 @@ from .atomic import atomic_path
 
 class DecryptionError(RuntimeError):
     pass
+
+
+class ExpansionError(DecryptionError):
+    """A plaintext larger than its limit: gpg was stopped and nothing of it was kept."""
 
 
 def read_passphrase(env_name: str | None) -> str | None:
@@ -74,19 +79,23 @@ def owner_only_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def decrypt_stream(gpg: gnupg.GPG, source, label: str, target: str | Path, passphrase: str | None) -> dict:
-    """Decrypt `source` (a path or a binary file object) into `target`, owner-only, atomically."""
+def decrypt_stream(gpg: gnupg.GPG, source, label: str, target: str | Path, passphrase: str | None,
+                   max_bytes: int | None = None) -> dict:
+    """Decrypt `source` (a path or a binary file object) into `target`, owner-only, atomically.
+    A plaintext longer than `max_bytes` stops gpg and raises ExpansionError, leaving nothing."""
     started = time.monotonic()
     owner_only_dir(Path(target).parent)
-    with atomic_path(target, mode=0o600) as temporary:
-        result = gpg.decrypt_file(source, output=str(temporary), passphrase=passphrase)
-        if not result.ok:
-            raise DecryptionError(f"cannot decrypt {label}: {explain_failure(result.stderr or '')}")
-        digest = hashlib.sha256()
-        with open(temporary, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
+    digest, size = hashlib.sha256(), 0
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, (str, Path)):
+            source = stack.enter_context(open(source, "rb"))
+        # decrypted_stream is innermost: gpg's verdict comes before the file is renamed into place.
+        with atomic_path(target, mode=0o600) as temporary, open(temporary, "wb") as output, \
+                decrypted_stream(source, label, gpg.gnupghome, passphrase, max_bytes) as plain:
+            for chunk in iter(lambda: plain.read(1 << 20), b""):
                 digest.update(chunk)
-        size = temporary.stat().st_size
+                output.write(chunk)
+                size += len(chunk)
     return {"path": str(target), "bytes": size, "sha256": digest.hexdigest(),
             "seconds": round(time.monotonic() - started, 3)}
 
@@ -139,11 +148,30 @@ def _decrypt_member(archive, member, zip_path, outdir: Path, gpg, passphrase, wr
             written.append({"path": str(outdir / relative), "bytes": member.file_size})
 
 
+class _Bounded(io.RawIOBase):
+    """The bytes of a pipe, counted: reading past `limit` raises ExpansionError."""
+
+    def __init__(self, raw, limit: int | None, label: str):
+        self._raw, self._limit, self._label, self.count = raw, limit, label, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._raw.readinto(buffer) or 0
+        self.count += count
+        if self._limit is not None and self.count > self._limit:
+            raise ExpansionError(f"{self._label}: its plaintext exceeds {self._limit} bytes, so it is refused as a "
+                                 "decompression bomb (gpg stopped, nothing of it kept)")
+        return count
+
+
 @contextlib.contextmanager
-def decrypted_stream(source, label: str, homedir: str | None, passphrase: str | None):
+def decrypted_stream(source, label: str, homedir: str | None, passphrase: str | None, max_bytes: int | None = None):
     """The plaintext of `source` (a binary file object) as a pipe from gpg, for data read once:
     it never touches the disk. gpg's verdict comes at the end of the data, so a failure raises
-    when the block exits, after the reader has seen everything (callers write atomically)."""
+    when the block exits, after the reader has seen everything (callers write atomically).
+    Reading more than `max_bytes` raises ExpansionError and stops gpg."""
     homedir = homedir and os.path.expanduser(homedir)
     command = ["gpg", "--batch", "--no-tty", "--status-fd", "2"] + (["--homedir", homedir] if homedir else [])
     passes = ()
@@ -156,7 +184,7 @@ def decrypted_stream(source, label: str, homedir: str | None, passphrase: str | 
     else:
         command += ["--pinentry-mode", "error"]
     process = subprocess.Popen(command + ["--decrypt"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, pass_fds=passes)
+                               stderr=subprocess.PIPE, pass_fds=passes, bufsize=0)
     for descriptor in passes:
         os.close(descriptor)
     errors: list[bytes] = []
@@ -177,13 +205,20 @@ def decrypted_stream(source, label: str, homedir: str | None, passphrase: str | 
                threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)]
     for thread in threads:
         thread.start()
+    plain = io.BufferedReader(_Bounded(process.stdout, max_bytes, label), 1 << 20)
     try:
-        yield process.stdout
-        process.stdout.read()  # drain, so gpg can finish and report
+        yield plain
+        while plain.read(1 << 20):  # drain, so gpg can finish and report
+            pass
+    except BaseException:
+        process.kill()
+        raise
     finally:
         process.stdout.close()
         returncode = process.wait()
         for thread in threads:
             thread.join()
-    if returncode != 0:
-        raise DecryptionError(f"cannot decrypt {label}: {explain_failure(b''.join(errors).decode(errors='replace'))}")
+    stderr = b"".join(errors)
+    # gpg exits with 0 for input with no encrypted packet in it (NODATA): only its status line says it decrypted
+    if returncode != 0 or b"[GNUPG:] DECRYPTION_OKAY" not in stderr:
+        raise DecryptionError(f"cannot decrypt {label}: {explain_failure(stderr.decode(errors='replace'))}")

@@ -30,6 +30,7 @@ rule sql_course:
     params:
         sql_root=out("SQL"),
         gpg=config["gpg"],
+        max_member_expansion=config["max_member_expansion"],
     script:
         "../../scripts/sql_course.py"
 
@@ -52,6 +53,7 @@ rule sql_snapshot:
         sql_root=out("SQL"),
         course_receipts=lambda wildcards: out(f"receipts/sql_course/{wildcards.bundle}"),
         gpg=config["gpg"],
+        max_member_expansion=config["max_member_expansion"],
     script:
         "../../scripts/sql_snapshot.py"
 

@@ -169,6 +169,8 @@ def metadata_of(block: dict) -> dict:
 
 
 def find_root(structure: dict) -> str:
+    if not isinstance(structure, dict):
+        raise ValueError(f"course_structure is a JSON {type(structure).__name__}, not an object of blocks by key")
     for key, block in structure.items():
         if isinstance(block, dict) and block.get("category") == "course":
             return key

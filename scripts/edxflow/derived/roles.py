@@ -1,5 +1,7 @@
 """The `roles` table: one row per user with a course access role (`student_courseaccessrole`) or
-a forum role (`django_comment_client_role_users`), as 0/1 flags."""
+a forum role (`django_comment_client_role_users`), as 0/1 flags. A role without a flag (one edX
+added later, such as the forum's "Group Moderator") keeps its user, its name in `roles_other` or
+`forumRoles_other`."""
 
 from __future__ import annotations
 
@@ -24,21 +26,28 @@ FORUM_ROLE_FLAGS = {
     "Student": "forumRoles_isStudent",
 }
 FLAGS = (*ACCESS_ROLE_FLAGS.values(), *FORUM_ROLE_FLAGS.values())
+ACCESS_OTHER, FORUM_OTHER = "roles_other", "forumRoles_other"
 
 
 def _mark(
-    flags_by_user: dict[int, set[str]],
+    roles_by_user: dict[int, dict[str, set[str]]],
     rows: Iterable[dict],
     role_columns: tuple[str, ...],
     flag_of: dict,
+    other: str,
 ):
+    """Each user's flags, and under `other` the names of roles that have no flag."""
     for row in rows:
         user_id = to_integer(row.get("user_id"))
         role = next((row[column] for column in role_columns if row.get(column) is not None), None)
-        flag = flag_of.get(role.strip()) if role is not None else None
-        if user_id is None or flag is None:
-            continue  # unknown roles are ignored
-        flags_by_user.setdefault(user_id, set()).add(flag)
+        role = role.strip() if role is not None else ""
+        if user_id is None or not role:
+            continue
+        roles = roles_by_user.setdefault(user_id, {"flags": set(), ACCESS_OTHER: set(), FORUM_OTHER: set()})
+        if role in flag_of:
+            roles["flags"].add(flag_of[role])
+        else:
+            roles[other].add(role)
 
 
 def build_roles(
@@ -46,17 +55,19 @@ def build_roles(
 ) -> list[dict]:
     """Rows ordered by user_id; `roles` is Staff when the user has any course access role."""
     course_id = normalize_course_id(course_id)
-    flags_by_user: dict[int, set[str]] = {}
+    roles_by_user: dict[int, dict[str, set[str]]] = {}
     # The access table's column is `role`; some dumps name it `name`.
-    _mark(flags_by_user, access_rows, ("role", "name"), ACCESS_ROLE_FLAGS)
-    _mark(flags_by_user, forum_role_rows, ("name",), FORUM_ROLE_FLAGS)
+    _mark(roles_by_user, access_rows, ("role", "name"), ACCESS_ROLE_FLAGS, ACCESS_OTHER)
+    _mark(roles_by_user, forum_role_rows, ("name",), FORUM_ROLE_FLAGS, FORUM_OTHER)
     rows = []
-    for user_id in sorted(flags_by_user):
-        flags = flags_by_user[user_id]
+    for user_id in sorted(roles_by_user):
+        roles = roles_by_user[user_id]
+        flags = roles["flags"]
         row = {"course_id": course_id, "user_id": user_id}
         row.update({flag: int(flag in flags) for flag in FLAGS})
-        row["roles"] = (
-            "Staff" if any(flag in flags for flag in ACCESS_ROLE_FLAGS.values()) else "Student"
-        )
+        access = roles[ACCESS_OTHER] or any(flag in flags for flag in ACCESS_ROLE_FLAGS.values())
+        row["roles"] = "Staff" if access else "Student"
+        for other in (ACCESS_OTHER, FORUM_OTHER):
+            row[other] = "; ".join(sorted(roles[other])) or None
         rows.append(row)
     return rows
