@@ -1,4 +1,10 @@
 import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -61,3 +67,40 @@ def test_courses_from_config_and_list_file(tmp_path):
     listing.write_text("MITx/2.2x/T2\n")
     config = validate_config({"org": "mitx", "courses": ["course-v1:MITx+1.1x+T1"], "course_list_file": str(listing)})
     assert selected_courses(config) == ["MITx/1.1x/T1", "MITx/2.2x/T2"]
+
+
+def unreadable_lists(tmp_path):
+    directory = tmp_path / "a-directory"
+    directory.mkdir()
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("MITx/Caf\xe9/T1\n".encode("latin-1"))
+    return {"missing": (tmp_path / "missing.txt", "does not exist"),
+            "directory": (directory, "is a directory"),
+            "not UTF-8": (latin1, "line 1 is not UTF-8")}
+
+
+@pytest.mark.parametrize("case", ["missing", "directory", "not UTF-8"])
+def test_unreadable_course_list_file_is_one_clear_error(tmp_path, case):
+    path, said = unreadable_lists(tmp_path)[case]
+    with pytest.raises(ConfigError) as raised:
+        validate_config({"org": "mitx", "course_list_file": str(path)})
+    message = str(raised.value)
+    assert message.startswith(f"config key 'course_list_file': {path} {said}") and "\n" not in message
+
+
+def test_course_list_file_without_permission():
+    """As root every file is readable: then the check runs as the unprivileged user nobody."""
+    directory = Path(tempfile.mkdtemp(prefix="perm", dir="/tmp"))
+    try:
+        directory.chmod(0o755)
+        path = directory / "list.txt"
+        path.write_text("MITx/1x/T1\n")
+        path.chmod(0)
+        check = ("import sys; sys.path.insert(0, 'scripts'); from edxflow.config import ConfigError, validate_config\n"
+                 "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
+                 "except ConfigError as error:\n    print(error)")
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+        ran = subprocess.run([*nobody, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True, text=True)
+    finally:
+        shutil.rmtree(directory)
+    assert ran.stdout.startswith(f"config key 'course_list_file': {path} cannot be read (permission denied)"), ran

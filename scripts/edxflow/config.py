@@ -88,14 +88,28 @@ def selected_courses(config: dict) -> list[str]:
     if listing:
         try:
             ids += read_course_list(listing)
-        except FileNotFoundError:
-            raise ConfigError(f"config key 'course_list_file': {listing} does not exist") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"config key 'course_list_file': {listing} {_unreadable(error)}") from None
         except CourseIdError as error:
             raise ConfigError(f"config key 'course_list_file': {error}") from None
     try:
         return sorted(base_names(ids))
     except CourseIdError as error:
         raise ConfigError(f"config keys 'courses' / 'course_list_file': {error}") from None
+
+
+def _unreadable(error: OSError | UnicodeDecodeError) -> str:
+    """Why a file named in the configuration cannot be read, and what to do."""
+    if isinstance(error, UnicodeDecodeError):
+        line = error.object[: error.start].count(b"\n") + 1
+        return f"line {line} is not UTF-8: save the file as UTF-8"
+    if isinstance(error, FileNotFoundError):
+        return "does not exist: check the path (relative paths start in the directory snakemake runs in)"
+    if isinstance(error, IsADirectoryError):
+        return "is a directory: name a file with one course id per line"
+    if isinstance(error, PermissionError):
+        return "cannot be read (permission denied): let the user running the workflow read it"
+    return f"cannot be read ({error.strerror or error})"
 
 
 def date_range(config: dict, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
