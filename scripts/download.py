@@ -34,9 +34,7 @@ def download_listed(source_config: dict, manifest_path: str, key: str, output: s
 
 
 def main(argv=None) -> int:
-    import yaml
-
-    from edxflow.config import validate_config
+    from edxflow.config import load_config_file, validate_config
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configfile", required=True, help="workflow configuration (YAML), for the source")
@@ -45,9 +43,8 @@ def main(argv=None) -> int:
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
     cli.configure_logging()
-    with open(args.configfile, encoding="utf-8") as handle:
-        config = validate_config(yaml.safe_load(handle) or {})
-    return cli.run(download_listed, config["source"], args.manifest, args.key, args.output)
+    return cli.run(lambda: download_listed(validate_config(load_config_file(args.configfile))["source"], args.manifest,
+                                           args.key, args.output))
 
 
 def from_snakemake(job):

@@ -12,7 +12,7 @@ from datetime import date
 
 from edxflow import cli, naming
 from edxflow.atomic import write_json
-from edxflow.config import validate_config
+from edxflow.config import load_config_file, validate_config
 from edxflow.manifest import build_manifest, selection, write_manifest
 from edxflow.source import open_source
 
@@ -38,8 +38,6 @@ def make_manifest(chosen: dict, file_type: str, site: str, output: str, passed_o
 
 
 def main(argv=None) -> int:
-    import yaml
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
     parser.add_argument("--file-type", required=True, choices=naming.FILE_TYPES)
@@ -48,11 +46,9 @@ def main(argv=None) -> int:
     parser.add_argument("--passed-over", required=True, help="objects under the prefixes that were not taken, with why")
     args = parser.parse_args(argv)
     cli.configure_logging()
-    with open(args.configfile, encoding="utf-8") as handle:
-        config = yaml.safe_load(handle) or {}
     return cli.run(
-        lambda: make_manifest(selection(validate_config(config), args.file_type), args.file_type, args.site,
-                              args.output, args.passed_over)
+        lambda: make_manifest(selection(validate_config(load_config_file(args.configfile)), args.file_type),
+                              args.file_type, args.site, args.output, args.passed_over)
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edxflow.config import ConfigError, date_range, selected_courses, validate_config
+from edxflow.config import ConfigError, date_range, load_config_file, selected_courses, validate_config
 from tests.conftest import REPO
 
 
@@ -104,3 +104,36 @@ def test_course_list_file_without_permission():
     finally:
         shutil.rmtree(directory)
     assert ran.stdout.startswith(f"config key 'course_list_file': {path} cannot be read (permission denied)"), ran
+
+
+BROKEN_YAML = 'org: mitx\ndates:\n  begin: "2021-01-01"\n  end: [2021-12-31\nsites: [edx]\n'
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(BROKEN_YAML)
+    with pytest.raises(ConfigError, match=rf"^{path}:5:6: YAML syntax error: "):
+        load_config_file(path)
+
+
+def test_yaml_syntax_error_in_the_workflow_config_names_file_and_line(tmp_path):
+    """The config file the Snakefile reads (config/config.yaml in the directory snakemake runs in)."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "config.yaml").write_text(BROKEN_YAML)
+    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
+                          "--directory", str(tmp_path), "-n"], capture_output=True, text=True, timeout=300)
+    output = ran.stdout + ran.stderr
+    assert ran.returncode != 0
+    assert "config/config.yaml:5:6: YAML syntax error: " in output, output
+    assert "Traceback (most recent call last)" not in output
+
+
+def test_yaml_syntax_error_in_a_step_scripts_configfile(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(BROKEN_YAML)
+    ran = subprocess.run([sys.executable, str(REPO / "scripts" / "manifest.py"), "--configfile", str(path),
+                          "--file-type", "sql", "--output", str(tmp_path / "m.json"),
+                          "--passed-over", str(tmp_path / "p.json")], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "scripts")})
+    assert ran.returncode == 1 and f"{path}:5:6: YAML syntax error" in ran.stderr
+    assert "Traceback" not in ran.stderr and not (tmp_path / "m.json").exists()

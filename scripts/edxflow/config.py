@@ -53,6 +53,33 @@ def parse_date(value, key: str) -> dt.date:
         raise ConfigError(f"config key {key!r}: {value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
+def load_config_file(path: str | Path, missing_ok: bool = False) -> dict:
+    """A YAML configuration file as a dict; a syntax error is reported as `file:line:column: problem`
+    (Snakemake's own message names neither). A missing file is {} with `missing_ok`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if missing_ok:
+            return {}
+        raise ConfigError(f"configuration file {path} does not exist: check the path") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"configuration file {path} {_unreadable(error, 'the configuration')}") from None
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        context_mark = getattr(error, "context_mark", None)
+        if context and context_mark:
+            problem += f" ({context} at line {context_mark.line + 1})"
+        raise ConfigError(f"{where}: YAML syntax error: {problem}; fix the file") from None
+    if config is not None and not isinstance(config, dict):
+        raise ConfigError(f"{path}: the configuration must be a mapping of keys (org: ..., dates: ...)")
+    return config or {}
+
+
 def validate_config(config: dict, today: dt.date | None = None) -> dict:
     """Validate in place (filling defaults), raising ConfigError with the offending key named."""
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
@@ -98,7 +125,7 @@ def selected_courses(config: dict) -> list[str]:
         raise ConfigError(f"config keys 'courses' / 'course_list_file': {error}") from None
 
 
-def _unreadable(error: OSError | UnicodeDecodeError) -> str:
+def _unreadable(error: OSError | UnicodeDecodeError, holding: str = "one course id per line") -> str:
     """Why a file named in the configuration cannot be read, and what to do."""
     if isinstance(error, UnicodeDecodeError):
         line = error.object[: error.start].count(b"\n") + 1
@@ -106,7 +133,7 @@ def _unreadable(error: OSError | UnicodeDecodeError) -> str:
     if isinstance(error, FileNotFoundError):
         return "does not exist: check the path (relative paths start in the directory snakemake runs in)"
     if isinstance(error, IsADirectoryError):
-        return "is a directory: name a file with one course id per line"
+        return f"is a directory: name a file with {holding}"
     if isinstance(error, PermissionError):
         return "cannot be read (permission denied): let the user running the workflow read it"
     return f"cannot be read ({error.strerror or error})"
@@ -116,3 +143,16 @@ def date_range(config: dict, today: dt.date | None = None) -> tuple[dt.date, dt.
     dates = config["dates"]
     end = dates["end"] and parse_date(dates["end"], "dates.end")
     return parse_date(dates["begin"], "dates.begin"), end or today or dt.datetime.now(dt.UTC).date()
+
+
+if __name__ == "__main__":
+    # PYTHONPATH=scripts python -m edxflow.config FILE...: check configuration files as the workflow
+    # would (Snakemake reads --configfile itself and names no line of a YAML error).
+    import sys
+
+    try:
+        for name in sys.argv[1:]:
+            validate_config(load_config_file(name))
+            print(f"{name}: valid")
+    except ConfigError as error:
+        sys.exit(str(error))
