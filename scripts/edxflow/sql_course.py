@@ -79,7 +79,7 @@ class CourseSplit:
             self.reject_tables(tables, members, error)
 
     def reject_tables(self, tables: tuple[str, ...], members: list[str], error: Exception) -> None:
-        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line, as some libraries' messages are not
+        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line (tarfile's messages are several)
         if isinstance(error, ExpansionError):
             reason += (f". If the member is genuine, raise the config key max_member_expansion (now {self.max_expansion}"
                        f": a member's plaintext may be {self.max_expansion} times its encrypted size, at least "
@@ -184,7 +184,8 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
                     refused.append({"member": name, "reason": str(error)})
                     continue
                 table = table_name(member, taken) if _is_known(member) else None
-                taken.add(table)
+                if table is not None:
+                    taken.add(table)
                 limit = split.limit(archive.getinfo(name).file_size)
                 if _is_studentmodule(member):
                     streamed.append((table, name, limit))
