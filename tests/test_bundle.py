@@ -1,11 +1,18 @@
 """Member names of the weekly SQL bundle, and the bundle index."""
 
 import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
 import zipfile
 
 import pytest
 
 from edxflow.bundle import BundleError, course_of_prefix, index_bundle, parse_member
+from edxflow.courses import course_base_name, normalize_course_id
+from tests.conftest import PASSPHRASE, REPO
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -101,3 +108,135 @@ def test_a_damaged_zip_is_named(tmp_path):
     bad.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(BundleError, match="mitx-2021-01-03.zip is not a readable zip"):
         index_bundle(bad, ["edx"])
+
+
+# Ambiguous member names, resolved from the members' content (decrypted as a stream, with a real gpg)
+
+ODD = "UC-BerkeleyX-CS169.1x-3T2020"  # in a bundle named after another org: no split of the name can be trusted
+ODD_DIR = "mitx-2021-01-03"
+
+
+def encrypted_bundle(path, members: dict[str, bytes], keys, key=None):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, keys.encrypt(data, key) if name.endswith(".gpg") else data)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def odd_member(table: str, ext: str = "sql") -> str:
+    return f"{ODD_DIR}/{ODD}-{table}-prod-analytics.{ext}.gpg"
+
+
+def olx_tarball(course_xml: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("3T2020/about/overview.html", b"<p>hi</p>"), ("3T2020/course.xml", course_xml)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+ENROLLMENTS = (b"id\tuser_id\tcourse_id\tcreated\tis_active\tmode\n"
+               b"1\t7\tcourse-v1:UC-BerkeleyX+CS169.1x+3T2020\t2020-09-01 00:00:00\t1\taudit\n")
+CERTIFICATES = (b"id\tuser_id\tdownload_url\tgrade\tcourse_id\tstatus\n"
+                b"1\t7\tNULL\t0.9\tcourse-v1:UC-BerkeleyX+CS169.1x+3T2020\tdownloadable\n")
+STRUCTURE = json.dumps({
+    "block-v1:UC-BerkeleyX+CS169.1x+3T2020+type@chapter+block@c1": {"category": "chapter", "children": []},
+    "block-v1:UC-BerkeleyX+CS169.1x+3T2020+type@course+block@course": {"category": "course", "children": []},
+}).encode()
+OLX = olx_tarball(b'<course url_name="3T2020" org="UC-BerkeleyX" course="CS169.1x"/>')
+CONTENT = {
+    "student_courseenrollment": (odd_member("student_courseenrollment"), ENROLLMENTS),
+    "certificates_generatedcertificate": (odd_member("certificates_generatedcertificate"), CERTIFICATES),
+    "course_structure": (odd_member("course_structure", "json"), STRUCTURE),
+    "course.xml": (odd_member("course", "xml.tar.gz"), OLX),
+}
+
+
+@pytest.mark.parametrize("source", list(CONTENT))
+def test_an_ambiguous_prefix_is_resolved_from_any_member_that_names_the_course(tmp_path, keys, source):
+    name, data = CONTENT[source]
+    members = {odd_member("auth_user"): b"id\tusername\n7\tann\n", name: data}
+    bundle = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", members, keys)
+    (entry,) = index_bundle(bundle, ["edx"], gpg={"homedir": str(keys.home), "passphrase": None})["courses"]
+    # the id the email step and the course list give for the same course, so both land under one BASE
+    assert entry["course_id"] == normalize_course_id("course-v1:UC-BerkeleyX+CS169.1x+3T2020") == "UC-BerkeleyX/CS169.1x/3T2020"
+    assert entry["base"] == course_base_name("course-v1:UC-BerkeleyX+CS169.1x+3T2020")
+    assert entry["resolved_by"] == (source if source in ("course.xml", "course_structure") else f"{source}.course_id")
+    assert len(entry["members"]) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == [bundle.name]  # no plaintext left on disk
+
+
+def test_the_smallest_member_decides_and_a_passphrase_is_used(tmp_path, keys):
+    big = ENROLLMENTS + b"".join(b"%d\t7\tcourse-v1:UC-BerkeleyX+CS169.1x+3T2020\t2020-09-01 00:00:00\t1\taudit\n" % i
+                                 for i in range(2, 20000))
+    members = {odd_member("student_courseenrollment"): big, odd_member("certificates_generatedcertificate"): CERTIFICATES}
+    bundle = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", members, keys, key=keys.protected_key)
+    (entry,) = index_bundle(bundle, ["edx"], gpg={"homedir": str(keys.home), "passphrase": PASSPHRASE})["courses"]
+    assert (entry["course_id"], entry["resolved_by"]) == ("UC-BerkeleyX/CS169.1x/3T2020",
+                                                          "certificates_generatedcertificate.course_id")
+
+
+def test_without_readable_content_the_name_rules_stay(tmp_path, keys, caplog):
+    members = {odd_member("auth_user"): b"id\n7\n", odd_member("student_courseenrollment"): ENROLLMENTS}
+    no_key = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", members, keys, key=keys.foreign_key)
+    (entry,) = index_bundle(no_key, ["edx"], gpg={"homedir": str(keys.home), "passphrase": None})["courses"]
+    assert (entry["course_id"], entry["resolved_by"]) == ("UC/BerkeleyX-CS169.1x/3T2020", "run without '-'")
+    assert f"{ODD}-student_courseenrollment-prod-analytics.sql.gpg" in caplog.text and "gpg says" in caplog.text
+    # no gpg settings (a listing only): nothing is decrypted
+    (entry,) = index_bundle(no_key, ["edx"])["courses"]
+    assert entry["resolved_by"] == "run without '-'"
+
+
+def test_content_that_disagrees_with_the_name_is_not_used(tmp_path, keys, caplog):
+    other = ENROLLMENTS.replace(b"course-v1:UC-BerkeleyX+CS169.1x+3T2020", b"course-v1:MITx+6.002x+2T2021")
+    bundle = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", {odd_member("student_courseenrollment"): other}, keys)
+    (entry,) = index_bundle(bundle, ["edx"], gpg={"homedir": str(keys.home), "passphrase": None})["courses"]
+    assert entry["resolved_by"] == "run without '-'"
+    assert "MITx/6.002x/2T2021" in caplog.text and f"{ODD}-student_courseenrollment" in caplog.text
+
+
+def test_unambiguous_and_listed_prefixes_are_never_decrypted(tmp_path, keys, caplog):
+    three = f"{ODD_DIR}/MITx-1x-T1-student_courseenrollment-prod-analytics.sql.gpg"
+    bundle = tmp_path / f"{ODD_DIR}.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:  # members that would fail to decrypt if anyone tried
+        archive.writestr(three, b"not gpg at all")
+        archive.writestr(odd_member("student_courseenrollment"), b"not gpg either")
+    gpg = {"homedir": str(keys.home), "passphrase": None}
+    index = index_bundle(bundle, ["edx"], ["MITx/1x/T1", "UC-BerkeleyX/CS169.1x/3T2020"], gpg=gpg)
+    assert [(e["course_id"], e["resolved_by"]) for e in index["courses"]] == [
+        ("MITx/1x/T1", "course list"), ("UC-BerkeleyX/CS169.1x/3T2020", "course list")]
+    index = index_bundle(bundle, ["edx"], gpg=gpg)
+    assert [(e["course_id"], e["resolved_by"]) for e in index["courses"]] == [
+        ("MITx/1x/T1", "three parts"), ("UC/BerkeleyX-CS169.1x/3T2020", "run without '-'")]
+    assert "MITx-1x-T1" not in caplog.text  # the ambiguous one was tried (and failed): the other never
+    assert f"{ODD}-student_courseenrollment" in caplog.text
+
+
+def test_reading_stops_at_the_first_row_that_names_the_course(tmp_path, keys):
+    """The rest of a member is never decrypted: here it is cut short, which gpg would only find at its end."""
+    rows = b"".join(b"%d\t7\tcourse-v1:UC-BerkeleyX+CS169.1x+3T2020\t2020-09-01 00:00:00\t1\t%s\n" % (i, b"%x" % (i ** 7))
+                    for i in range(2, 30000))
+    encrypted = keys.encrypt(ENROLLMENTS + rows)
+    bundle = tmp_path / f"{ODD_DIR}.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        archive.writestr(odd_member("student_courseenrollment"), encrypted[: len(encrypted) // 2])
+    (entry,) = index_bundle(bundle, ["edx"], gpg={"homedir": str(keys.home), "passphrase": None})["courses"]
+    assert (entry["course_id"], entry["resolved_by"]) == ("UC-BerkeleyX/CS169.1x/3T2020",
+                                                          "student_courseenrollment.course_id")
+
+
+def test_the_index_step_decrypts_with_the_configured_key_and_passphrase_variable(tmp_path, keys):
+    members = {odd_member("auth_user"): b"id\n7\n", odd_member("student_courseenrollment"): ENROLLMENTS}
+    bundle = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", members, keys, key=keys.protected_key)
+    command = [sys.executable, str(REPO / "scripts" / "index_bundle.py"), "--bundle", str(bundle), "--output",
+               str(tmp_path / "index.json"), "--gnupghome", str(keys.home), "--passphrase-env", "CZAR_PASSPHRASE"]
+    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "CZAR_PASSPHRASE": PASSPHRASE})
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads((tmp_path / "index.json").read_text())["courses"]
+    assert (entry["course_id"], entry["resolved_by"]) == ("UC-BerkeleyX/CS169.1x/3T2020",
+                                                          "student_courseenrollment.course_id")
+    assert PASSPHRASE not in done.stderr and PASSPHRASE not in (tmp_path / "index.json").read_text()

@@ -12,6 +12,7 @@ checkpoint index_bundle:
     params:
         sites=config["sites"],
         courses=COURSES,
+        gpg=config["gpg"],
     script:
         "../../scripts/index_bundle.py"
 
