@@ -4,22 +4,27 @@ environment variable named by --passphrase-env, never from the command line.
 
     python scripts/decrypt.py --input FILE.log.gz.gpg --output FILE.log.gz [--gnupghome DIR]
     python scripts/decrypt.py --zip --input email-opt-in-mitx-2021-01-03.zip --output DIR
+
+With --owner-only-from ROOT (an ancestor of the output), every directory from ROOT down is made 0700.
 """
 
 
 import argparse
 import logging
+from pathlib import Path
 
 from edxflow import cli
 from edxflow.atomic import write_json
-from edxflow.decrypt import decrypt_file, decrypt_zip_members, read_passphrase
+from edxflow.decrypt import decrypt_file, decrypt_zip_members, owner_only_dir, read_passphrase
 
 log = logging.getLogger("edxflow.decrypt")
 
 
 def decrypt(source: str, output: str, homedir: str | None, passphrase_env: str | None,
-            is_zip: bool = False, receipt: str | None = None) -> None:
+            is_zip: bool = False, receipt: str | None = None, owner_only_from: str | None = None) -> None:
     passphrase = read_passphrase(passphrase_env)
+    if owner_only_from:
+        owner_only_dir(output if is_zip else Path(output).parent, under=owner_only_from)
     if is_zip:
         written = decrypt_zip_members(source, output, homedir, passphrase)
     else:
@@ -38,9 +43,11 @@ def main(argv=None) -> int:
     parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
     parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
     parser.add_argument("--receipt", help="write a JSON receipt of what was decrypted here")
+    parser.add_argument("--owner-only-from", help="make every directory from this one down to the output 0700")
     args = parser.parse_args(argv)
     cli.configure_logging()
-    return cli.run(decrypt, args.input, args.output, args.gnupghome, args.passphrase_env, args.zip, args.receipt)
+    return cli.run(decrypt, args.input, args.output, args.gnupghome, args.passphrase_env, args.zip, args.receipt,
+                   args.owner_only_from)
 
 
 def from_snakemake(job):
@@ -51,6 +58,7 @@ def from_snakemake(job):
         job.params.gpg["passphrase_env"],
         job.params.is_zip,
         job.output.get("receipt"),
+        job.params.owner_only_from,
     )
 
 

@@ -1,6 +1,7 @@
 """Decryption with a real gpg and throwaway keys."""
 
 import io
+import os
 import subprocess
 import sys
 import zipfile
@@ -162,6 +163,25 @@ def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_pat
     with pytest.raises(DecryptionError, match=r"cannot decrypt head.gpg: gpg says: no reason given.*damaged"):
         with decrypted_stream(io.BytesIO(data[:100]), "head.gpg", str(keys.home), None) as plain:
             plain.read()  # gpg finds no encrypted packet in it and exits with 0
+
+
+def test_every_directory_of_the_decrypted_tree_is_owner_only(tmp_path, keys):
+    """Created by the decryption or left 0755 by an earlier version: all 0700, files 0600."""
+    decrypted = tmp_path / "results" / "decrypted"
+    (decrypted / "log").mkdir(parents=True, mode=0o755)
+    os.chmod(decrypted, 0o755)
+    archive = make_zip(tmp_path / "email.zip", {"sub/dir/a.csv.gpg": keys.encrypt(b"a\n"), "docs/README.txt": b"r\n"})
+    for args in (["--zip", "--input", str(archive), "--output", str(decrypted / "email" / "2021-01-03")],
+                 ["--input", str(encrypted_file(tmp_path, keys)), "--output", str(decrypted / "log" / "edx" / "d.log.gz")]):
+        done = subprocess.run([sys.executable, str(REPO / "scripts" / "decrypt.py"), *args, "--owner-only-from",
+                               str(decrypted), "--gnupghome", str(keys.home)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    directories = [decrypted, *(p for p in decrypted.rglob("*") if p.is_dir())]
+    files = [p for p in decrypted.rglob("*") if p.is_file()]
+    assert len(directories) == 8 and len(files) == 3
+    assert {p.relative_to(decrypted).as_posix(): oct(p.stat().st_mode & 0o777) for p in directories} == {
+        p.relative_to(decrypted).as_posix(): "0o700" for p in directories}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
 
 
 BOMB = bytes(5 << 20)  # gpg compresses it to a few kB

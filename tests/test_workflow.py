@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -95,10 +96,8 @@ def test_plan_run_and_rerun(demo, tmp_path):
         rows = [json.loads(line) for path in files for line in gzip.decompress(path.read_bytes()).splitlines()]
         assert len(rows) == count and {row["course_id"] for row in rows} == {course}
         assert all(path.stat().st_mode & 0o777 == 0o600 for path in files)
-    # decrypted logs are personal data: gone once split; the encrypted downloads are gone once decrypted
-    assert not list((results / "decrypted" / "log").rglob("*.log.gz"))
-    email = list((results / "decrypted" / "email" / "2026-11-08").glob("*.csv"))
-    assert len(email) == 1 and email[0].read_text().startswith("user_id,username,email")
+    # decrypted logs and email CSVs are personal data: gone once split; the encrypted downloads once decrypted
+    assert not [p for p in (results / "decrypted").rglob("*") if p.is_file()]
     assert not [p for p in (results / "raw").rglob("*") if p.is_file()]
     check_sql_tables(results)
     check_email_tables(results)
@@ -409,3 +408,111 @@ def test_missing_google_credentials_fail_the_load_with_one_clear_message(demo, t
     assert ran.returncode != 0
     assert "no Google credentials found: set warehouse.service_account_file" in ran.stdout + ran.stderr
     assert not list((tmp_path / "results" / "receipts").glob("load/*/*.json"))
+
+
+def owner_only_tree(root: Path) -> dict[str, str]:
+    """path -> mode of every directory (expected 0700) and file (0600) under root that is not so."""
+    wrong = {}
+    for path in [root, *root.rglob("*")]:
+        expected = 0o700 if path.is_dir() else 0o600
+        if path.stat().st_mode & 0o777 != expected:
+            wrong[str(path.relative_to(root))] = oct(path.stat().st_mode & 0o777)
+    return wrong
+
+
+def test_decrypted_email_csvs_go_once_split_and_email_folders_are_owner_only(demo, tmp_path):
+    results = tmp_path / "results"
+    config = demo_config(demo, tmp_path, file_types=["email"])
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stderr
+    assert not (results / "decrypted" / "email" / "2026-11-08").exists()
+    receipt = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
+    assert len(receipt["by_course"]) == 3 and receipt["passed_over"] == []
+    for course in receipt["by_course"]:
+        assert owner_only_tree(results / "EMAIL" / course_base_name(course)) == {}
+    again = snakemake(tmp_path, config)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+MTIME_ONLY = ("--rerun-triggers", "mtime")
+
+
+def between(path: Path, earlier: Path, later: Path) -> Path:
+    """Give `path` (and what it holds) a time between those of two files, as when a job wrote it."""
+    middle = (earlier.stat().st_mtime_ns + later.stat().st_mtime_ns) // 2
+    for each in [*path.rglob("*"), path] if path.is_dir() else [path]:
+        os.utime(each, ns=(middle, middle))
+    return path
+
+
+def test_the_next_run_starts_by_removing_the_plaintext_a_killed_run_left(demo, tmp_path):
+    """Plaintext a run killed after the split left behind (its temporary files not yet removed) is
+    gone before the next run's first job, and kept with keep_decrypted."""
+    results = tmp_path / "results"
+    one_day = demo_config(demo, tmp_path, file_types=["log", "email"],
+                          dates={"begin": "2026-11-08", "end": "2026-11-08"})
+    # file times alone decide what runs again: code edited between the runs must not
+    first = snakemake(tmp_path, one_day, *MTIME_ONLY)
+    assert first.returncode == 0, first.stderr
+    versions = results / "manifests" / "versions"
+    log_version = next(versions.rglob("*2026-11-08.log.gz.gpg.json"))
+    email_version = next(versions.rglob("*.zip.json"))
+    email_key = email_version.relative_to(versions).as_posix().removesuffix(".json")
+
+    def leave_leftovers():
+        log = results / "decrypted" / "log" / "edx" / "2026-11-08.log.gz"
+        log.parent.mkdir(parents=True, exist_ok=True)  # 0755, as an earlier version made them
+        log.write_bytes(gzip.compress(b'{"username": "alice"}\n'))
+        email = results / "decrypted" / "email" / "2026-11-08"
+        email.mkdir(parents=True, exist_ok=True)
+        (email / "demox-email_opt_in-prod-analytics.csv").write_text("user_id,email\n1,alice@example.org\n")
+        for path in (log, email, email.parent, *email.iterdir()):
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+        download = results / "raw" / email_key
+        download.parent.mkdir(parents=True, exist_ok=True)
+        download.write_bytes((demo / "source" / email_key).read_bytes())
+        scratch = results / "SQL" / "DemoX__DS101__2026_T1" / ".2026-11-08.x7k2" / ".members" / "auth_user.sql"
+        scratch.parent.mkdir(parents=True)
+        scratch.write_text("1\talice\talice@example.org\tpbkdf2_sha256$hash\n")
+        between(log, log_version, results / "receipts" / "split_tracking_log" / "edx" / "2026-11-08.json")
+        between(email, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json")
+        between(download, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json")
+        return log, email, download, scratch.parents[1]
+
+    log, email, download, scratch = leave_leftovers()
+    two_days = demo_config(demo, tmp_path, file_types=["log", "email"],
+                           dates={"begin": "2026-11-07", "end": "2026-11-08"})
+    second = snakemake(tmp_path, two_days, *MTIME_ONLY)
+    assert second.returncode == 0, second.stderr
+    output = second.stdout + second.stderr
+    assert output.index("Removed 4 file(s) an interrupted run left behind") < output.index("rule decrypt_log")
+    assert not any(path.exists() for path in (log, email, download, scratch))
+    assert job_counts(output) == {"fetch_object": 1, "decrypt_log": 1, "split_tracking_log": 1, "load_files": 1,
+                                  "all": 1}
+
+    log, email, download, scratch = leave_leftovers()
+    kept = demo_config(demo, tmp_path, file_types=["log", "email"], dates={"begin": "2026-11-06", "end": "2026-11-08"},
+                       keep_decrypted=True)
+    third = snakemake(tmp_path, kept, *MTIME_ONLY)
+    assert third.returncode == 0, third.stderr
+    assert log.exists() and email.exists() and not download.exists() and not scratch.exists()
+    assert (results / "decrypted" / "log" / "edx" / "2026-11-06.log.gz").exists()
+    assert owner_only_tree(results / "decrypted") == {}
+
+
+def test_a_zip_slip_member_is_named_at_the_end_and_written_nowhere(demo, tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(demo / "source", source)
+    bundle = next(source.rglob("demox-2026-11-08.zip"))
+    with zipfile.ZipFile(bundle, "a") as archive:
+        archive.writestr("../../../../../evil.sql.gpg", (demo / "source").joinpath(
+            next(p for p in (demo / "source").rglob("*.log.gz.gpg")).relative_to(demo / "source")).read_bytes())
+    config = demo_config(demo, tmp_path, file_types=["sql"], courses=["course-v1:DemoX+DS101+2026_T1"])
+    config["source"]["local_root"] = str(source)
+    ran = snakemake(tmp_path, config)
+    assert ran.returncode == 0, ran.stderr
+    output = ran.stdout + ran.stderr
+    assert ("1 member(s) of demox-2026-11-08.zip refused as unsafe paths, not read: ../../../../../evil.sql.gpg"
+            in output)
+    assert "Members of demox-2026-11-08.zip refused as unsafe paths" in output
+    assert not [p for p in tmp_path.parent.rglob("evil*")]

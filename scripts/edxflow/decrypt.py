@@ -74,9 +74,27 @@ def explain_failure(stderr: str) -> str:
     return f"gpg says: {said}. What to do: {todo}"
 
 
-def owner_only_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
+def owner_only_dir(path: str | Path, under: str | Path | None = None) -> None:
+    """Make `path` an owner-only (0700) directory, as is every directory created on the way; with
+    `under` (an ancestor of `path`), every directory from `under` down to `path` too, new or not."""
+    path = Path(path)
+    _make_owner_only(path)
+    levels = [path, *path.parents]
+    for directory in levels[: levels.index(Path(under)) + 1] if under is not None else levels[:1]:
+        os.chmod(directory, 0o700)
+
+
+def _make_owner_only(directory: Path) -> None:
+    try:
+        directory.mkdir(mode=0o700)
+    except FileNotFoundError:
+        _make_owner_only(directory.parent)
+        _make_owner_only(directory)
+    except FileExistsError:
+        if not directory.is_dir():
+            raise
+    else:
+        os.chmod(directory, 0o700)  # mkdir's mode is masked by the umask
 
 
 def decrypt_stream(gpg: gnupg.GPG, source, label: str, target: str | Path, passphrase: str | None,
@@ -139,6 +157,7 @@ def _decrypt_member(archive, member, zip_path, outdir: Path, gpg, passphrase, wr
         return
     relative = safe_member_path(member.filename)
     label = f"{zip_path} member {member.filename}"
+    owner_only_dir((outdir / relative).parent, under=outdir)
     with archive.open(member) as stream:
         if relative.endswith(".gpg"):
             written.append(decrypt_stream(gpg, stream, label, outdir / relative[:-4], passphrase))

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Callable
 
+from .atomic import write_json
 from .courses import CourseIdError, base_names, normalize_course_id
-from .jsonl import shipped_schema, write_rows, write_schema
+from .decrypt import owner_only_dir
+from .jsonl import shipped_schema, write_rows
 
 class EmailError(ValueError):
     pass
@@ -34,20 +39,40 @@ def parse_boolean(value: str | None) -> bool | None:
 
 
 def read_email_csv(path: str | Path):
-    """(rows, rejects) of one decrypted CSV; a row that cannot be typed is a reject with its line."""
+    """(rows, rejects) of one decrypted CSV; a row that cannot be typed, or whose fields do not
+    match the header's (a line cut short, surplus fields), is a reject with its line. A file whose
+    header is not an email opt-in header raises EmailError."""
     rows, rejects = [], []
     with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        reader = csv.DictReader((line.replace("\0", "") for line in handle))
-        missing = [column for column in ("user_id", "course_id") if column not in (reader.fieldnames or [])]
+        reader = csv.reader(line.replace("\0", "") for line in handle)
+        try:
+            header = next(reader, [])
+        except csv.Error as error:
+            raise EmailError(f"{path}: the first line is not CSV ({error}): is it an email opt-in file?") from None
+        missing = [column for column in ("user_id", "course_id") if column not in header]
         if missing:
-            raise EmailError(f"{path}: no {', '.join(missing)} column in the header {reader.fieldnames}: is it an email opt-in file?")
-        for row in reader:
-            line = reader.line_num
+            raise EmailError(f"{path}: no {', '.join(missing)} column in the header {header[:10]}: "
+                             "is it an email opt-in file?")
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as error:  # the reader goes on at the next line
+                rejects.append({"file": str(path), "line": reader.line_num, "reason": f"not CSV: {error}", "raw": None})
+                continue
+            if not values:
+                continue
+            if len(values) != len(header):
+                reason = f"{len(values)} fields where the header has {len(header)}"
+                rejects.append({"file": str(path), "line": reader.line_num, "reason": reason, "raw": values})
+                continue
+            row = dict(zip(header, values))
             try:
                 user_id = int(row["user_id"])
                 course_id = normalize_course_id(row["course_id"])
-            except (TypeError, ValueError, CourseIdError) as error:
-                rejects.append({"file": str(path), "line": line, "reason": str(error), "raw": row})
+            except (ValueError, CourseIdError) as error:
+                rejects.append({"file": str(path), "line": reader.line_num, "reason": str(error), "raw": row})
                 continue
             rows.append({
                 "user_id": user_id, "username": row.get("username"), "email": row.get("email"),
@@ -59,25 +84,59 @@ def read_email_csv(path: str | Path):
 
 
 def split_email_opt_in(csv_paths: list[Path], outdir: str | Path, date: str, courses: list[str] | None = None) -> dict:
-    """Write EMAIL/{BASE}/email_opt_in-{date}.json.gz per course; returns the receipt."""
+    """Write EMAIL/{BASE}/email_opt_in-{date}.json.gz per course, all or none; returns the receipt.
+    A file that is not an email opt-in CSV (a README in the zip) is passed over, named in the receipt."""
     outdir = Path(outdir)
-    by_course, rejects, read = defaultdict(list), [], {}
+    by_course, rejects, read, passed_over = defaultdict(list), [], {}, []
     for path in sorted(csv_paths):
-        rows, bad = read_email_csv(path)
+        try:
+            rows, bad = read_email_csv(path)
+        except EmailError as error:
+            passed_over.append({"file": str(path), "reason": str(error)})
+            continue
         read[str(path)] = len(rows) + len(bad)
         rejects += bad
         for row in rows:
             by_course[row["course_id"]].append(row)
+    if passed_over and not read:
+        raise EmailError(f"no email opt-in CSV among {len(passed_over)} file(s): "
+                         + "; ".join(item["reason"] for item in passed_over))
     keep = set(courses) if courses else None
     filtered_out = sum(len(rows) for course, rows in by_course.items() if keep is not None and course not in keep)
-    written = {}
+    written, files = {}, {}
     schema = shipped_schema("email_opt_in")
     for course, base in base_names([c for c in by_course if keep is None or c in keep]).items():
         path = outdir / base / f"email_opt_in-{date}.json.gz"
-        count = write_rows(path, by_course[course])
-        write_schema(outdir / base / f"email_opt_in-{date}.schema.json", schema)
-        written[course] = {"rows": count, "file": str(path)}
+        files[path] = functools.partial(write_rows, rows=by_course[course])
+        schema_path = outdir / base / f"email_opt_in-{date}.schema.json"
+        files[schema_path] = functools.partial(write_json, value=schema, mode=0o600)
+        written[course] = {"rows": len(by_course[course]), "file": str(path)}
     if rejects:
-        write_rows(outdir / "rejects" / f"email_opt_in-{date}.json.gz", rejects)
+        files[outdir / "rejects" / f"email_opt_in-{date}.json.gz"] = functools.partial(write_rows, rows=rejects)
+    write_all_or_none(files, f"the email opt-in tables of {date}")
     return {"date": date, "inputs": read, "by_course": written, "rejected": len(rejects),
-            "filtered_out": filtered_out}
+            "filtered_out": filtered_out, "passed_over": passed_over}
+
+
+def write_all_or_none(files: dict[Path, Callable[[Path], object]], what: str) -> None:
+    """Write each file (target -> a writer given a path) under a temporary name in an owner-only
+    directory, then rename them all into place: a failure (a full disk) leaves none of them new."""
+    staged, renamed, target = [], [], None
+    try:
+        for target, write in files.items():
+            owner_only_dir(target.parent)
+            temporary = target.with_name(f".{target.name}.part")
+            staged.append((temporary, target))
+            write(temporary)
+        for temporary, target in staged:
+            existed = target.exists()
+            os.replace(temporary, target)
+            if not existed:
+                renamed.append(target)
+    except OSError as error:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for path in renamed:
+            path.unlink(missing_ok=True)
+        raise EmailError(f"cannot write {what}: {target}: {error.strerror or error}; nothing was written. "
+                         "Free space or fix the path and run again") from None

@@ -288,8 +288,13 @@ def encrypted_output(path):
     return path if config["keep_encrypted"] else temp(path)
 
 
-def decrypted_log_output(path):
-    """Decrypted logs are personal data: removed once split, unless keep_decrypted."""
+def decrypted_root(wildcards, output):
+    """The `decrypted/` directory above a decrypt job's output: owner-only from there down."""
+    return str(next(p for p in Path(output.plain).parents if p.name == "decrypted"))
+
+
+def decrypted_output(path):
+    """Decrypted logs and email CSVs are personal data: removed once split, unless keep_decrypted."""
     return path if config["keep_decrypted"] else temp(path)
 
 
@@ -307,7 +312,25 @@ def run_summary():
         lines.append(f"  {NOTHING_MATCHED}")
     parts = ["Package objects selected:", *lines] if lines else []
     loaded = warehouse_summary(config["results_dir"], config["warehouse"])
-    return "\n".join([*parts, loaded] if loaded else parts)
+    return "\n".join([*parts, *([loaded] if loaded else []), *refused_members()])
+
+
+def refused_members():
+    """The newest bundle's members refused as unsafe paths (a zip-slip `../` name): its index
+    lists them, and the end of every run says so, as a warning too."""
+    item = newest("sql")
+    index = out(f"manifests/sql/{bundle_name(item)}.json") if item else None
+    names = read_json(index).get("refused_members", []) if index and os.path.exists(index) else []
+    if not names:
+        return []
+    logger.warning(
+        f"{len(names)} member(s) of {item['key']} refused as unsafe paths, not read: "
+        + ", ".join(names)
+    )
+    return [
+        f"Members of {item['key']} refused as unsafe paths (not read, see {index}):",
+        *(f"  {name}" for name in names),
+    ]
 
 
 def _done(receipt):
@@ -348,11 +371,22 @@ def failures():
         written = [path for path in written if os.path.exists(path)]
         if written and not done:
             lines.append(f"  {what}: see {max(written, key=os.path.getmtime)}")
-    return "\n".join(["Not done, and why:", *lines]) if lines else ""
+    return "\n".join([*(["Not done, and why:", *lines] if lines else []), *refused_members()])
 
 
-def clean_up():
-    """Plaintext a killed run left behind goes at the end of the next (see edxflow.leftovers)."""
-    removed = remove_leftovers(config["results_dir"], config["keep_decrypted"])
+def planned_inputs():
+    """The absolute paths the jobs this run plans will read (called once the plan is made)."""
+    return {os.path.abspath(f) for job in workflow.dag.needrun_jobs() for f in job.input}
+
+
+def clean_up(at_start=False):
+    """Plaintext a killed run left behind goes at the start and the end of the next (see
+    edxflow.leftovers); at the start, nothing a planned job reads."""
+    removed = remove_leftovers(
+        config["results_dir"],
+        config["keep_decrypted"],
+        config["keep_encrypted"],
+        planned_inputs() if at_start else None,
+    )
     if removed:
         logger.info(f"Removed {len(removed)} file(s) an interrupted run left behind.")

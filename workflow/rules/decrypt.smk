@@ -3,7 +3,7 @@ rule decrypt_log:
         encrypted=encrypted_log,
         version=log_version,
     output:
-        plain=decrypted_log_output(out("decrypted/log/{site}/{date}.log.gz")),
+        plain=decrypted_output(out("decrypted/log/{site}/{date}.log.gz")),
     log:
         out("logs/decrypt/log/{site}/{date}.log"),
     conda:
@@ -11,6 +11,7 @@ rule decrypt_log:
     params:
         gpg=config["gpg"],
         is_zip=False,
+        owner_only_from=decrypted_root,
     script:
         "../../scripts/decrypt.py"
 
@@ -20,7 +21,7 @@ rule decrypt_email:
         encrypted=encrypted_email,
         version=email_version,
     output:
-        plain=directory(out("decrypted/email/{date}")),
+        plain=decrypted_output(directory(out("decrypted/email/{date}"))),
         receipt=out("receipts/decrypt/email/{date}.json"),
     log:
         out("logs/decrypt/email/{date}.log"),
@@ -29,6 +30,7 @@ rule decrypt_email:
     params:
         gpg=config["gpg"],
         is_zip=True,
+        owner_only_from=decrypted_root,
     script:
         "../../scripts/decrypt.py"
 
