@@ -1,9 +1,11 @@
 """The tracking-log split: accounting, bad input, bounded resources, reruns."""
 
 import base64
+import errno
 import gzip
 import hashlib
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -11,10 +13,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+from isal import igzip
 
+from edxflow import split_log
 from edxflow.courses import course_base_name, normalize_course_id
-from edxflow.split_log import SeenHashes, SplitError, split_tracking_log
+from edxflow.split_log import SeenHashes, SplitError, line_digest, split_tracking_log
 from tests.conftest import REPO
+from tests.test_atomic import fill, small_disk  # noqa: F401  (a fixture)
 
 DAY = "2021-01-01"
 
@@ -101,10 +106,49 @@ def test_duplicates_can_be_kept(tmp_path):
 
 def test_seen_hashes_grow_without_losing_values():
     seen = SeenHashes(capacity_bits=2)
-    values = [hash(str(i).encode()) for i in range(5000)]
+    values = [line_digest(str(i).encode()) for i in range(5000)]
     assert all(seen.add(v) for v in values)
     assert not any(seen.add(v) for v in values)
     assert seen.count == 5000
+
+
+def test_seen_hashes_tell_apart_digests_whose_low_64_bits_are_equal():
+    seen = SeenHashes(capacity_bits=2)
+    low = 0x9E3779B97F4A7C15
+    values = [low, 1 << 64 | low, 2 << 64 | low, (1 << 127) | low, 1 << 64, 0, 1]
+    assert all(seen.add(v) for v in values[:-1]) and not seen.add(1)  # 0 is stored as 1
+    for _ in range(5):
+        seen._grow()
+    assert not any(seen.add(v) for v in values) and seen.count == 6
+
+
+def test_a_64_bit_hash_collision_loses_no_event(tmp_path, monkeypatch):
+    """Two distinct lines whose digests agree in 64 bits (as any two lines can with a 64-bit hash)
+    are two events; only an identical line is a duplicate."""
+    real = split_log.line_digest
+    monkeypatch.setattr(split_log, "line_digest", lambda line: real(line) >> 64 << 64 | 12345)
+    lines = [event(number=1), event(number=2), event(number=1)]
+    receipt = split(write_log(tmp_path / "d.log.gz", lines), tmp_path / "out")
+    assert receipt["by_course"] == {"MITx/1x/T1": 2} and receipt["duplicates"] == 1
+    assert [row["username"] for row in read_rows(course_file(tmp_path / "out", "MITx__1x__T1"))] == ["u1", "u2"]
+
+
+def test_a_50_mb_line_is_kept_whole(tmp_path):
+    """A line of thousands of decompressed pieces: the event to its course file, the broken line to
+    the rejects file, each intact (bench/long_line.py shows the time is linear in its length)."""
+    text = base64.b64encode(os.urandom(50_000_000 * 3 // 4)).decode()  # random: little compression
+    long_event = event(number=1, padding=text)
+    broken = long_event[:-1]
+    lines = [event(number=0), long_event, event(number=2), broken, event(number=3)]
+    path = tmp_path / "long.log.gz"
+    path.write_bytes(igzip.compress(b"\n".join(lines) + b"\n", 1))
+    receipt = split(path, tmp_path / "out")
+    assert receipt["lines_in"] == 5 and receipt["by_course"] == {"MITx/1x/T1": 4} and receipt["rejected"] == 1
+    rows = read_rows(course_file(tmp_path / "out", "MITx__1x__T1"))
+    assert [row["username"] for row in rows] == ["u0", "u1", "u2", "u3"]
+    assert json.loads(rows[1]["extra"])["padding"] == text
+    [rejected] = read_rows(tmp_path / "out" / "rejects" / f"edx-{DAY}.json.gz")
+    assert rejected["line"] == 4 and rejected["raw"].encode() == broken
 
 
 def truncated_gzip(tmp_path, lines: int, keep: float) -> tuple[Path, list[bytes]]:
@@ -242,3 +286,57 @@ def test_a_run_with_odd_characters_lands_under_the_base_of_its_sql(tmp_path):
     for number, course_id in enumerate(ids):
         rows = read_rows(course_file(tmp_path / "out", course_base_name(course_id)))
         assert [row["username"] for row in rows] == [f"u{number}"]
+
+
+def test_a_full_disk_fails_the_split_naming_the_file_and_keeps_the_previous_split(tmp_path, small_disk):
+    outdir = small_disk / "TRACKING_LOGS"
+    previous = split(write_log(tmp_path / "small.log.gz", [event(number=1)]), outdir)
+    fill(small_disk)
+    random_lines = [event(number=i, padding=os.urandom(600).hex()) for i in range(2000)]  # ~2 MB gzip
+    with pytest.raises(OSError) as raised:
+        split(write_log(tmp_path / "big.log.gz", random_lines), outdir)
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename.startswith(str(outdir))
+    assert [row["username"] for row in read_rows(previous["outputs"][0]["path"])] == ["u1"]
+    left = sorted(str(path.relative_to(outdir)) for path in outdir.rglob("*") if path.is_file())
+    assert left == [".index/edx-2021-01-01.json", "MITx__1x__T1/tracklog-2021-01-01.edx-2021-01-01.json.gz"]
+
+
+def test_split_outputs_are_on_the_disk_before_they_get_their_names(tmp_path, monkeypatch):
+    synced, renamed = [], []
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.readlink(f"/proc/self/fd/{fd}")) or fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: renamed.append((str(a), set(synced))) or replace(a, b))
+    lines = [event(number=1), event("MITx/2x/T2", 2), b"[1]"]
+    receipt = split(write_log(tmp_path / "d.log.gz", lines), tmp_path / "out")
+    assert len(renamed) == len(receipt["outputs"]) + 1 == 4  # two courses, the rejects, the index
+    assert all(path in synced_before for path, synced_before in renamed)
+
+
+def test_a_full_disk_ends_the_step_with_one_message_naming_the_file(tmp_path, small_disk):
+    """As Snakemake runs the step (its job log on the full disk too): one line, no traceback, no
+    `--- Logging error ---` for the log that cannot be written, exit status 1, no output."""
+    results = small_disk / "results"
+    random_lines = [event(number=i, padding=os.urandom(600).hex()) for i in range(2000)]
+    log = write_log(tmp_path / "decrypted.log.gz", random_lines)
+    (tmp_path / "version.json").write_text('{"key": "mitx-edx-events-2021-01-01.log.gz.gpg"}')
+    job = dict(input={"log": str(log), "version": str(tmp_path / "version.json")},
+               output={"receipt": str(results / "receipts" / "r.json")}, log=[str(results / "logs" / "split.log")],
+               params={"outdir": str(results / "TRACKING_LOGS"), "courses": [], "options": {}},
+               wildcards={"site": "edx", "date": DAY})
+    (results / "logs").mkdir(parents=True)
+    fill(small_disk)
+    as_snakemake = (
+        "import json, runpy, sys, types\n"
+        f"sys.path.insert(0, {str(REPO / 'scripts')!r})\n"
+        "job = {k: types.SimpleNamespace(**v) if type(v) is dict else v for k, v in json.loads(sys.argv[1]).items()}\n"
+        "snakemake = types.SimpleNamespace(**job)\n"
+        f"runpy.run_path({str(REPO / 'scripts' / 'split_tracking_log.py')!r}, {{'snakemake': snakemake}}, '__main__')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", as_snakemake, json.dumps(job)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "Logging error" not in done.stderr
+    [message] = done.stderr.splitlines()
+    course = results / "TRACKING_LOGS" / "MITx__1x__T1" / f"tracklog-{DAY}.edx-{DAY}.json.gz"
+    assert f"no space left on device writing {course}: free space on {small_disk} and run again" in message
+    assert not (results / "receipts").exists()
+    assert [path.name for path in (results / "TRACKING_LOGS").rglob("*") if path.is_file()] == []

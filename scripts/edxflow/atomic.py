@@ -19,11 +19,36 @@ def atomic_path(target: str | Path, mode: int = 0o600):
     os.close(fd)
     temporary = Path(temporary)
     try:
-        yield temporary
+        with naming(target):
+            yield temporary
+            sync(temporary)
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def sync(path: str | Path) -> None:
+    """Wait until the file's data is on the disk: where a full disk shows only when the data is
+    written out (delayed allocation, quotas, network file systems), the error comes here, before
+    the file gets its final name."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def naming(path: str | Path):
+    """An OSError inside that names no file (a failed write or close: a full disk) names `path`,
+    so the message can say which file could not be written."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(path)
+        raise
 
 
 def _json_text(value) -> str:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
 
 from .bundle import BundleError
@@ -21,6 +23,9 @@ USER_ERRORS = (BundleError, CloudError, ConfigError, CourseIdError, DecryptionEr
 
 
 def configure_logging(log_path: str | None = None) -> None:
+    # A log file that cannot be written (a full disk) must not add a `--- Logging error ---` block
+    # to every message: the messages still reach stderr, which Snakemake shows.
+    logging.raiseExceptions = False
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
@@ -34,7 +39,30 @@ def run(step, *args, **kwargs) -> int:
     except USER_ERRORS as error:
         logging.getLogger("edxflow").error("%s", error)
         return 1
+    except OSError as error:
+        message = file_system_error(error)
+        if message is None:
+            raise
+        logging.getLogger("edxflow").error("%s", message)
+        return 1
     return 0
+
+
+def file_system_error(error: OSError) -> str | None:
+    """One line for a write the file system refused (full, over quota, read-only), naming the file
+    and what to do; None for any other error."""
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        return None
+    where = error.filename or os.getcwd()
+    if error.errno == errno.EACCES:
+        return f"permission denied: {where}: give the user running the workflow access to it and run again"
+    mount = os.path.abspath(where)
+    while not os.path.ismount(mount):
+        mount = os.path.dirname(mount)
+    if error.errno == errno.EROFS:
+        return f"read-only file system: cannot write {where}: make {mount} writable or choose another results_dir"
+    what = "no space left on device" if error.errno == errno.ENOSPC else "disk quota exceeded"
+    return f"{what} writing {where}: free space on {mount} and run again"
 
 
 def entry(snakemake, from_snakemake, main) -> None:

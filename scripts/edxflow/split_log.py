@@ -19,12 +19,13 @@ import tempfile
 import time
 from array import array
 from collections import defaultdict
+from hashlib import blake2b
 from pathlib import Path
 
 import orjson
 from isal import igzip, isal_zlib
 
-from .atomic import write_json
+from .atomic import naming, sync, write_json
 from .courses import course_base_name
 from .event_course import CourseFinder, I4x, module_of, resolve_i4x
 from .tracklog import normalise, payload_of, valid_time
@@ -32,6 +33,7 @@ from .tracklog import normalise, payload_of, valid_time
 CHUNK = 1 << 20
 PIECE = 16 << 10
 GZIP_MAGIC = b"\x1f\x8b"
+_LOW_64 = (1 << 64) - 1
 
 
 class SplitError(RuntimeError):
@@ -85,52 +87,69 @@ class InputLines:
     def batches(self):
         """Lists of lines without their newline; the last line of the file is included even
         without a newline, unless the gzip stream broke inside it (then it is `self.tail`)."""
-        rest = b""
+        pieces = []  # the line under way, in pieces: joined once, when its newline comes (a 50 MB line spans thousands)
         for chunk in self._plain_chunks():
-            lines = (rest + chunk).split(b"\n")
-            rest = lines.pop()
+            lines = chunk.split(b"\n")
+            if len(lines) == 1:
+                pieces.append(chunk)
+                continue
+            if pieces:
+                pieces.append(lines[0])
+                lines[0] = b"".join(pieces)
+            pieces = [lines.pop()]
             yield lines
+        rest = b"".join(pieces)
         if self.truncated:
             self.tail = rest
         elif rest:
             yield [rest]
 
 
+def line_digest(line: bytes) -> int:
+    """128 bits of BLAKE2b: lines with one digest are taken as one duplicate line. With 64 bits,
+    two of the millions of lines of a day could share one and an event be lost; with 128, never."""
+    return int.from_bytes(blake2b(line, digest_size=16).digest(), "little")
+
+
 class SeenHashes:
-    """A set of 64-bit line hashes in a flat array (8 bytes a line, where a Python set of ints
-    costs about 70): open addressing, grown at two-thirds full."""
+    """A set of 128-bit line digests in two flat arrays of halves (16 bytes a slot, where a Python
+    set of ints costs about 90): open addressing on the low half, grown at two-thirds full."""
 
     def __init__(self, capacity_bits: int = 20):
         self.mask = (1 << capacity_bits) - 1
-        self.table = array("q", bytes(8 << capacity_bits))
+        self.lows = array("Q", bytes(8 << capacity_bits))
+        self.highs = array("Q", bytes(8 << capacity_bits))
         self.count = 0
 
     def add(self, value: int) -> bool:
         """True if the value is new."""
-        value = value or 1
-        table, mask = self.table, self.mask
-        slot = value & mask
+        value = value or 1  # zero marks an empty slot
+        low, high = value & _LOW_64, value >> 64
+        lows, highs, mask = self.lows, self.highs, self.mask
+        slot = low & mask
         while True:
-            stored = table[slot]
-            if stored == 0:
-                break
-            if stored == value:
+            stored = lows[slot]
+            if stored == low and highs[slot] == high:
                 return False
+            if stored == 0 and highs[slot] == 0:
+                break
             slot = (slot + 1) & mask
-        table[slot] = value
+        lows[slot] = low
+        highs[slot] = high
         self.count += 1
         if self.count * 3 > mask * 2:
             self._grow()
         return True
 
     def _grow(self):
-        old = self.table
+        lows, highs = self.lows, self.highs
         self.mask = self.mask * 2 + 1
-        self.table = array("q", bytes(8 * (self.mask + 1)))
+        self.lows = array("Q", bytes(8 * (self.mask + 1)))
+        self.highs = array("Q", bytes(8 * (self.mask + 1)))
         self.count = 0
-        for value in old:
-            if value:
-                self.add(value)
+        for low, high in zip(lows, highs):
+            if low or high:
+                self.add(high << 64 | low)
 
 
 class BufferedOutputs:
@@ -167,7 +186,8 @@ class BufferedOutputs:
             if not started:
                 os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
                 self.digests[path] = hashlib.sha256()
-            with open(self.temporary(path), "ab" if started else "wb", opener=_owner_only) as handle:
+            mode = "ab" if started else "wb"
+            with naming(path), open(self.temporary(path), mode, opener=_owner_only) as handle:
                 handle.write(member)
             self.digests[path].update(member)
             self.sizes[path] += len(member)
@@ -177,6 +197,9 @@ class BufferedOutputs:
 
     def commit(self) -> dict[str, dict]:
         self.flush()
+        for path in self.digests:  # every file whole on the disk before any gets its name
+            with naming(path):
+                sync(self.temporary(path))
         written = {}
         for path in sorted(self.digests):
             os.replace(self.temporary(path), path)
@@ -314,7 +337,7 @@ def split_tracking_log(
                 if not line:
                     counts["blank"] += 1
                     continue
-                if seen is not None and not seen.add(hash(line)):
+                if seen is not None and not seen.add(line_digest(line)):
                     counts["duplicates"] += 1
                     continue
                 try:
@@ -341,11 +364,13 @@ def split_tracking_log(
                 elif course is None:
                     write(record, None)
                 else:  # an i4x key without a run: decided once the whole file has been seen
-                    pending.write(dumps([course.org, course.num, record], option=orjson.OPT_APPEND_NEWLINE))
+                    with naming(layout.outdir):  # the temporary file of these events has no name to give
+                        pending.write(dumps([course.org, course.num, record], option=orjson.OPT_APPEND_NEWLINE))
         if reader.tail:
             number += 1
             reject(number, reader.tail, "incomplete last line (the gzip stream breaks inside it)")
-        pending.seek(0)
+        with naming(layout.outdir):
+            pending.seek(0)
         for line in pending:
             org, num, record = loads(line)
             write(record, resolve_i4x(I4x(org, num), runs_by_org_num))

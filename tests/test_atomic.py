@@ -1,0 +1,94 @@
+"""Atomic writes: a file stands under its final name only once all of it is on the disk; a disk
+that fills up gives an error naming the file, and leaves the previous file as it was."""
+
+import errno
+import json
+import os
+import subprocess
+
+import pytest
+
+from edxflow import cli
+from edxflow.atomic import atomic_path, write_json
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 512 KB file system that really fills up (a tmpfs: mounting one needs root)."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs to fill ({done.stderr.strip() or done.returncode}): needs root")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+def fill(directory) -> None:
+    """Write a file in `directory` until its file system has no space left."""
+    with open(directory / "ballast", "wb", buffering=0) as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 4096)
+        except OSError as error:
+            assert error.errno == errno.ENOSPC
+
+
+def test_write_json_on_a_full_disk_names_the_file_and_keeps_the_previous_one(small_disk):
+    target = small_disk / "receipt.json"
+    write_json(target, {"previous": True})
+    fill(small_disk)
+    with pytest.raises(OSError) as raised:
+        write_json(target, {"rows": ["x" * 100] * 1000})
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
+    assert json.loads(target.read_text()) == {"previous": True}
+    assert sorted(path.name for path in small_disk.iterdir()) == ["ballast", "receipt.json"]
+
+
+def test_a_file_is_on_the_disk_before_it_gets_its_name(tmp_path, monkeypatch):
+    """fsync before rename: where the file system reports a full disk only when the data is
+    written out (delayed allocation, quotas, network file systems), the error comes before the name."""
+    calls = []
+    fsync, replace = os.fsync, os.replace
+    path_of = lambda fd: os.readlink(f"/proc/self/fd/{fd}")  # noqa: E731
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", path_of(fd))) or fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: calls.append(("replace", str(a))) or replace(a, b))
+    write_json(tmp_path / "a.json", [1])
+    [(first, synced), (second, renamed)] = calls
+    assert (first, second) == ("fsync", "replace") and synced == renamed
+    assert json.loads((tmp_path / "a.json").read_text()) == [1]
+
+
+def test_an_error_inside_names_the_target_when_it_names_no_file(tmp_path):
+    target = tmp_path / "table.json.gz"
+    with pytest.raises(OSError) as raised:
+        with atomic_path(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert raised.value.filename == str(target) and not target.exists() and list(tmp_path.iterdir()) == []
+    with pytest.raises(FileNotFoundError) as raised:
+        with atomic_path(target):
+            open(tmp_path / "missing")
+    assert raised.value.filename == str(tmp_path / "missing")  # an error naming its own file keeps it
+
+
+@pytest.mark.parametrize("code, expected", [
+    (errno.ENOSPC, "no space left on device writing {file}: free space on / and run again"),
+    (errno.EDQUOT, "disk quota exceeded writing {file}: free space on / and run again"),
+    (errno.EROFS, "read-only file system: cannot write {file}: make / writable or choose another results_dir"),
+    (errno.EACCES, "permission denied: {file}: give the user running the workflow access to it and run again"),
+])
+def test_a_refused_write_is_one_line_and_exit_status_1(caplog, code, expected):
+    def step():
+        raise OSError(code, os.strerror(code), "/no/such/dir/table.json.gz")
+
+    assert cli.run(step) == 1
+    assert [record.getMessage() for record in caplog.records] == [expected.format(file="/no/such/dir/table.json.gz")]
+
+
+def test_any_other_os_error_keeps_its_traceback():
+    def step():
+        raise OSError(errno.EIO, "Input/output error", "/data/x")
+
+    with pytest.raises(OSError):
+        cli.run(step)
