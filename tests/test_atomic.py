@@ -1,6 +1,7 @@
 """Atomic writes: a file stands under its final name only once all of it is on the disk; a disk
 that fills up gives an error naming the file, and leaves the previous file as it was."""
 
+import base64
 import errno
 import json
 import os
@@ -10,6 +11,7 @@ import pytest
 
 from edxflow import cli
 from edxflow.atomic import atomic_path, write_json
+from edxflow.jsonl import TableWriter
 
 
 @pytest.fixture
@@ -92,3 +94,15 @@ def test_any_other_os_error_keeps_its_traceback():
 
     with pytest.raises(OSError):
         cli.run(step)
+
+
+def test_a_table_whose_last_write_fails_gets_no_name(small_disk):
+    """TableWriter compresses into the temporary file: a full disk at its last write or close
+    leaves nothing under the table's name."""
+    target = small_disk / "table.json.gz"
+    with pytest.raises(OSError) as raised:
+        with TableWriter(target) as writer:
+            for number in range(1500):  # ~0.9 MB, kept in the writer's buffer until the end: ~0.7 MB gzip
+                writer.write({"n": number, "text": base64.b64encode(os.urandom(450)).decode()})
+    assert list(small_disk.iterdir()) == []
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)

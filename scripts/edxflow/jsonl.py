@@ -47,11 +47,15 @@ class TableWriter:
 
     def __exit__(self, kind, error, trace):
         try:
-            self._handle.write(self._buffer)
-            self._handle.close()
-        finally:
-            self._file.close()
-            self._atomic.__exit__(kind, error, trace)
+            try:
+                self._handle.write(self._buffer)
+                self._handle.close()
+            finally:
+                self._file.close()
+        except BaseException as failure:  # the last write or close failed (a full disk): the file gets no name
+            self._atomic.__exit__(type(failure), failure, failure.__traceback__)
+            raise
+        self._atomic.__exit__(kind, error, trace)
 
 
 def write_rows(path: str | Path, rows: Iterable[dict]) -> int:
