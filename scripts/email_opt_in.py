@@ -9,7 +9,6 @@ import logging
 from pathlib import Path
 
 from edxflow import cli
-from edxflow.atomic import write_json
 from edxflow.courses import normalize_course_id
 from edxflow.email_opt_in import split_email_opt_in
 
@@ -18,11 +17,12 @@ log = logging.getLogger("edxflow.email_opt_in")
 
 def email(input_dir: str, date: str, outdir: str, receipt_path: str, courses: list[str]) -> dict:
     paths = sorted(p for p in Path(input_dir).rglob("*") if p.is_file() and not p.name.startswith("."))
-    receipt = split_email_opt_in(paths, outdir, date, courses)
-    write_json(receipt_path, receipt)
+    receipt = split_email_opt_in(paths, outdir, date, courses, receipt_path)
     rows = sum(info["rows"] for info in receipt["by_course"].values())
     log.info("email opt-in %s: %d rows for %d courses from %d files; %d rejected, %d filtered out", date, rows,
-             len(receipt["by_course"]), len(paths), receipt["rejected"], receipt["filtered_out"])
+             len(receipt["by_course"]), len(receipt["inputs"]), receipt["rejected"], receipt["filtered_out"])
+    for item in receipt["passed_over"]:
+        log.warning("passed over %s", item["reason"])
     return receipt
 
 

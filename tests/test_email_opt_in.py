@@ -127,6 +127,19 @@ def test_a_failed_rename_takes_back_the_files_already_renamed(tmp_path):
     assert files_under(tmp_path / "E") == [in_the_way.relative_to(tmp_path / "E")]
 
 
+def test_the_receipt_is_written_with_the_tables_or_not_at_all(tmp_path):
+    path = two_courses(tmp_path)
+    receipt = tmp_path / "receipts" / "2021-01-03.json"
+    (receipt / "in-the-way").mkdir(parents=True)  # its rename, the last, fails
+    with pytest.raises(EmailError, match="2021-01-03.json: Is a directory; nothing was written"):
+        split_email_opt_in([path], tmp_path / "E", "2021-01-03", receipt_path=receipt)
+    assert files_under(tmp_path / "E") == []
+    (receipt / "in-the-way").rmdir()
+    receipt.rmdir()
+    written = split_email_opt_in([path], tmp_path / "E", "2021-01-03", receipt_path=receipt)
+    assert json.loads(receipt.read_text()) == written and len(files_under(tmp_path / "E")) == 5
+
+
 def test_course_directories_and_files_are_owner_only(tmp_path):
     split_email_opt_in([two_courses(tmp_path)], tmp_path / "E", "2021-01-03")
     directories = [tmp_path / "E" / name for name in ("MITx__1x__T1", "MITx__2x__T2", "rejects")]

@@ -83,9 +83,11 @@ def read_email_csv(path: str | Path):
     return rows, rejects
 
 
-def split_email_opt_in(csv_paths: list[Path], outdir: str | Path, date: str, courses: list[str] | None = None) -> dict:
-    """Write EMAIL/{BASE}/email_opt_in-{date}.json.gz per course, all or none; returns the receipt.
-    A file that is not an email opt-in CSV (a README in the zip) is passed over, named in the receipt."""
+def split_email_opt_in(csv_paths: list[Path], outdir: str | Path, date: str, courses: list[str] | None = None,
+                       receipt_path: str | Path | None = None) -> dict:
+    """Write EMAIL/{BASE}/email_opt_in-{date}.json.gz per course and the receipt, all or none;
+    returns the receipt. A file that is not an email opt-in CSV (a README in the zip) is passed
+    over, named in the receipt."""
     outdir = Path(outdir)
     by_course, rejects, read, passed_over = defaultdict(list), [], {}, []
     for path in sorted(csv_paths):
@@ -113,18 +115,25 @@ def split_email_opt_in(csv_paths: list[Path], outdir: str | Path, date: str, cou
         written[course] = {"rows": len(by_course[course]), "file": str(path)}
     if rejects:
         files[outdir / "rejects" / f"email_opt_in-{date}.json.gz"] = functools.partial(write_rows, rows=rejects)
-    write_all_or_none(files, f"the email opt-in tables of {date}")
-    return {"date": date, "inputs": read, "by_course": written, "rejected": len(rejects),
-            "filtered_out": filtered_out, "passed_over": passed_over}
+    receipt = {"date": date, "inputs": read, "by_course": written, "rejected": len(rejects),
+               "filtered_out": filtered_out, "passed_over": passed_over}
+    if receipt_path is not None:
+        files[Path(receipt_path)] = functools.partial(write_json, value=receipt)
+    write_all_or_none(files, f"the email opt-in tables of {date}", private=outdir)
+    return receipt
 
 
-def write_all_or_none(files: dict[Path, Callable[[Path], object]], what: str) -> None:
-    """Write each file (target -> a writer given a path) under a temporary name in an owner-only
-    directory, then rename them all into place: a failure (a full disk) leaves none of them new."""
+def write_all_or_none(files: dict[Path, Callable[[Path], object]], what: str, private: Path) -> None:
+    """Write each file (target -> a writer given a path) under a temporary name, then rename them
+    all into place: a failure (a full disk) leaves none of them new. Directories under `private`
+    are made owner-only."""
     staged, renamed, target = [], [], None
     try:
         for target, write in files.items():
-            owner_only_dir(target.parent)
+            if private in target.parents:
+                owner_only_dir(target.parent)
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.part")
             staged.append((temporary, target))
             write(temporary)
