@@ -103,6 +103,17 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
     return config
 
 
+def passphrase_problem(gpg: dict) -> str | None:
+    """What is wrong with gpg.passphrase_env (a variable that is not set), or None."""
+    from .decrypt import DecryptionError, read_passphrase
+
+    try:
+        read_passphrase(gpg["passphrase_env"])
+    except DecryptionError as error:
+        return str(error)
+    return None
+
+
 def selected_courses(config: dict) -> list[str]:
     """The course filter, normalised to Org/Num/Run and checked for name clashes; empty keeps all."""
     ids = []

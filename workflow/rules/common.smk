@@ -8,7 +8,7 @@ from snakemake.logging import logger
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
 from edxflow import naming
-from edxflow.config import ConfigError, selected_courses, validate_config
+from edxflow.config import ConfigError, passphrase_problem, selected_courses, validate_config
 from edxflow.leftovers import remove_leftovers
 from edxflow.load import warehouse_summary
 from edxflow.atomic import read_json
@@ -19,6 +19,19 @@ try:
     validate_config(config)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
+
+
+def check_passphrase():
+    """An unset gpg.passphrase_env variable stops a real run before its first job, when a planned
+    job decrypts (those take the gpg settings), not at decryption after the downloads. A dry run
+    plans and warns."""
+    problem = passphrase_problem(config["gpg"])
+    if not problem:
+        return
+    if workflow.dryrun:
+        logger.warning(f"{problem}. A real run would stop before its first job.")
+    elif any(hasattr(job.params, "gpg") for job in workflow.dag.needrun_jobs()):
+        raise WorkflowError(problem)
 
 
 wildcard_constraints:
@@ -58,6 +71,8 @@ def listing():
         found = refresh_listing(config, MANIFEST_UNITS, MANIFEST_DIR, versions_dir=VERSIONS_DIR)
     except (SourceError, ConfigError) as error:
         raise WorkflowError(f"cannot list the package: {error}") from None
+    if workflow.dryrun:
+        check_passphrase()
     for (file_type, site), unit in found.items():
         if unit["changed"] and unit["passed_over"]:
             logger.warning(
