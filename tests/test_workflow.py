@@ -482,6 +482,8 @@ def test_the_next_run_starts_by_removing_the_plaintext_a_killed_run_left(demo, t
     log, email, download, scratch = leave_leftovers()
     two_days = demo_config(demo, tmp_path, file_types=["log", "email"],
                            dates={"begin": "2026-11-07", "end": "2026-11-08"})
+    planned = snakemake(tmp_path, two_days, *MTIME_ONLY, "-n")  # a dry run removes nothing
+    assert planned.returncode == 0 and all(path.exists() for path in (log, email, download, scratch))
     second = snakemake(tmp_path, two_days, *MTIME_ONLY)
     assert second.returncode == 0, second.stderr
     output = second.stdout + second.stderr
