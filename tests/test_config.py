@@ -100,7 +100,8 @@ def test_course_list_file_without_permission():
                  "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
                  "except ConfigError as error:\n    print(error)")
         nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
-        ran = subprocess.run([*nobody, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True, text=True)
+        ran = subprocess.run([*nobody, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True,
+                             text=True)
     finally:
         shutil.rmtree(directory)
     assert ran.stdout.startswith(f"config key 'course_list_file': {path} cannot be read (permission denied)"), ran

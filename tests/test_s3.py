@@ -130,7 +130,8 @@ def upload_in_parts(s3, bucket, key, parts: list[bytes], **options):
     for number, body in enumerate(parts, start=1):
         answer = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=body,
                                 **options)
-        done.append({"PartNumber": number, **{k: v for k, v in answer.items() if k == "ETag" or k.startswith("Checksum")}})
+        checks = {k: v for k, v in answer.items() if k == "ETag" or k.startswith("Checksum")}
+        done.append({"PartNumber": number, **checks})
     s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": done})
 
 
@@ -308,8 +309,8 @@ def test_download_faults_are_one_clear_message(package, moto_endpoint, tmp_path,
     with FaultyS3(fault, upstream=moto_endpoint, objects_only=True) as faulty:
         source = impatient(faulty.url)
         entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
-        with pytest.raises(SourceError, match=rf"^download of mitx-2021-01-03.zip failed after 2 attempts: "
-                                              rf"s3://course-data at {faulty.url} object 'mitx-2021-01-03.zip': {said}"):
+        with pytest.raises(SourceError, match=rf"^download of mitx-2021-01-03.zip failed after 2 attempts: s3://"
+                                              rf"course-data at {faulty.url} object 'mitx-2021-01-03.zip': {said}"):
             download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
     assert faulty.faults == 4 and list(tmp_path.iterdir()) == []
 
@@ -341,8 +342,8 @@ def test_throttled_listing_stops_the_plan_with_one_message(aws_env, tmp_path):
     assert "Traceback (most recent call last)" not in output and "TransientError" not in output
 
 
-UNSAFE_KEYS = {
-    "mitx/edx/events/2021/mitx-edx-events-x/../../../../../../../../../escape/mitx-edx-events-2021-01-05.log.gz.gpg": "'..'",
+UNSAFE_KEYS = {  # nine '..' climb from results/raw/{bucket}/{key's folders} to above the working directory
+    "mitx/edx/events/2021/mitx-edx-events-x/" + "../" * 9 + "escape/mitx-edx-events-2021-01-05.log.gz.gpg": "'..'",
     "mitx/edx/events/2021/mitx-edx-events-x//mitx-edx-events-2021-01-06.log.gz.gpg": "empty",
     "mitx/edx/events/2021/mitx-edx-events-x/./mitx-edx-events-2021-01-07.log.gz.gpg": "'.'",
 }
@@ -386,5 +387,8 @@ def test_unsafe_keys_on_s3_are_never_local_paths(package, moto_endpoint, tmp_pat
     raw = sorted(p.relative_to(workdir / "results" / "raw").as_posix()
                  for p in (workdir / "results" / "raw").rglob("*") if p.is_file())
     assert raw == [f"{LOGS}/{naming.log_key('mitx', 'edx', day)}" for day in (D(2021, 1, 1), D(2021, 1, 2))]
+    # each download's log says which checks were made (moto keeps a CRC32 of what boto3 uploads)
+    log = workdir / "results" / "logs" / "download" / LOGS / (naming.log_key("mitx", "edx", D(2021, 1, 1)) + ".log")
+    assert "verified: md5, crc32," in log.read_text()
     outside = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(workdir)]
     assert outside == [] and sorted(p.name for p in workdir.iterdir()) == [".snakemake", "config.yaml", "results"]

@@ -96,7 +96,8 @@ def download(source, entry: dict, target: str | Path, attempts: int = 4, backoff
             if attempt == attempts:
                 hint = (" If the object changed since it was listed, run again: every run lists the source anew."
                         if isinstance(error, VerificationError) else "")
-                raise SourceError(f"download of {entry['key']} failed after {attempts} attempts: {error}.{hint}") from None
+                message = f"download of {entry['key']} failed after {attempts} attempts: {error}.{hint}"
+                raise SourceError(message) from None
             wait = backoff * 2 ** (attempt - 1)
             log.warning("attempt %d of %d for %s failed (%s); retrying in %.1f s", attempt, attempts, entry["key"], error, wait)
             time.sleep(wait)

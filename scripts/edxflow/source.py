@@ -104,7 +104,8 @@ def _attempts_from_environment(default: int = 6) -> int:
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise SourceError(f"AWS_MAX_ATTEMPTS={value!r} is not a whole number of attempts: set it to 1 or more, or unset it")
+        raise SourceError(f"AWS_MAX_ATTEMPTS={value!r} is not a whole number of attempts: set it to 1 or more, "
+                          "or unset it")
     return int(value)
 
 
