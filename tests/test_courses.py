@@ -25,6 +25,12 @@ def test_base_name():
     assert course_base_name("course-v1:DemoX+PHY-2.1x+2025_Fall") == "DemoX__PHY_2_1x__2025_Fall"
 
 
+def test_base_names_are_valid_bigquery_dataset_names_whatever_the_run():
+    assert course_base_name("course-v1:MITx+6.002x+2021_Fall~1") == "MITx__6_002x__2021_Fall_1"
+    assert course_base_name("course-v1:Org+Num+Run:x") == "Org__Num__Run_x"
+    assert course_base_name("course-v1:\u00c9coleX+Num+\u00c9t\u00e92021") == "_coleX__Num___t_2021"
+
+
 def test_two_ids_with_one_base_name_are_an_error_naming_both():
     with pytest.raises(CourseIdError, match=r"'MITx/1.1x/T1' and 'MITx/1_1x/T1'"):
         base_names(["MITx/1.1x/T1", "course-v1:MITx+1_1x+T1"])

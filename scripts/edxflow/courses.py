@@ -23,6 +23,8 @@ _BLOCK = re.compile(rf"block-v1:({PART})\+({PART})\+({PART})(?:\+\w+@{PART})*?\+
 _I4X_BLOCK = re.compile(rf"i4x://({PART})/({PART})/({PART})/({PART})")
 _I4X_DASHED = re.compile(r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$")  # browser events' element ids
 
+_NOT_IN_DATASET_NAME = re.compile(r"[^A-Za-z0-9_]")
+
 
 class CourseIdError(ValueError):
     pass
@@ -77,8 +79,10 @@ def module_id(text: str) -> str | None:
 
 
 def course_base_name(course_id: str) -> str:
-    """Directory and dataset base name: `MITx/12.3x/1T2021` -> `MITx__12_3x__1T2021`."""
-    return normalize_course_id(course_id).replace("/", "__").replace(".", "_").replace("-", "_")
+    """Directory and dataset base name: `MITx/12.3x/1T2021` -> `MITx__12_3x__1T2021`. Like simeon, `/`
+    becomes `__` and `.` and `-` become `_`; unlike simeon, so does every other character a BigQuery
+    dataset name cannot hold (`~`, `:`, letters outside ASCII)."""
+    return _NOT_IN_DATASET_NAME.sub("_", normalize_course_id(course_id).replace("/", "__"))
 
 
 def base_names(course_ids) -> dict[str, str]:
