@@ -19,7 +19,6 @@ import tempfile
 import time
 from array import array
 from collections import defaultdict
-from hashlib import blake2b
 from pathlib import Path
 
 import orjson
@@ -106,9 +105,12 @@ class InputLines:
 
 
 def line_digest(line: bytes) -> int:
-    """128 bits of BLAKE2b: lines with one digest are taken as one duplicate line. With 64 bits,
-    two of the millions of lines of a day could share one and an event be lost; with 128, never."""
-    return int.from_bytes(blake2b(line, digest_size=16).digest(), "little")
+    """A 128-bit digest: lines with one digest are taken as one duplicate line. With 64 bits, two
+    of the millions of lines of a day could share one and an event be lost; with 128, never.
+    Two 64-bit SipHash values (Python's hash, keyed at random per process) of the line and of the
+    line behind a newline: no line holds one, so for two lines these are four distinct inputs.
+    BLAKE2b-128 would cost 4 us a line, a tenth of the split; this costs 1."""
+    return hash(line) & _LOW_64 | (hash(b"\n" + line) & _LOW_64) << 64
 
 
 class SeenHashes:
