@@ -32,6 +32,9 @@ def index(bundle: str, output: str, sites: list[str], courses: list[str], gpg: d
                      entry["resolved_by"])
     for name in result["unmapped_members"]:
         log.warning("%s: member %s names no course; it is not processed", bundle, name)
+    for name in result["refused_members"]:
+        log.warning("%s: member %s is refused: its path would leave the output directory; it is not processed",
+                    bundle, name)
     return result
 
 

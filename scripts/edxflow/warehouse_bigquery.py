@@ -233,7 +233,7 @@ class BigQueryWarehouse:
             names = ", ".join(f"`{field['name']}`" for field in first.schema)
             self._query(f"BEGIN TRANSACTION; DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
                         f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`; COMMIT TRANSACTION;",
-                        [bigquery.ArrayQueryParameter("days", "DATE", days)], target)
+                        [bigquery.ArrayQueryParameter("days", "DATE", days)], target, named)
         finally:
             try:
                 self.client.delete_table(staging, not_found_ok=True, retry=retry(), timeout=TIMEOUT)
@@ -241,7 +241,8 @@ class BigQueryWarehouse:
                 log.warning("could not remove the staging table %s (%s); the next load replaces it", staging, error)
         return {unit.key: per_day.get(unit.day, 0) for unit in units}
 
-    def _query(self, sql: str, parameters: list, target: str):
+    def _query(self, sql: str, parameters: list, target: str, files: list[str] | None = None):
+        """The rows of a query job; its failure names the files whose rows it moves, if any."""
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=parameters)
@@ -249,7 +250,7 @@ class BigQueryWarehouse:
         def start():
             return self._call(f"cannot start a query on {target}", self.client.query, sql, job_config=config)
 
-        return list(self._wait(start(), target, [f"a query ({sql.split(' ', 1)[0]} …)"], start).result())
+        return list(self._wait(start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start).result())
 
     def _wait(self, job, destination: str, sources: list[str], restart):
         """The finished job; a job failing for a transient reason is run again (`restart()` starts
