@@ -5,36 +5,19 @@ import base64
 import errno
 import json
 import os
-import subprocess
 
 import pytest
 
 from edxflow import cli
 from edxflow.atomic import atomic_path, write_json
 from edxflow.jsonl import TableWriter
+from tests.disks import fill, small_tmpfs
 
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 512 KB file system that really fills up (a tmpfs: mounting one needs root)."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill ({done.stderr.strip() or done.returncode}): needs root")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
-
-
-def fill(directory) -> None:
-    """Write a file in `directory` until its file system has no space left."""
-    with open(directory / "ballast", "wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-        except OSError as error:
-            assert error.errno == errno.ENOSPC
+    with small_tmpfs(tmp_path / "small", "512k") as mount:
+        yield mount
 
 
 def test_write_json_on_a_full_disk_names_the_file_and_keeps_the_previous_one(small_disk):

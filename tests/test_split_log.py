@@ -19,7 +19,8 @@ from edxflow import split_log
 from edxflow.courses import course_base_name, normalize_course_id
 from edxflow.split_log import SeenHashes, SplitError, line_digest, split_tracking_log
 from tests.conftest import REPO
-from tests.test_atomic import fill, small_disk  # noqa: F401  (a fixture)
+from tests.disks import fill
+from tests.test_atomic import small_disk  # noqa: F401  (a fixture)
 
 DAY = "2021-01-01"
 

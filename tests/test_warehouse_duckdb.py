@@ -15,6 +15,7 @@ from edxflow.load import load_course, load_files, load_units, warehouse_summary
 from edxflow.load_plan import WarehouseError, log_day, plan_units, table_name
 from edxflow.unit_files import log_partition_files, unit_files
 from edxflow.warehouse_duckdb import DuckDBWarehouse, column_type
+from tests.disks import grow, small_tmpfs
 
 BASE = "MITx__6_002x__2T2021"
 COURSE = "MITx/6.002x/2T2021"
@@ -367,21 +368,12 @@ def test_the_warehouse_and_its_wal_are_owner_only_from_the_start(tmp_path):
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 2 MB file system (tmpfs, mounted as root), for a warehouse that runs out of space."""
-    import subprocess
-
-    mount = tmp_path / "small"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs to fill ({done.stderr.strip() or done.returncode}): needs root")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
+    """A 2 MB file system, for a warehouse that runs out of space."""
+    with small_tmpfs(tmp_path / "small", "2m") as mount:
+        yield mount
 
 
 def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(tmp_path, small_disk):
-    import subprocess
     import uuid
 
     warehouse = {"kind": "duckdb", "path": str(small_disk / "warehouse.duckdb"), "log_tables": "partitioned"}
@@ -404,6 +396,6 @@ def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
         assert connection.execute(f'SELECT count(*) FROM "{BASE}_latest".roles').fetchall() == [(1,)]
         assert connection.execute(f"SELECT unit FROM \"{BASE}_latest\"._edxflow_loads").fetchall() == [("roles",)]
     # space freed, the same load runs again (over what the failed commit left of the WAL)
-    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    grow(small_disk, "64m")
     receipt = load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")
     assert receipt["tables"]["roles"]["rows"] == 60000 and receipt["loaded"] == ["forum", "roles"]

@@ -14,13 +14,25 @@ pytestmark = pytest.mark.workflow
 BASE = "DemoX__DS101__2026_T1"
 
 
-def test_a_table_schema_conflict_fails_one_course(package, tmp_path, bigquery_server):
-    from google.cloud import bigquery
-
-    client = bigquery_server.client()
+def drop_demo_datasets(client) -> None:
     for dataset in list(client.list_datasets()):
         if dataset.dataset_id.startswith("DemoX__"):
             client.delete_dataset(dataset.dataset_id, delete_contents=True, not_found_ok=True)
+
+
+@pytest.fixture
+def client(bigquery_server):
+    """The emulator's client, with no demo dataset before the test nor after it (the emulator is
+    shared by the session: the conflicting table made here must not meet other tests' loads)."""
+    client = bigquery_server.client()
+    drop_demo_datasets(client)
+    yield client
+    drop_demo_datasets(client)
+
+
+def test_a_table_schema_conflict_fails_one_course(package, tmp_path, bigquery_server, client):
+    from google.cloud import bigquery
+
     client.create_dataset(f"{BASE}_logs")
     table = bigquery.Table(f"test.{BASE}_logs.tracklog", schema=[
         bigquery.SchemaField("time", "TIMESTAMP"), bigquery.SchemaField("event_type", "INT64"),

@@ -2,9 +2,9 @@
 allowed): the run fails with one message naming the file, leaves no half-written file and no job's
 outputs in part, and once there is room again the next run equals a clean run."""
 
-import subprocess
-
 import pytest
+
+from tests.disks import grow, small_tmpfs
 
 from tests.faults.harness import (
     assert_clear_message, assert_left_clean, fault_config, file_digests, run, table_contents)
@@ -14,22 +14,11 @@ pytestmark = pytest.mark.workflow
 FILES = ("TRACKING_LOGS/*__*/*.json.gz", "SQL/*/2026-11-08/*.json.gz", "EMAIL/*__*/*.json.gz")
 
 
-def mount(directory, size):
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(directory)],
-                          capture_output=True, text=True)
-    return done.returncode == 0, done.stderr.strip()
-
-
 @pytest.fixture
 def small_results(tmp_path, request):
     """tmp_path/results on a tmpfs of the requested size."""
-    results = tmp_path / "results"
-    results.mkdir()
-    mounted, why = mount(results, request.param)
-    if not mounted:
-        pytest.skip(f"cannot mount a tmpfs on {results} ({why}): the disk-full test needs root")
-    yield results
-    subprocess.run(["umount", "-l", str(results)], check=False)
+    with small_tmpfs(tmp_path / "results", request.param, mode="0755") as results:
+        yield results
 
 
 # 1 MB fills up while the files are split; 12 MB while the warehouse is loaded.
@@ -43,7 +32,7 @@ def test_a_full_results_folder_fails_cleanly_and_a_rerun_converges(package, clea
     assert any(str(small_results) in line for line in full), "no message names the file:\n" + "\n".join(full)
     assert_left_clean(tmp_path)
 
-    subprocess.run(["mount", "-o", "remount,size=256m", str(small_results)], check=True)
+    grow(small_results, "256m")
     again = run(tmp_path, config)
     assert again.returncode == 0, again.output[-5000:]
     assert file_digests(small_results, *FILES) == file_digests(clean / "results", *FILES)
