@@ -89,7 +89,8 @@ def test_unreadable_course_list_file_is_one_clear_error(tmp_path, case):
 
 
 def test_course_list_file_without_permission():
-    """As root every file is readable: then the check runs as the unprivileged user nobody."""
+    """As root every file is readable: then the check runs as root without the capabilities that
+    override file permissions (the user nobody might not be able to read the checkout)."""
     directory = Path(tempfile.mkdtemp(prefix="perm", dir="/tmp"))
     try:
         directory.chmod(0o755)
@@ -99,8 +100,8 @@ def test_course_list_file_without_permission():
         check = ("import sys; sys.path.insert(0, 'scripts'); from edxflow.config import ConfigError, validate_config\n"
                  "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
                  "except ConfigError as error:\n    print(error)")
-        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
-        ran = subprocess.run([*nobody, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True,
+        unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+        ran = subprocess.run([*unprivileged, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True,
                              text=True)
     finally:
         shutil.rmtree(directory)
