@@ -19,7 +19,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from isal import igzip  # noqa: E402
 
-from edxflow.split_log import split_tracking_log  # noqa: E402
+from edxflow.logs.split import split_tracking_log  # noqa: E402
 
 DAY = "2021-03-04"
 

@@ -13,11 +13,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from edxflow import cli
-from edxflow.atomic import write_json
-from edxflow.decrypt import decrypt_file, decrypt_zip_members, owner_only_dir, read_passphrase
+from edxflow.core import cli
+from edxflow.core.atomic import write_json
+from edxflow.fetch.decrypt import decrypt_file, decrypt_zip_members, owner_only_dir, read_passphrase
 
-log = logging.getLogger("edxflow.decrypt")
+log = logging.getLogger("edxflow.fetch.decrypt")
 
 
 def decrypt(source: str, output: str, homedir: str | None, passphrase_env: str | None,

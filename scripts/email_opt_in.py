@@ -8,11 +8,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from edxflow import cli
-from edxflow.courses import normalize_course_id
-from edxflow.email_opt_in import split_email_opt_in
+from edxflow.core import cli
+from edxflow.core.courses import normalize_course_id
+from edxflow.sql.email_opt_in import split_email_opt_in
 
-log = logging.getLogger("edxflow.email_opt_in")
+log = logging.getLogger("edxflow.sql.email_opt_in")
 
 
 def email(input_dir: str, date: str, outdir: str, receipt_path: str, courses: list[str]) -> dict:

@@ -9,12 +9,12 @@ content: the start of its smallest member that names the course, decrypted as a 
 import argparse
 import logging
 
-from edxflow import cli
-from edxflow.atomic import read_json, write_json
-from edxflow.bundle import index_bundle
-from edxflow.courses import normalize_course_id
-from edxflow.decrypt import read_passphrase
-from edxflow.naming import SITES
+from edxflow.core import cli
+from edxflow.core.atomic import read_json, write_json
+from edxflow.sql.bundle import index_bundle
+from edxflow.core.courses import normalize_course_id
+from edxflow.fetch.decrypt import read_passphrase
+from edxflow.core.naming import SITES
 
 log = logging.getLogger("edxflow.index_bundle")
 

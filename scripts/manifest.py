@@ -10,13 +10,14 @@ import logging
 
 from datetime import date
 
-from edxflow import cli, naming
-from edxflow.atomic import write_json
-from edxflow.config import load_config_file, validate_config
-from edxflow.manifest import build_manifest, selection, write_manifest
-from edxflow.source import open_source
+from edxflow.core import cli
+from edxflow.core import naming
+from edxflow.core.atomic import write_json
+from edxflow.core.config import load_config_file, validate_config
+from edxflow.fetch.manifest import build_manifest, selection, write_manifest
+from edxflow.fetch.source import open_source
 
-log = logging.getLogger("edxflow.manifest")
+log = logging.getLogger("edxflow.fetch.manifest")
 
 
 def make_manifest(chosen: dict, file_type: str, site: str, output: str, passed_over_path: str) -> list[dict]:

@@ -14,11 +14,11 @@ import logging
 import re
 from pathlib import Path
 
-from edxflow import cli
-from edxflow.atomic import read_json, write_json
-from edxflow.courses import normalize_course_id
-from edxflow.naming import SITES, date_of_key
-from edxflow.split_log import split_tracking_log
+from edxflow.core import cli
+from edxflow.core.atomic import read_json, write_json
+from edxflow.core.courses import normalize_course_id
+from edxflow.core.naming import SITES, date_of_key
+from edxflow.logs.split import split_tracking_log
 
 log = logging.getLogger("edxflow.split")
 

@@ -12,15 +12,15 @@ import argparse
 import logging
 from pathlib import Path
 
-from edxflow import cli
-from edxflow.atomic import read_json, write_json
-from edxflow.bundle import BundleError
-from edxflow.courses import normalize_course_id
-from edxflow.decrypt import read_passphrase
-from edxflow.manifest import read_manifest
-from edxflow.sql_course import MAX_EXPANSION, split_course
+from edxflow.core import cli
+from edxflow.core.atomic import read_json, write_json
+from edxflow.sql.bundle import BundleError
+from edxflow.core.courses import normalize_course_id
+from edxflow.fetch.decrypt import read_passphrase
+from edxflow.fetch.manifest import read_manifest
+from edxflow.sql.course import MAX_EXPANSION, split_course
 
-log = logging.getLogger("edxflow.sql_course")
+log = logging.getLogger("edxflow.sql.course")
 
 
 def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict,
@@ -45,7 +45,7 @@ def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: 
 
 
 def main(argv=None) -> int:
-    from edxflow.courses import course_base_name
+    from edxflow.core.courses import course_base_name
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")

@@ -8,12 +8,12 @@ the newest bundle is split one job per course by sql_course.py).
 import argparse
 import logging
 
-from edxflow import cli
-from edxflow.atomic import read_json, write_json
-from edxflow.courses import normalize_course_id
-from edxflow.decrypt import read_passphrase
-from edxflow.naming import SITES
-from edxflow.sql_course import MAX_EXPANSION, split_snapshot
+from edxflow.core import cli
+from edxflow.core.atomic import read_json, write_json
+from edxflow.core.courses import normalize_course_id
+from edxflow.fetch.decrypt import read_passphrase
+from edxflow.core.naming import SITES
+from edxflow.sql.course import MAX_EXPANSION, split_snapshot
 
 log = logging.getLogger("edxflow.sql_snapshot")
 

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from edxflow import cli
-from edxflow.atomic import atomic_path, write_json
-from edxflow.jsonl import TableWriter
+from edxflow.core import cli
+from edxflow.core.atomic import atomic_path, write_json
+from edxflow.core.jsonl import TableWriter
 from tests.disks import fill, small_tmpfs
 
 

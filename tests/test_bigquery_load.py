@@ -10,12 +10,12 @@ import uuid
 
 import pytest
 
-from edxflow.google_cloud import CloudError, bigquery_client, storage_client
-from edxflow.jsonl import shipped_schema, write_rows, write_schema
-from edxflow.load import load_course, load_files, load_units
-from edxflow.load_plan import STATE_TABLE, WarehouseError
-from edxflow.publish import publish_files
-from edxflow.warehouse_bigquery import BigQueryWarehouse
+from edxflow.warehouse.google_cloud import CloudError, bigquery_client, storage_client
+from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.warehouse.load import load_course, load_files, load_units
+from edxflow.warehouse.plan import STATE_TABLE, WarehouseError
+from edxflow.warehouse.publish import publish_files
+from edxflow.warehouse.bigquery import BigQueryWarehouse
 from tests.servers import closed_port
 
 PROJECT = "test"
@@ -353,7 +353,7 @@ def test_bigquery_down_fails_quickly_and_clearly(monkeypatch, tmp_path, base, sq
 def test_only_transient_job_errors_are_tried_again():
     from types import SimpleNamespace
 
-    from edxflow.warehouse_bigquery import is_transient
+    from edxflow.warehouse.bigquery import is_transient
 
     def job(*entries):
         return SimpleNamespace(errors=list(entries), error_result=entries[0] if entries else None)

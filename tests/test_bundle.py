@@ -10,8 +10,8 @@ import zipfile
 
 import pytest
 
-from edxflow.bundle import BundleError, course_of_prefix, index_bundle, parse_member
-from edxflow.courses import course_base_name, normalize_course_id
+from edxflow.sql.bundle import BundleError, course_of_prefix, index_bundle, parse_member
+from edxflow.core.courses import course_base_name, normalize_course_id
 from tests.conftest import PASSPHRASE, REPO
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edxflow.config import ConfigError, date_range, load_config_file, selected_courses, validate_config
+from edxflow.core.config import ConfigError, date_range, load_config_file, selected_courses, validate_config
 from tests.conftest import REPO
 
 
@@ -97,7 +97,7 @@ def test_course_list_file_without_permission():
         path = directory / "list.txt"
         path.write_text("MITx/1x/T1\n")
         path.chmod(0)
-        check = ("import sys; sys.path.insert(0, 'scripts'); from edxflow.config import ConfigError, validate_config\n"
+        check = ("import sys; sys.path.insert(0, 'scripts'); from edxflow.core.config import ConfigError, validate_config\n"
                  "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
                  "except ConfigError as error:\n    print(error)")
         unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
@@ -147,7 +147,7 @@ def test_unset_passphrase_env_stops_a_real_run_before_any_download(keys, tmp_pat
     import datetime as dt
     import gzip
 
-    from edxflow import naming
+    from edxflow.core import naming
 
     monkeypatch.delenv("EDX_UNSET_PASSPHRASE", raising=False)
     key = naming.log_key("demox", "edx", dt.date(2026, 11, 8))

@@ -17,7 +17,7 @@ from pathlib import Path
 import gnupg
 import pytest
 
-from edxflow.courses import course_base_name
+from edxflow.core.courses import course_base_name
 from tests.test_workflow import (  # noqa: F401
     DEMO_DATES, demo, demo_config, job_counts, snakemake, snakemake_command, warehouse_counts)
 

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "scripts") not in sys.path:
     sys.path.insert(0, str(REPO / "scripts"))
 
-from edxflow.derived.course_axis import RESPONSE_TYPES, build_course_axis, build_grading_policy  # noqa: E402
+from edxflow.sql.derived.course_axis import RESPONSE_TYPES, build_course_axis, build_grading_policy  # noqa: E402
 
 SCHEMAS = REPO / "sql" / "schemas"
 REAL = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"

@@ -1,6 +1,6 @@
 import pytest
 
-from edxflow.courses import CourseIdError, base_names, course_base_name, module_id, normalize_course_id, read_course_list
+from edxflow.core.courses import CourseIdError, base_names, course_base_name, module_id, normalize_course_id, read_course_list
 
 
 @pytest.mark.parametrize(

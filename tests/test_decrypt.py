@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from edxflow.decrypt import DecryptionError, decrypt_file, decrypt_zip_members, read_passphrase
+from edxflow.fetch.decrypt import DecryptionError, decrypt_file, decrypt_zip_members, read_passphrase
 from tests.conftest import PASSPHRASE, REPO
 
 PLAIN = b'{"username": "alice", "event_type": "play_video"}\n' * 50
@@ -143,7 +143,7 @@ def test_command_line_reports_one_clear_line(tmp_path, keys):
 
 
 def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_path, keys, monkeypatch):
-    from edxflow.decrypt import decrypted_stream
+    from edxflow.fetch.decrypt import decrypted_stream
 
     data = keys.encrypt(PLAIN * 1000)
     with decrypted_stream(io.BytesIO(data), "member.sql.gpg", str(keys.home), None) as plain:
@@ -188,7 +188,7 @@ BOMB = bytes(5 << 20)  # gpg compresses it to a few kB
 
 
 def test_a_stream_that_expands_beyond_its_limit_stops_gpg(keys):
-    from edxflow.decrypt import ExpansionError, decrypted_stream
+    from edxflow.fetch.decrypt import ExpansionError, decrypted_stream
 
     data = keys.encrypt(BOMB)
     with pytest.raises(ExpansionError, match=r"bomb.gpg: its plaintext exceeds 1048576 bytes"):
@@ -200,7 +200,7 @@ def test_a_stream_that_expands_beyond_its_limit_stops_gpg(keys):
 
 
 def test_a_file_that_expands_beyond_its_limit_leaves_nothing(tmp_path, keys):
-    from edxflow.decrypt import ExpansionError, decrypt_stream, make_gpg
+    from edxflow.fetch.decrypt import ExpansionError, decrypt_stream, make_gpg
 
     data = keys.encrypt(BOMB)
     target = tmp_path / "out" / "table.sql"

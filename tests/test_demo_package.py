@@ -26,8 +26,8 @@ if str(SCRIPTS) not in sys.path:
     sys.path.insert(0, str(SCRIPTS))
 
 from edxflow import demo  # noqa: E402
-from edxflow.courses import normalize_course_id  # noqa: E402
-from edxflow.naming import email_key, log_key, sql_key  # noqa: E402
+from edxflow.core.courses import normalize_course_id  # noqa: E402
+from edxflow.core.naming import email_key, log_key, sql_key  # noqa: E402
 
 END = dt.date(2026, 11, 8)
 DAYS = 7

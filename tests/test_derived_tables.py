@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.coerce import coerce_record
-from edxflow.jsonl import shipped_schema as load_schema
-from edxflow.derived.forum import build_forum
-from edxflow.derived.grades import build_grades_persistent, build_grades_persistent_subsection
-from edxflow.derived.roles import build_roles
-from edxflow.derived.studentmodule import build_problem_analysis, build_studentmodule, parse_state
-from edxflow.derived.user_info_combo import build_user_info_combo
-from edxflow.tsv import read_tsv
+from edxflow.core.coerce import coerce_record
+from edxflow.core.jsonl import shipped_schema as load_schema
+from edxflow.sql.derived.forum import build_forum
+from edxflow.sql.derived.grades import build_grades_persistent, build_grades_persistent_subsection
+from edxflow.sql.derived.roles import build_roles
+from edxflow.sql.derived.studentmodule import build_problem_analysis, build_studentmodule, parse_state
+from edxflow.sql.derived.user_info_combo import build_user_info_combo
+from edxflow.sql.tsv import read_tsv
 
 REAL = Path(__file__).parent / "fixtures" / "real" / "edx-analytics-pipeline-state"
 REAL_COURSE = "edX/DemoX/Demo_Course"
@@ -409,7 +409,7 @@ def test_studentmodule_module_ids_nulls_and_types():
 
 def test_studentmodule_streams():
     """The split writes each row as it is read: no course's studentmodule is held in memory."""
-    from edxflow.derived.studentmodule import COLUMNS, split_studentmodule
+    from edxflow.sql.derived.studentmodule import COLUMNS, split_studentmodule
 
     written = []
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.email_opt_in import EmailError, parse_boolean, parse_timestamp, split_email_opt_in
-from edxflow.jsonl import read_rows
+from edxflow.sql.email_opt_in import EmailError, parse_boolean, parse_timestamp, split_email_opt_in
+from edxflow.core.jsonl import read_rows
 
 HEADER = "user_id,username,email,full_name,course_id,is_opted_in_for_email,preference_set_datetime\n"
 
@@ -95,7 +95,7 @@ def test_a_course_that_cannot_be_written_leaves_no_course_written(tmp_path):
 
 
 def test_disk_full_on_the_second_course_leaves_no_course_written(tmp_path, monkeypatch):
-    import edxflow.email_opt_in as email
+    import edxflow.sql.email_opt_in as email
 
     path = two_courses(tmp_path)
     earlier = tmp_path / "E" / "MITx__1x__T1" / "email_opt_in-2021-01-02.json.gz"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.courses import CourseIdError, course_base_name, module_id, normalize_course_id
-from edxflow.event_course import (RULES, CourseFinder, I4x, course_in_id, course_in_url, module_in, reference_course,
+from edxflow.core.courses import CourseIdError, course_base_name, module_id, normalize_course_id
+from edxflow.logs.event_course import (RULES, CourseFinder, I4x, course_in_id, course_in_url, module_in, reference_course,
                                   resolve_i4x)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "real" / "events.jsonl.gz"

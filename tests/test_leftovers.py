@@ -1,6 +1,6 @@
 """Plaintext a killed run leaves behind is found and removed, and nothing else is."""
 
-from edxflow.leftovers import leftovers, remove_leftovers
+from edxflow.fetch.leftovers import leftovers, remove_leftovers
 
 
 def touch(path, text="x"):

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from edxflow import naming
-from edxflow.manifest import select_objects
+from edxflow.core import naming
+from edxflow.fetch.manifest import select_objects
 
 D = dt.date
 

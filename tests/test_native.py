@@ -9,8 +9,8 @@ import random
 import pytest
 
 import edxflow_native  # noqa: F401  (CI builds it: without it these tests would compare Python with itself)
-from edxflow.derived import studentmodule
-from edxflow.jsonl import TableWriter, read_rows
+from edxflow.sql.derived import studentmodule
+from edxflow.core.jsonl import TableWriter, read_rows
 from tests.conftest import REPO
 
 COURSE_KEY = "course-v1:MITx+6.002x+2T2021"

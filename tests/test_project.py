@@ -88,6 +88,6 @@ def test_snakefmt_is_clean():
 
 
 def test_scripts_explain_themselves():
-    for script in ("manifest.py", "download.py", "decrypt.py", "sql_snapshot.py", "publish.py", "load.py"):
+    for script in ("manifest.py", "fetch_object.py", "decrypt.py", "sql_snapshot.py", "publish_files.py", "load_files.py"):
         done = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "usage:" in done.stdout, script

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from edxflow.google_cloud import CloudError, storage_client
-from edxflow.jsonl import write_rows, write_schema
-from edxflow.publish import CHUNK, RESUMABLE_ABOVE, publish_course, publish_files
+from edxflow.warehouse.google_cloud import CloudError, storage_client
+from edxflow.core.jsonl import write_rows, write_schema
+from edxflow.warehouse.publish import CHUNK, RESUMABLE_ABOVE, publish_course, publish_files
 from tests.servers import closed_port
 
 BASE = "MITx__6_002x__2T2021"

@@ -11,10 +11,10 @@ import sys
 import pytest
 import yaml
 
-from edxflow import naming
-from edxflow.download import download
-from edxflow.manifest import build_manifest, read_listing, refresh_listing, version_path
-from edxflow.source import LocalSource, S3Source, SourceError
+from edxflow.core import naming
+from edxflow.fetch.download import download
+from edxflow.fetch.manifest import build_manifest, read_listing, refresh_listing, version_path
+from edxflow.fetch.source import LocalSource, S3Source, SourceError
 from tests.conftest import REPO
 from tests.flaky_proxy import FlakyProxy
 from tests.s3_faults import FaultyS3
@@ -361,7 +361,7 @@ def test_unsafe_keys_are_passed_over_with_the_reason():
 
 
 def build_manifest_from(listed):
-    from edxflow.manifest import select_objects
+    from edxflow.fetch.manifest import select_objects
 
     return select_objects(listed, "mitx", "log", D(2021, 1, 1), D(2021, 12, 31), False)
 

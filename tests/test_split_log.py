@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from isal import igzip
 
-from edxflow import split_log
-from edxflow.courses import course_base_name, normalize_course_id
-from edxflow.split_log import SeenHashes, SplitError, line_digest, split_tracking_log
+from edxflow.logs import split as split_log
+from edxflow.core.courses import course_base_name, normalize_course_id
+from edxflow.logs.split import SeenHashes, SplitError, line_digest, split_tracking_log
 from tests.conftest import REPO
 from tests.disks import fill
 from tests.test_atomic import small_disk  # noqa: F401  (a fixture)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from edxflow.bundle import index_bundle
-from edxflow.decrypt import DecryptionError
-from edxflow.jsonl import read_rows
-from edxflow.sql_course import split_course
+from edxflow.sql.bundle import index_bundle
+from edxflow.fetch.decrypt import DecryptionError
+from edxflow.core.jsonl import read_rows
+from edxflow.sql.course import split_course
 from tests.conftest import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from edxflow.event_course import module_of
-from edxflow.jsonl import shipped_schema
-from edxflow.tracklog import STRUCT_EVENT_TYPES, normalise, payload_of, valid_time
+from edxflow.logs.event_course import module_of
+from edxflow.core.jsonl import shipped_schema
+from edxflow.logs.tracklog import STRUCT_EVENT_TYPES, normalise, payload_of, valid_time
 
 TIME = "2021-01-01T10:00:00.123456+00:00"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from edxflow.tsv import MAX_HEADER_BYTES, TsvReader, read_tsv, unescape
+from edxflow.sql.tsv import MAX_HEADER_BYTES, TsvReader, read_tsv, unescape
 from tests.conftest import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"

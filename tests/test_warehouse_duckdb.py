@@ -10,11 +10,11 @@ import time
 import duckdb
 import pytest
 
-from edxflow.jsonl import shipped_schema, write_rows, write_schema
-from edxflow.load import load_course, load_files, load_units, warehouse_summary
-from edxflow.load_plan import WarehouseError, log_day, plan_units, table_name
-from edxflow.unit_files import log_partition_files, unit_files
-from edxflow.warehouse_duckdb import DuckDBWarehouse, column_type
+from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.warehouse.load import load_course, load_files, load_units, warehouse_summary
+from edxflow.warehouse.plan import WarehouseError, log_day, plan_units, table_name
+from edxflow.warehouse.unit_files import log_partition_files, unit_files
+from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
 from tests.disks import grow, small_tmpfs
 
 BASE = "MITx__6_002x__2T2021"
@@ -227,9 +227,9 @@ def test_load_units_reports_rows_of_unchanged_units_from_the_state(tmp_path):
 
 
 def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
-    import edxflow.load
+    import edxflow.warehouse.load
 
-    monkeypatch.setattr(edxflow.load, "DAY_BATCH", 2)
+    monkeypatch.setattr(edxflow.warehouse.load, "DAY_BATCH", 2)
     names = [write_day(tmp_path, f"2021-01-0{day}", day) for day in range(1, 6)]
     receipt = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r.json")
     assert len(receipt["loaded"]) == 5 and receipt["tables"]["tracklog"]["rows"] == 1 + 2 + 3 + 4 + 5
@@ -241,7 +241,7 @@ def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
 def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_path, monkeypatch):
     """A day loaded again by a later receipt counts as that receipt says; past a hundred tables the
     summary gives each table over its datasets."""
-    import edxflow.load
+    import edxflow.warehouse.load
 
     def receipt(name: str, courses: dict[str, dict[str, int]]) -> None:
         path = tmp_path / "receipts" / "load" / "log" / "edx" / name
@@ -254,7 +254,7 @@ def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_pa
     receipt("2021-01-02.json", {"A": {"tracklog$20210101": 7, "tracklog$20210102": 2}})
     summary = warehouse_summary(tmp_path, settings(tmp_path))
     assert "A_logs.tracklog: 9 rows" in summary and "B_logs.tracklog: 1 rows" in summary
-    monkeypatch.setattr(edxflow.load, "SUMMARY_TABLES", 1)
+    monkeypatch.setattr(edxflow.warehouse.load, "SUMMARY_TABLES", 1)
     assert "  tracklog: 10 rows in 2 datasets" in warehouse_summary(tmp_path, settings(tmp_path))
 
 
@@ -331,8 +331,8 @@ def test_naive_timestamps_mean_utc_whatever_the_local_time_zone(tmp_path):
     write_rows(tmp_path / day, [dict(event("2021-01-01", 1), time="2021-01-01T02:00:00")])
     code = f"""
 import sys
-from edxflow.load import load_course
-from edxflow.warehouse_duckdb import DuckDBWarehouse
+from edxflow.warehouse.load import load_course
+from edxflow.warehouse.duckdb import DuckDBWarehouse
 settings = {settings(tmp_path)!r}
 load_course(settings, "sql", {BASE!r}, {str(tmp_path)!r}, {table!r}, {str(tmp_path / "r1.json")!r})
 load_course(settings, "log", {BASE!r}, {str(tmp_path)!r}, [{day!r}], {str(tmp_path / "r2.json")!r})

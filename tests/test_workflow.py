@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edxflow import naming
-from edxflow.courses import course_base_name
-from edxflow.jsonl import read_rows
+from edxflow.core import naming
+from edxflow.core.courses import course_base_name
+from edxflow.core.jsonl import read_rows
 from tests.conftest import PASSPHRASE, REPO, _short_tempdir, kill_agent, make_gnupghome
 
 pytestmark = pytest.mark.workflow

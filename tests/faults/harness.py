@@ -1,7 +1,7 @@
 """What every fault test shares: a small package encrypted to a passphrase-protected key, real
 Snakemake runs on it (killed when asked), and the assertions every fault must pass.
 
-The package is the demo's (scripts/edxflow/demo.py) for three days, encrypted to the `keys`
+The package is the demo's (scripts/edxflow/demo/) for three days, encrypted to the `keys`
 fixture's protected key, so that a run needs the passphrase and the suite can look for it in
 every file the run leaves."""
 
@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from edxflow.courses import course_base_name
+from edxflow.core.courses import course_base_name
 from edxflow.demo import build_package, encrypted_object_bytes, zip_bytes
 from tests.conftest import PASSPHRASE
 from tests.test_convergence import split_files, table_contents  # noqa: F401 (re-exported for the tests)

@@ -7,13 +7,13 @@ from snakemake.logging import logger
 
 sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 
-from edxflow import naming
-from edxflow.config import ConfigError, passphrase_problem, selected_courses, validate_config
-from edxflow.leftovers import remove_leftovers
-from edxflow.load import warehouse_summary
-from edxflow.atomic import read_json
-from edxflow.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
-from edxflow.source import SourceError
+from edxflow.core import naming
+from edxflow.core.config import ConfigError, passphrase_problem, selected_courses, validate_config
+from edxflow.fetch.leftovers import remove_leftovers
+from edxflow.warehouse.load import warehouse_summary
+from edxflow.core.atomic import read_json
+from edxflow.fetch.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
+from edxflow.fetch.source import SourceError
 
 try:
     validate_config(config)
@@ -396,7 +396,7 @@ def planned_inputs():
 
 def clean_up(at_start=False):
     """Plaintext a killed run left behind goes at the start and the end of the next (see
-    edxflow.leftovers); at the start, nothing a planned job reads."""
+    edxflow.fetch.leftovers); at the start, nothing a planned job reads."""
     removed = remove_leftovers(
         config["results_dir"],
         config["keep_decrypted"],

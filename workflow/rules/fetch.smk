@@ -18,7 +18,7 @@ rule fetch_object:
     params:
         source=config["source"],
     script:
-        "../../scripts/download.py"
+        "../../scripts/fetch_object.py"
 
 
 rule manifests:

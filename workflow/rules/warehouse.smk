@@ -16,7 +16,7 @@ rule publish_files:
         storage=config["storage"],
         results_dir=results_of_receipt,
     script:
-        "../../scripts/publish.py"
+        "../../scripts/publish_files.py"
 
 
 rule load_files:
@@ -37,7 +37,7 @@ rule load_files:
         bucket=LOAD_BUCKET,
         results_dir=results_of_receipt,
     script:
-        "../../scripts/load.py"
+        "../../scripts/load_files.py"
 
 
 rule publish:

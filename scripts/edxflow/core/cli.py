@@ -1,0 +1,85 @@
+"""What every step's script shares: logging to the rule's log file, and user errors as one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import sys
+
+from edxflow.sql.bundle import BundleError
+from edxflow.core.config import ConfigError
+from edxflow.core.courses import CourseIdError
+from edxflow.fetch.decrypt import DecryptionError
+from edxflow.sql.email_opt_in import EmailError
+from edxflow.warehouse.google_cloud import CloudError
+from edxflow.warehouse.plan import WarehouseError
+from edxflow.fetch.source import SourceError
+from edxflow.logs.split import SplitError
+
+USER_ERRORS = (BundleError, CloudError, ConfigError, CourseIdError, DecryptionError, EmailError, SourceError,
+               SplitError, WarehouseError, FileNotFoundError)
+
+
+def configure_logging(log_path: str | None = None) -> None:
+    # A log file that cannot be written (a full disk) must not add a `--- Logging error ---` block
+    # to every message: the messages still reach stderr, which Snakemake shows.
+    logging.raiseExceptions = False
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
+
+
+def run(step, *args, **kwargs) -> int:
+    """Run a step; a user error is logged as one message (no traceback) and gives exit status 1."""
+    try:
+        step(*args, **kwargs)
+    except USER_ERRORS as error:
+        logging.getLogger("edxflow").error("%s", error)
+        return 1
+    except OSError as error:
+        message = file_system_error(error)
+        if message is None:
+            raise
+        logging.getLogger("edxflow").error("%s", message)
+        return 1
+    return 0
+
+
+def file_system_error(error: OSError) -> str | None:
+    """One line for a write the file system refused (full, over quota, read-only), naming the file
+    and what to do; None for any other error."""
+    if error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+        return None
+    where = error.filename or os.getcwd()
+    if error.errno == errno.EACCES:
+        return f"permission denied: {where}: give the user running the workflow access to it and run again"
+    mount = os.path.abspath(where)
+    while not os.path.ismount(mount):
+        mount = os.path.dirname(mount)
+    if error.errno == errno.EROFS:
+        return f"read-only file system: cannot write {where}: make {mount} writable or choose another results_dir"
+    what = "no space left on device" if error.errno == errno.ENOSPC else "disk quota exceeded"
+    return f"{what} writing {where}: free space on {mount} and run again"
+
+
+def entry(snakemake, from_snakemake, main) -> None:
+    """A step script's entry point: run by a rule's `script:` (Snakemake sets the global
+    `snakemake`), the step gets the rule's files and logs to the rule's log; from the command
+    line, `main()` parses the arguments. Exits with the step's status."""
+    if snakemake is not None:
+        configure_logging(snakemake.log[0])
+        sys.exit(run(from_snakemake, snakemake))
+    sys.exit(main())
+
+
+def unit_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a step on one unit's per-course files (publish, load)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results-dir", required=True)
+    parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
+    parser.add_argument("--input", required=True, help="the receipt of the step that wrote the files")
+    parser.add_argument("--receipt", required=True)
+    return parser

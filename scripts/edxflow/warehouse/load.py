@@ -1,0 +1,203 @@
+"""Per-course files into the warehouse, incrementally: only the units (tables, log days) whose files
+changed since the last load are replaced; the receipt lists every unit with its rows.
+
+A load job takes what one step wrote: a daily log's split (every course with events that day), a
+course's newest SQL tables, or an email opt-in file (every course). A failed daily file therefore
+holds back only its own day, and a run's jobs grow with files plus courses."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import json
+import logging
+import time
+from pathlib import Path
+
+from edxflow.core.atomic import write_json
+from edxflow.warehouse.plan import changed_units, dataset_name, gone_units, log_day, plan_units
+from edxflow.warehouse.publish import gcs_uri
+from edxflow.warehouse.unit_files import log_partition_files, unit_files
+
+log = logging.getLogger("edxflow.warehouse.load")
+
+# Days of a partitioned table replaced together: a first load of years of logs goes through the
+# staging table a month at a time, which bounds its size (memory, and one BigQuery job's URIs).
+DAY_BATCH = 31
+
+def description(base: str, file_type: str) -> str:
+    if file_type == "log":
+        return f"Tracking logs of {base}, one row per event (edxflow)."
+    return f"Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow)."
+
+
+def open_warehouse(settings: dict, results_dir: str | Path):
+    """The warehouse the `warehouse` config section names."""
+    if settings["kind"] == "duckdb":
+        from edxflow.warehouse.duckdb import DuckDBWarehouse
+
+        return DuckDBWarehouse(settings["path"], results_dir)
+    from edxflow.warehouse.google_cloud import bigquery_client
+    from edxflow.warehouse.bigquery import BigQueryWarehouse
+
+    client = bigquery_client(settings.get("project"), settings.get("location"), settings.get("service_account_file"))
+    return BigQueryWarehouse(client, results_dir, settings.get("location"))
+
+
+def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, files: list[str],
+               log_tables: str = "partitioned", bucket: str | None = None, published: set[str] | None = None) -> dict:
+    """Load what changed of one course's files, and drop the tables an earlier load of the file type
+    wrote that the files no longer have (a SQL table gone from the newest bundle); returns its
+    receipt. Raises before recording anything on a failure. With a bucket, a unit is loaded from
+    its gs:// objects when all of its files are in `published` (all when None), else from the local files."""
+    started = time.monotonic()
+    units = plan_units(file_type, base, files, results_dir, log_tables)
+    dataset = dataset_name(base, file_type)
+    # A SQL or email load without a table still drops what the previous one loaded.
+    datasets = [dataset] if units or file_type != "log" else []
+    state = {}
+    if datasets:
+        warehouse.ensure_dataset(dataset, description(base, file_type))
+        state = warehouse.read_state(dataset)
+    changed, gone = changed_units(units, state), gone_units(file_type, units, state)
+    remote = {unit.key for unit in changed if bucket and (published is None or published.issuperset(unit.files))}
+    sources = {unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files] if unit.key in remote else None
+               for unit in changed}
+    # Whole tables are replaced one by one; days of a partitioned table together, in batches that
+    # read either gs:// objects or local files.
+    counts = warehouse.replace_tables([unit for unit in changed if not unit.day], sources)
+    for batch in ([u for u in changed if u.day and u.key in remote], [u for u in changed if u.day and u.key not in remote]):
+        for start in range(0, len(batch), DAY_BATCH):
+            counts.update(warehouse.replace_days(batch[start:start + DAY_BATCH], sources))
+    loaded = [(unit, counts[unit.key]) for unit in changed]
+    for unit, rows in loaded:
+        log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))
+    if gone:
+        log.info("%s: %s dropped (no longer in the %s files)", dataset, ", ".join(gone), file_type)
+        warehouse.drop_tables(dataset, gone)
+    if loaded or gone:
+        warehouse.write_state(dataset, file_type, loaded, gone)
+    loaded_keys = {unit.key for unit, _ in loaded}
+    rows_by_key = {**{key: rows for key, (_, rows, _) in state.items()}, **{unit.key: rows for unit, rows in loaded}}
+    tables = {}
+    for unit in units:
+        entry = tables.setdefault(unit.table, {"dataset": unit.dataset, "rows": 0, "units": {}})
+        rows = rows_by_key[unit.key]
+        entry["rows"] += rows
+        entry["units"][unit.key] = {"rows": rows, "files": unit.files, "loaded": unit.key in loaded_keys}
+    return {"course": base, "datasets": datasets, "tables": tables, "loaded": [unit.key for unit, _ in loaded],
+            "unchanged": len(units) - len(loaded), "dropped": gone, "seconds": round(time.monotonic() - started, 3)}
+
+
+def course_load_files(file_type: str, results_dir: str | Path, base: str, files: list[str]) -> list[str]:
+    """What a course's load reads: a split day's files stand for every file of the course days
+    they hold (another daily file may hold events of the same day)."""
+    if file_type != "log":
+        return files
+    days = sorted({log_day(Path(name).name) for name in files})
+    return [name for day in days for name in log_partition_files(results_dir, base, day)]
+
+
+# Courses of one unit loaded at once on BigQuery (each is a few API calls and jobs waited for).
+BIGQUERY_COURSES_AT_ONCE = 8
+# See load_settled: each pass only sees files that were not there at the previous one.
+SETTLE_PASSES = 3
+
+
+def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | Path, base: str, files: list[str],
+                 bucket: str | None) -> dict:
+    """Load a course's files of one unit. A log day is read again after its load: another job may
+    have finished a file of the same course days meanwhile (loads run side by side on BigQuery),
+    and then the days it touched are loaded again, so the last load of a day always has all of it."""
+    published = set(files) if bucket else None
+    loaded, done, dropped, receipt = None, [], [], {}
+    for _ in range(SETTLE_PASSES):
+        wanted = course_load_files(file_type, results_dir, base, files)
+        if wanted == loaded:
+            break
+        receipt = load_units(warehouse, file_type, base, results_dir, wanted,
+                             settings.get("log_tables", "partitioned"), bucket, published)
+        done += receipt["loaded"]
+        dropped += receipt["dropped"]
+        loaded = wanted
+    return {**receipt, "loaded": sorted(set(done)), "dropped": sorted(set(dropped))}
+
+
+@contextlib.contextmanager
+def warehouse_session(settings: dict, results_dir: str | Path):
+    """An open warehouse: what was loaded lands when the block ends without an error (DuckDB: one
+    transaction), and nothing of it otherwise."""
+    warehouse = open_warehouse(settings, results_dir)
+    success = False
+    try:
+        yield warehouse
+        success = True
+    finally:
+        warehouse.close(success)
+
+
+def load_course(settings: dict, file_type: str, base: str, results_dir: str | Path, files: list[str],
+                receipt_path: str | Path, bucket: str | None = None) -> dict:
+    """One course's files, in a session of their own; writes and returns the receipt."""
+    with warehouse_session(settings, results_dir) as warehouse:
+        receipt = {"warehouse": settings["kind"], "file_type": file_type,
+                   **load_units(warehouse, file_type, base, results_dir, files,
+                                settings.get("log_tables", "partitioned"), bucket)}
+    write_json(receipt_path, receipt)
+    return receipt
+
+
+def load_files(settings: dict, file_type: str, results_dir: str | Path, step_receipt: str | Path,
+               receipt_path: str | Path, bucket: str | None = None) -> dict:
+    """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
+    warehouse session; writes and returns the receipt."""
+    started = time.monotonic()
+    by_course = unit_files(file_type, step_receipt)
+    courses = {}
+    if by_course:
+        with warehouse_session(settings, results_dir) as warehouse:
+            def load(base: str) -> dict:
+                receipt = load_settled(warehouse, settings, file_type, results_dir, base, by_course[base], bucket)
+                log.info("%s (%s): %d unit(s) loaded, %d unchanged", base, file_type, len(receipt["loaded"]),
+                         receipt["unchanged"])
+                return receipt
+
+            # BigQuery waits on its jobs: a day's courses go side by side. DuckDB has one writer.
+            workers = BIGQUERY_COURSES_AT_ONCE if warehouse.kind == "bigquery" else 1
+            with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+                courses = dict(zip(by_course, pool.map(load, by_course)))
+    receipt = {"warehouse": settings["kind"], "file_type": file_type, "input": str(step_receipt), "courses": courses,
+               "seconds": round(time.monotonic() - started, 3)}
+    write_json(receipt_path, receipt)
+    return receipt
+
+
+# Beyond this many tables the summary adds up each table over the courses' datasets.
+SUMMARY_TABLES = 100
+
+
+def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
+    """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
+    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
+    receipts = sorted(Path(results_dir, "receipts", "load").glob("**/*.json"), key=lambda path: path.stat().st_mtime_ns)
+    if not receipts:
+        return ""
+    rows: dict[tuple[str, str], dict[str, int]] = {}
+    for path in receipts:
+        receipt = json.loads(path.read_text())
+        for course in receipt["courses"].values() if "courses" in receipt else [receipt]:
+            for table, entry in course["tables"].items():
+                units = rows.setdefault((entry["dataset"], table), {})
+                units.update({key: unit["rows"] for key, unit in entry["units"].items()})
+            for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
+                rows.pop((course["datasets"][0], table), None)
+    where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
+    counts = {key: sum(units.values()) for key, units in rows.items()}
+    if len(counts) <= SUMMARY_TABLES:
+        lines = [f"  {dataset}.{table}: {count:,} rows" for (dataset, table), count in sorted(counts.items())]
+    else:  # an organisation: each table over its courses' datasets
+        by_table: dict[str, list[int]] = {}
+        for (_, table), count in counts.items():
+            by_table.setdefault(table, []).append(count)
+        lines = [f"  {table}: {sum(found):,} rows in {len(found):,} datasets" for table, found in sorted(by_table.items())]
+    return f"Loaded into {where} ({len(counts):,} tables, {sum(counts.values()):,} rows):\n" + "\n".join(lines)

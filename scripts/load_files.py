@@ -1,0 +1,40 @@
+"""Load one unit's per-course files into the warehouse (DuckDB or BigQuery): a split daily log (every
+course with events that day), a course's newest SQL tables, or an email opt-in file. Only the tables
+and log days whose files changed since their last load are replaced.
+
+    python scripts/load_files.py --results-dir results --file-type log \
+        --input results/receipts/split_tracking_log/edx/2021-01-03.json --receipt load.json \
+        [--duckdb results/warehouse.duckdb | --bigquery-project P] [--log-tables partitioned|sharded] [--bucket B]
+
+INPUT is the receipt of the step that wrote the files (split_tracking_log, sql_course, email_opt_in).
+With --bucket, BigQuery loads the published gs:// objects instead of the local files.
+"""
+
+from edxflow.core import cli
+from edxflow.warehouse.load import load_files
+
+
+def main(argv=None) -> int:
+    parser = cli.unit_parser(__doc__)
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument("--duckdb", help="the DuckDB file")
+    target.add_argument("--bigquery-project", help="the BigQuery project")
+    parser.add_argument("--location")
+    parser.add_argument("--service-account-file")
+    parser.add_argument("--log-tables", choices=["partitioned", "sharded"], default="partitioned")
+    parser.add_argument("--bucket", help="load from gs://BUCKET (BigQuery only; files published there)")
+    args = parser.parse_args(argv)
+    cli.configure_logging()
+    settings = {"kind": "duckdb" if args.duckdb else "bigquery", "path": args.duckdb,
+                "project": args.bigquery_project, "location": args.location,
+                "service_account_file": args.service_account_file, "log_tables": args.log_tables}
+    return cli.run(load_files, settings, args.file_type, args.results_dir, args.input, args.receipt, args.bucket)
+
+
+def from_snakemake(job):
+    return load_files(job.params.warehouse, job.wildcards.file_type, job.params.results_dir, job.input.written,
+                      job.output.receipt, job.params.bucket)
+
+
+if __name__ == "__main__":
+    cli.entry(globals().get("snakemake"), from_snakemake, main)
