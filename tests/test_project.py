@@ -91,3 +91,25 @@ def test_scripts_explain_themselves():
     for script in ("manifest.py", "fetch_object.py", "decrypt.py", "sql_snapshot.py", "publish_files.py", "load_files.py"):
         done = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
         assert done.returncode == 0 and "usage:" in done.stdout, script
+
+
+# Errors that are not the user's to fix: retried (and turned into a SourceError once retries run
+# out), or internal to one module.
+NOT_USER_ERRORS = {"TransientError", "VerificationError", "_Stop"}
+
+
+def test_every_error_a_user_can_cause_is_a_user_error():
+    import importlib
+    import pkgutil
+
+    import edxflow
+    from edxflow.core.errors import UserError
+
+    found = {}
+    for module in pkgutil.walk_packages(edxflow.__path__, "edxflow."):
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == module.name:
+                found[name] = value
+    assert {"ConfigError", "SourceError", "DecryptionError", "WarehouseError", "CloudError"} <= set(found)
+    not_user = {name for name, kind in found.items() if not issubclass(kind, UserError)}
+    assert not_user == NOT_USER_ERRORS

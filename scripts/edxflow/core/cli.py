@@ -8,18 +8,7 @@ import logging
 import os
 import sys
 
-from edxflow.sql.bundle import BundleError
-from edxflow.core.config import ConfigError
-from edxflow.core.courses import CourseIdError
-from edxflow.fetch.decrypt import DecryptionError
-from edxflow.sql.email_opt_in import EmailError
-from edxflow.warehouse.google_cloud import CloudError
-from edxflow.warehouse.plan import WarehouseError
-from edxflow.fetch.source import SourceError
-from edxflow.logs.split import SplitError
-
-USER_ERRORS = (BundleError, CloudError, ConfigError, CourseIdError, DecryptionError, EmailError, SourceError,
-               SplitError, WarehouseError, FileNotFoundError)
+from edxflow.core.errors import UserError
 
 
 def configure_logging(log_path: str | None = None) -> None:
@@ -36,7 +25,7 @@ def run(step, *args, **kwargs) -> int:
     """Run a step; a user error is logged as one message (no traceback) and gives exit status 1."""
     try:
         step(*args, **kwargs)
-    except USER_ERRORS as error:
+    except (UserError, FileNotFoundError) as error:
         logging.getLogger("edxflow").error("%s", error)
         return 1
     except OSError as error:

@@ -9,11 +9,12 @@ import jsonschema
 import yaml
 
 from edxflow.core.courses import CourseIdError, base_names, normalize_course_id, read_course_list
+from edxflow.core.errors import UserError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     pass
 
 

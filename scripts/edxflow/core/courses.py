@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from urllib.parse import unquote
+from edxflow.core.errors import UserError
 
 # One part (org, number, run, block type or id) of a key: the characters edX's opaque keys allow,
 # word characters of any script, `-`, `~`, `.` and `:`.
@@ -26,7 +27,7 @@ _I4X_DASHED = re.compile(r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$")  # br
 _NOT_IN_DATASET_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
-class CourseIdError(ValueError):
+class CourseIdError(UserError, ValueError):
     pass
 
 

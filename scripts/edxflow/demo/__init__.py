@@ -40,6 +40,7 @@ from urllib.parse import urlencode
 
 from edxflow.core.courses import normalize_course_id
 from edxflow.core.naming import email_key, log_key, sql_key
+from edxflow.core.errors import UserError
 
 ORG = "demox"  # lower case, as in object names
 SITE = "edx"
@@ -1499,7 +1500,7 @@ def build_package(seed: int = DEFAULT_SEED, end_date: dt.date = DEFAULT_END_DATE
 # Writing: key, encryption, files
 
 
-class DemoPackageError(RuntimeError):
+class DemoPackageError(UserError, RuntimeError):
     pass
 
 

@@ -21,9 +21,10 @@ from pathlib import Path
 import gnupg
 
 from edxflow.core.atomic import atomic_path
+from edxflow.core.errors import UserError
 
 
-class DecryptionError(RuntimeError):
+class DecryptionError(UserError, RuntimeError):
     pass
 
 

@@ -11,13 +11,14 @@ import hashlib
 import os
 from pathlib import Path
 from typing import Iterator
+from edxflow.core.errors import UserError
 
 CHUNK = 1 << 20
 # The object checksums a download can verify with the standard library, by GetObject field.
 CHECKSUM_FIELDS = {"sha256": "ChecksumSHA256", "sha1": "ChecksumSHA1", "crc32": "ChecksumCRC32"}
 
 
-class SourceError(RuntimeError):
+class SourceError(UserError, RuntimeError):
     """A problem the user fixes in the configuration or the environment; the message says how."""
 
 

@@ -28,6 +28,7 @@ from edxflow.core.atomic import naming, sync, write_json
 from edxflow.core.courses import course_base_name
 from edxflow.logs.event_course import CourseFinder, I4x, module_of, resolve_i4x
 from edxflow.logs.tracklog import normalise, payload_of, valid_time
+from edxflow.core.errors import UserError
 
 CHUNK = 1 << 20
 PIECE = 16 << 10
@@ -35,7 +36,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 _LOW_64 = (1 << 64) - 1
 
 
-class SplitError(RuntimeError):
+class SplitError(UserError, RuntimeError):
     pass
 
 

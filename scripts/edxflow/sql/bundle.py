@@ -22,6 +22,7 @@ from pathlib import Path
 from edxflow.core.courses import course_base_name, course_in_id
 from edxflow.fetch.decrypt import DecryptionError, decrypted_stream, safe_member_path
 from edxflow.sql.tsv import TsvReader
+from edxflow.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ _MONGO_MEMBER = re.compile(r"^(?P<prefix>.+)-(?P<site>prod|prod-edge|acceptance)
 SITE_OF = {"prod": "edx", "prod-edge": "edge", "acceptance": "edx"}
 
 
-class BundleError(ValueError):
+class BundleError(UserError, ValueError):
     pass
 
 

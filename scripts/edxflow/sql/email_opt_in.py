@@ -15,8 +15,9 @@ from edxflow.core.atomic import write_json
 from edxflow.core.courses import CourseIdError, base_names, normalize_course_id
 from edxflow.fetch.decrypt import owner_only_dir
 from edxflow.core.jsonl import shipped_schema, write_rows
+from edxflow.core.errors import UserError
 
-class EmailError(ValueError):
+class EmailError(UserError, ValueError):
     pass
 
 

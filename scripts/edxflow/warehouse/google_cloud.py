@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from edxflow.core.errors import UserError
 
 TIMEOUT = 60.0
 _CREDENTIALS_HELP = (
@@ -18,7 +19,7 @@ _CREDENTIALS_HELP = (
 )
 
 
-class CloudError(Exception):
+class CloudError(UserError):
     """A Cloud Storage or BigQuery failure the user can act on."""
 
 

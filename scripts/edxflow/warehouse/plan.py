@@ -19,6 +19,7 @@ from pathlib import Path
 
 from edxflow.core.jsonl import shipped_schema
 from edxflow.fetch.source import file_md5
+from edxflow.core.errors import UserError
 
 STATE_TABLE = "_edxflow_loads"
 EMAIL_TABLE = "email_opt_in"
@@ -26,7 +27,7 @@ _LOG_DAY = re.compile(r"tracklog-(\d{4})-(\d{2})-(\d{2})\.")
 _EMAIL = re.compile(r"email_opt_in-\d{4}-\d{2}-\d{2}$")
 
 
-class WarehouseError(Exception):
+class WarehouseError(UserError):
     """A load that failed, with the files and the table it was loading."""
 
 
