@@ -54,25 +54,40 @@ def bench_fetch_and_decrypt(root: Path, megabytes: int) -> None:
         server.start()
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        os.environ.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
+        os.environ.update(
+            AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1"
+        )
         client = boto3.client("s3", endpoint_url=endpoint)
         client.create_bucket(Bucket="edx-course-data")
         client.upload_file(str(local), "edx-course-data", key)
 
-        for name, source in (("moto S3", S3Source(endpoint_url=endpoint)), ("local mirror", LocalSource(root / "source"))):
+        for name, source in (
+            ("moto S3", S3Source(endpoint_url=endpoint)),
+            ("local mirror", LocalSource(root / "source")),
+        ):
             entry = next(item for item in source.list("edx-course-data", key) if item["key"] == key)
             _, seconds = timed(lambda: download(source, entry, root / "raw.gpg"))
-            print(f"download from {name:12s}: {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s (size+MD5 verified)")
+            print(
+                f"download from {name:12s}: {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s (size+MD5 verified)"
+            )
         server.stop()
-        _, seconds = timed(lambda: decrypt_file(root / "raw.gpg", root / "plain", str(keys.home), None))
-        print(f"decrypt with gpg          : {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s")
+        _, seconds = timed(
+            lambda: decrypt_file(root / "raw.gpg", root / "plain", str(keys.home), None)
+        )
+        print(
+            f"decrypt with gpg          : {size_mb:7.1f} MB in {seconds:6.2f} s = {size_mb / seconds:7.1f} MB/s"
+        )
     finally:
         keys.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mb", type=int, default=256, help="size of the encrypted file to fetch and decrypt")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--mb", type=int, default=256, help="size of the encrypted file to fetch and decrypt"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench", dir="/tmp"))
     try:

@@ -25,8 +25,15 @@ DAY = "2021-03-04"
 
 
 def event(number: int, padding: str = "") -> bytes:
-    return json.dumps({"username": f"u{number}", "time": f"{DAY}T10:00:00+00:00", "event_type": "problem_check",
-                       "context": {"course_id": "course-v1:MITx+1x+T1"}, "event": {"answer": padding}}).encode()
+    return json.dumps(
+        {
+            "username": f"u{number}",
+            "time": f"{DAY}T10:00:00+00:00",
+            "event_type": "problem_check",
+            "context": {"course_id": "course-v1:MITx+1x+T1"},
+            "event": {"answer": padding},
+        }
+    ).encode()
 
 
 def make_day(path: Path, megabytes: float, broken: bool) -> None:
@@ -38,8 +45,12 @@ def make_day(path: Path, megabytes: float, broken: bool) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=float, nargs="+", default=[12.5, 25, 50], help="long line sizes, MB")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", type=float, nargs="+", default=[12.5, 25, 50], help="long line sizes, MB"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-long-line", dir="/tmp") as root:
         for broken in (False, True):
@@ -49,7 +60,10 @@ def main() -> None:
                 started = time.perf_counter()
                 receipt = split_tracking_log(day, Path(root) / "out", "edx", DAY)
                 seconds = time.perf_counter() - started
-                assert receipt["rejected"] == int(broken) and sum(receipt["by_course"].values()) == 3 - broken
+                assert (
+                    receipt["rejected"] == int(broken)
+                    and sum(receipt["by_course"].values()) == 3 - broken
+                )
                 kind = "rejected line" if broken else "event       "
                 print(f"{kind} of {megabytes:5.1f} MB: {seconds:6.2f} s")
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -36,16 +35,23 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from edxflow.core import naming  # noqa: E402
-from edxflow.core.courses import course_base_name  # noqa: E402
 from edxflow.fetch.manifest import refresh_listing  # noqa: E402
 
 ORG = "mitx"
-TABLES = ["auth_user", "auth_userprofile", "student_courseenrollment", "courseware_studentmodule",
-          "certificates_generatedcertificate", "user_id_map"]
+TABLES = [
+    "auth_user",
+    "auth_userprofile",
+    "student_courseenrollment",
+    "courseware_studentmodule",
+    "certificates_generatedcertificate",
+    "user_id_map",
+]
 
 
 def course_ids(count: int) -> list[str]:
-    return [f"MITx/{number}x/{2020 + number % 6}_T{number % 3 + 1}" for number in range(1, count + 1)]
+    return [
+        f"MITx/{number}x/{2020 + number % 6}_T{number % 3 + 1}" for number in range(1, count + 1)
+    ]
 
 
 def write_source(root: Path, years: int, courses: int, end: dt.date) -> dict:
@@ -57,8 +63,12 @@ def write_source(root: Path, years: int, courses: int, end: dt.date) -> dict:
         path = log_dir / naming.log_key(ORG, "edx", day)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch()
-    members = [f"{ORG}-{day:%Y-%m-%d}/{course.replace('/', '-')}-{table}-prod-analytics.sql.gpg"
-               for course in course_ids(courses) for table in TABLES for day in [end]]
+    members = [
+        f"{ORG}-{day:%Y-%m-%d}/{course.replace('/', '-')}-{table}-prod-analytics.sql.gpg"
+        for course in course_ids(courses)
+        for table in TABLES
+        for day in [end]
+    ]
     weeks = [day for day in days if day.weekday() == end.weekday()]
     for week in weeks:
         bundle = data_dir / naming.sql_key(ORG, week)
@@ -69,14 +79,22 @@ def write_source(root: Path, years: int, courses: int, end: dt.date) -> dict:
         email = data_dir / naming.email_key(ORG, week)
         email.parent.mkdir(parents=True, exist_ok=True)
         email.touch()
-    return {"days": len(days), "bundles": len(weeks), "email_files": len(weeks), "courses": courses,
-            "begin": min(days).isoformat(), "end": end.isoformat()}
+    return {
+        "days": len(days),
+        "bundles": len(weeks),
+        "email_files": len(weeks),
+        "courses": courses,
+        "begin": min(days).isoformat(),
+        "end": end.isoformat(),
+    }
 
 
 def measure(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float, int]:
     """(result, seconds, peak RSS in bytes of the process and its children)."""
     started = time.perf_counter()
-    process = psutil.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = psutil.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     peak, output = 0, []
     reader = threading.Thread(target=lambda: output.append(process.stdout.read()))
     reader.start()
@@ -89,12 +107,26 @@ def measure(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess,
         time.sleep(0.05)
     reader.join()
     seconds = time.perf_counter() - started
-    return subprocess.CompletedProcess(command, process.returncode, "".join(output), ""), seconds, peak
+    return (
+        subprocess.CompletedProcess(command, process.returncode, "".join(output), ""),
+        seconds,
+        peak,
+    )
 
 
 def snakemake_command(configfile: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-            "--configfile", str(configfile), "--cores", "2", *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "workflow" / "Snakefile"),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def jobs_planned(output: str) -> int:
@@ -113,11 +145,17 @@ def write_outputs(results: Path, config: dict, source: dict) -> None:
     index = json.loads((results / "manifests" / "sql" / f"{newest_bundle}.json").read_text())
     receipts = results / "receipts"
     first = [receipts / "split_tracking_log" / "edx" / f"{item['date']}.json" for item in logs]
-    first += [receipts / "sql_course" / newest_bundle / f"{entry['base']}.json" for entry in index["courses"]]
+    first += [
+        receipts / "sql_course" / newest_bundle / f"{entry['base']}.json"
+        for entry in index["courses"]
+    ]
     chosen_emails = emails if config["snapshots"] == "all" else emails[-1:]
     first += [receipts / "decrypt" / "email" / f"{item['date']}.json" for item in chosen_emails]
     if config["snapshots"] == "all":
-        first += [receipts / "sql_snapshot" / f"{item['key'].removesuffix('.zip')}.json" for item in bundles[:-1]]
+        first += [
+            receipts / "sql_snapshot" / f"{item['key'].removesuffix('.zip')}.json"
+            for item in bundles[:-1]
+        ]
     for item in chosen_emails:
         (results / "decrypted" / "email" / item["date"]).mkdir(parents=True, exist_ok=True)
     second = [receipts / "email_opt_in" / f"{item['date']}.json" for item in chosen_emails]
@@ -138,9 +176,15 @@ def bench_size(workdir: Path, years: int, courses: int, snapshots: str) -> dict:
     started = time.perf_counter()
     source = write_source(root / "source", years, courses, dt.date(2026, 11, 29))
     built = time.perf_counter() - started
-    config = {"org": ORG, "sites": ["edx"], "file_types": ["log", "sql", "email"],
-              "dates": {"begin": source["begin"], "end": source["end"]}, "snapshots": snapshots,
-              "source": {"kind": "local", "local_root": str(root / "source")}, "results_dir": str(root / "results")}
+    config = {
+        "org": ORG,
+        "sites": ["edx"],
+        "file_types": ["log", "sql", "email"],
+        "dates": {"begin": source["begin"], "end": source["end"]},
+        "snapshots": snapshots,
+        "source": {"kind": "local", "local_root": str(root / "source")},
+        "results_dir": str(root / "results"),
+    }
     configfile = root / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
 
@@ -154,11 +198,15 @@ def bench_size(workdir: Path, years: int, courses: int, snapshots: str) -> dict:
 
     newest = listing[("sql", naming.ALL_SITES)]["objects"][-1]["key"].removesuffix(".zip")
     index = root / "results" / "manifests" / "sql" / f"{newest}.json"
-    indexed = subprocess.run(snakemake_command(configfile, str(index)), cwd=root, capture_output=True, text=True)
+    indexed = subprocess.run(
+        snakemake_command(configfile, str(index)), cwd=root, capture_output=True, text=True
+    )
     if indexed.returncode:
         raise SystemExit(f"indexing the newest bundle failed:\n{indexed.stdout}{indexed.stderr}")
 
-    planned, plan_seconds, plan_peak = measure(snakemake_command(configfile, "-n", "--quiet", "rules"), root)
+    planned, plan_seconds, plan_peak = measure(
+        snakemake_command(configfile, "-n", "--quiet", "rules"), root
+    )
     if planned.returncode:
         raise SystemExit(f"the dry run failed:\n{planned.stdout}")
     write_outputs(root / "results", config, source)
@@ -168,18 +216,33 @@ def bench_size(workdir: Path, years: int, courses: int, snapshots: str) -> dict:
     nothing = "Nothing to be done" in noop.stdout
     if not nothing:
         print(noop.stdout[-3000:], file=sys.stderr)
-    return {"size": f"{years} year(s) x {courses} courses", "objects": objects, "days": source["days"],
-            "bundles": source["bundles"], "source_seconds": round(built, 1), "listing_seconds": round(listing_seconds, 2),
-            "jobs": jobs_planned(planned.stdout), "plan_seconds": round(plan_seconds, 1),
-            "plan_peak_mb": round(plan_peak / 1e6), "noop_seconds": round(noop_seconds, 1),
-            "noop_peak_mb": round(noop_peak / 1e6), "noop_nothing_to_do": nothing}
+    return {
+        "size": f"{years} year(s) x {courses} courses",
+        "objects": objects,
+        "days": source["days"],
+        "bundles": source["bundles"],
+        "source_seconds": round(built, 1),
+        "listing_seconds": round(listing_seconds, 2),
+        "jobs": jobs_planned(planned.stdout),
+        "plan_seconds": round(plan_seconds, 1),
+        "plan_peak_mb": round(plan_peak / 1e6),
+        "noop_seconds": round(noop_seconds, 1),
+        "noop_peak_mb": round(noop_peak / 1e6),
+        "noop_nothing_to_do": nothing,
+    }
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1x100,3x500,3x1000", help="YEARSxCOURSES,... (default %(default)s)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="1x100,3x500,3x1000", help="YEARSxCOURSES,... (default %(default)s)"
+    )
     parser.add_argument("--snapshots", choices=["latest", "all"], default="latest")
-    parser.add_argument("--workdir", type=Path, help="where to build the sources (default: a temporary directory)")
+    parser.add_argument(
+        "--workdir", type=Path, help="where to build the sources (default: a temporary directory)"
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="edxflow-plan-"))
     rows = []
@@ -193,13 +256,17 @@ def main(argv=None) -> int:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     print(f"\nsnapshots: {args.snapshots}")
-    print("| organisation | objects listed | listing | jobs planned | dry run | peak memory | no-op run | peak memory |")
+    print(
+        "| organisation | objects listed | listing | jobs planned | dry run | peak memory | no-op run | peak memory |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['size']} ({row['days']} days, {row['bundles']} bundles) | {row['objects']:,} | "
-              f"{row['listing_seconds']} s | {row['jobs']:,} | {row['plan_seconds']} s | {row['plan_peak_mb']} MB | "
-              f"{row['noop_seconds']} s{'' if row['noop_nothing_to_do'] else ' (NOT a no-op)'} | "
-              f"{row['noop_peak_mb']} MB |")
+        print(
+            f"| {row['size']} ({row['days']} days, {row['bundles']} bundles) | {row['objects']:,} | "
+            f"{row['listing_seconds']} s | {row['jobs']:,} | {row['plan_seconds']} s | {row['plan_peak_mb']} MB | "
+            f"{row['noop_seconds']} s{'' if row['noop_nothing_to_do'] else ' (NOT a no-op)'} | "
+            f"{row['noop_peak_mb']} MB |"
+        )
     return 0 if all(row["noop_nothing_to_do"] for row in rows) else 1
 
 

@@ -32,11 +32,11 @@ DAY = "2021-03-04"
 # of this (large) benchmark process would carry the parent's high-water mark into the child.
 MEASURED_SPLIT = f"""
 import runpy, sys
-sys.path.insert(0, "{REPO / 'scripts'}")
+sys.path.insert(0, "{REPO / "scripts"}")
 day, root = sys.argv[1:3]
 sys.argv = ["split_tracking_log.py", "--input", day, "--outdir", root + "/TRACKING_LOGS", "--receipt", root + "/receipt.json"]
 try:
-    runpy.run_path("{REPO / 'scripts' / 'split_tracking_log.py'}", run_name="__main__")
+    runpy.run_path("{REPO / "scripts" / "split_tracking_log.py"}", run_name="__main__")
 except SystemExit as stop:
     if stop.code:
         raise
@@ -46,8 +46,14 @@ print(next(line for line in open("/proc/self/status") if line.startswith("VmHWM"
 
 def make_courses(count: int) -> list[tuple[str, str, str]]:
     orgs = ["MITx", "HarvardX", "DemoX", "UC-BerkeleyX", "TUDelftX"]
-    return [(orgs[i % len(orgs)], f"{i // 7 + 1}.{i % 7}{'x' if i % 3 else '-x'}", f"{2019 + i % 4}_T{i % 3 + 1}")
-            for i in range(count)]
+    return [
+        (
+            orgs[i % len(orgs)],
+            f"{i // 7 + 1}.{i % 7}{'x' if i % 3 else '-x'}",
+            f"{2019 + i % 4}_T{i % 3 + 1}",
+        )
+        for i in range(count)
+    ]
 
 
 def make_event(rng: random.Random, course, number: int) -> dict:
@@ -56,36 +62,100 @@ def make_event(rng: random.Random, course, number: int) -> dict:
     user = rng.randrange(1, 50_000)
     when = f"{DAY}T{rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}.{rng.randrange(10**6):06d}+00:00"
     block = f"block-v1:{org}+{num}+{run}+type@problem+block@{rng.randrange(10**6):x}"
-    context = {"course_id": key, "org_id": org, "user_id": user, "path": f"/courses/{key}/courseware",
-               "course_user_tags": {}, "module": {"display_name": "Problem 1", "usage_key": block}}
-    base = {"username": f"user{user}", "time": when, "ip": "10.0.0.1", "agent": "Mozilla/5.0 (X11; Linux x86_64)",
-            "host": "courses.edx.org", "session": f"{rng.getrandbits(128):032x}", "accept_language": "en-US,en;q=0.9",
-            "referer": f"https://courses.edx.org/courses/{key}/courseware/"}
+    context = {
+        "course_id": key,
+        "org_id": org,
+        "user_id": user,
+        "path": f"/courses/{key}/courseware",
+        "course_user_tags": {},
+        "module": {"display_name": "Problem 1", "usage_key": block},
+    }
+    base = {
+        "username": f"user{user}",
+        "time": when,
+        "ip": "10.0.0.1",
+        "agent": "Mozilla/5.0 (X11; Linux x86_64)",
+        "host": "courses.edx.org",
+        "session": f"{rng.getrandbits(128):032x}",
+        "accept_language": "en-US,en;q=0.9",
+        "referer": f"https://courses.edx.org/courses/{key}/courseware/",
+    }
     kind = number % 10
     if kind in (0, 1):
-        return {**base, "event_source": "server", "event_type": "problem_check", "context": context,
-                "page": "x_module", "event": {"problem_id": block, "attempts": rng.randrange(1, 4), "success": "correct",
-                                              "grade": 1, "max_grade": 1, "answers": {f"{block}_2_1": "choice_1"},
-                                              "correct_map": {f"{block}_2_1": {"correctness": "correct"}},
-                                              "state": {"seed": 1, "done": True}, "submission": {}}}
+        return {
+            **base,
+            "event_source": "server",
+            "event_type": "problem_check",
+            "context": context,
+            "page": "x_module",
+            "event": {
+                "problem_id": block,
+                "attempts": rng.randrange(1, 4),
+                "success": "correct",
+                "grade": 1,
+                "max_grade": 1,
+                "answers": {f"{block}_2_1": "choice_1"},
+                "correct_map": {f"{block}_2_1": {"correctness": "correct"}},
+                "state": {"seed": 1, "done": True},
+                "submission": {},
+            },
+        }
     if kind in (2, 3, 4):
-        payload = json.dumps({"id": f"{rng.randrange(10**6):x}", "currentTime": rng.random() * 600, "code": "html5"})
-        return {**base, "event_source": "browser", "event_type": rng.choice(["play_video", "pause_video", "seek_video"]),
-                "context": context, "page": f"https://courses.edx.org/courses/{key}/courseware/ch/seq/", "event": payload}
+        payload = json.dumps(
+            {"id": f"{rng.randrange(10**6):x}", "currentTime": rng.random() * 600, "code": "html5"}
+        )
+        return {
+            **base,
+            "event_source": "browser",
+            "event_type": rng.choice(["play_video", "pause_video", "seek_video"]),
+            "context": context,
+            "page": f"https://courses.edx.org/courses/{key}/courseware/ch/seq/",
+            "event": payload,
+        }
     if kind == 5:  # old implicit URL event: the course only in the path
-        return {**base, "event_source": "server", "event_type": f"/courses/{org}/{num}/{run}/discussion/threads/{number}",
-                "context": {"course_id": "", "user_id": user, "path": "/"}, "event": {"GET": {}, "POST": {"body": ["hi"]}}}
+        return {
+            **base,
+            "event_source": "server",
+            "event_type": f"/courses/{org}/{num}/{run}/discussion/threads/{number}",
+            "context": {"course_id": "", "user_id": user, "path": "/"},
+            "event": {"GET": {}, "POST": {"body": ["hi"]}},
+        }
     if kind == 6:  # i4x key without a run
-        return {**base, "event_source": "server", "event_type": f"i4x://{org}/{num}/problem/p{number % 97}/problem_get",
-                "event": {"GET": {}, "POST": {}}}
+        return {
+            **base,
+            "event_source": "server",
+            "event_type": f"i4x://{org}/{num}/problem/p{number % 97}/problem_get",
+            "event": {"GET": {}, "POST": {}},
+        }
     if kind == 7:
-        return {**base, "event_source": "server", "event_type": "edx.course.enrollment.activated", "name": "edx.course.enrollment.activated",
-                "context": {**context, "course_id": None}, "event": {"course_id": key, "user_id": user, "mode": "audit"}}
+        return {
+            **base,
+            "event_source": "server",
+            "event_type": "edx.course.enrollment.activated",
+            "name": "edx.course.enrollment.activated",
+            "context": {**context, "course_id": None},
+            "event": {"course_id": key, "user_id": user, "mode": "audit"},
+        }
     if kind == 8:
-        return {**base, "event_source": "server", "event_type": "edx.forum.thread.created", "name": "edx.forum.thread.created",
-                "context": context, "event": {"title": "Question", "body": "text " * rng.randrange(5, 60), "id": f"{number:x}"}}
-    return {**base, "event_source": "server", "event_type": "/dashboard", "context": {"user_id": user, "path": "/dashboard"},
-            "event": {"GET": {}, "POST": {}}}
+        return {
+            **base,
+            "event_source": "server",
+            "event_type": "edx.forum.thread.created",
+            "name": "edx.forum.thread.created",
+            "context": context,
+            "event": {
+                "title": "Question",
+                "body": "text " * rng.randrange(5, 60),
+                "id": f"{number:x}",
+            },
+        }
+    return {
+        **base,
+        "event_source": "server",
+        "event_type": "/dashboard",
+        "context": {"user_id": user, "path": "/dashboard"},
+        "event": {"GET": {}, "POST": {}},
+    }
 
 
 def make_day(path: Path, events: int, courses: int, seed: int = 7) -> int:
@@ -93,7 +163,9 @@ def make_day(path: Path, events: int, courses: int, seed: int = 7) -> int:
     catalogue = make_courses(courses)
     lines, previous = [], b""
     for number in range(events):
-        line = json.dumps(make_event(rng, rng.choice(catalogue), number), separators=(",", ":")).encode()
+        line = json.dumps(
+            make_event(rng, rng.choice(catalogue), number), separators=(",", ":")
+        ).encode()
         roll = rng.random()
         if roll < 0.002:
             line = line[: len(line) // 2]  # truncated
@@ -125,7 +197,7 @@ def reference_assignment(path: Path) -> Counter:
             seen.add(line)
             start = line.find(b"{")
             try:
-                record = json.loads(line[max(start, 0):])
+                record = json.loads(line[max(start, 0) :])
             except (ValueError, UnicodeDecodeError):
                 continue
             if not isinstance(record, dict):
@@ -144,7 +216,9 @@ def reference_assignment(path: Path) -> Counter:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--courses", type=int, default=150)
     parser.add_argument("--keep", help="keep the generated day and outputs in this directory")
@@ -160,8 +234,11 @@ def main() -> None:
     decompress_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
-    done = subprocess.run(["taskset", "-c", "0", sys.executable, "-c", MEASURED_SPLIT, str(day), str(root)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["taskset", "-c", "0", sys.executable, "-c", MEASURED_SPLIT, str(day), str(root)],
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr
     peak_mb = int(done.stdout.split()[-1]) / 1024
@@ -172,14 +249,20 @@ def main() -> None:
     got[None] = receipt["no_course"]
     identical = got == expected
 
-    print(f"input: {lines} lines, {raw_bytes / 1e6:.1f} MB uncompressed, {day.stat().st_size / 1e6:.1f} MB gzip, "
-          f"{len(receipt['by_course'])} courses")
-    print(f"counts: rejected {receipt['rejected']} {receipt['rejected_by_reason']}, duplicates {receipt['duplicates']}, "
-          f"blank {receipt['blank']}, no course {receipt['no_course']}")
+    print(
+        f"input: {lines} lines, {raw_bytes / 1e6:.1f} MB uncompressed, {day.stat().st_size / 1e6:.1f} MB gzip, "
+        f"{len(receipt['by_course'])} courses"
+    )
+    print(
+        f"counts: rejected {receipt['rejected']} {receipt['rejected_by_reason']}, duplicates {receipt['duplicates']}, "
+        f"blank {receipt['blank']}, no course {receipt['no_course']}"
+    )
     print(f"decompress only : {lines / decompress_seconds:10,.0f} lines/s")
     inside = receipt["seconds"]
-    print(f"split (1 core)  : {receipt['lines_in'] / inside:10,.0f} events/s, {raw_bytes / 1e6 / inside:6.1f} MB/s "
-          f"uncompressed ({inside:.2f} s; {seconds:.2f} s wall with interpreter start-up); peak RSS {peak_mb:.0f} MB")
+    print(
+        f"split (1 core)  : {receipt['lines_in'] / inside:10,.0f} events/s, {raw_bytes / 1e6 / inside:6.1f} MB/s "
+        f"uncompressed ({inside:.2f} s; {seconds:.2f} s wall with interpreter start-up); peak RSS {peak_mb:.0f} MB"
+    )
     print(f"course assignment identical to the reference implementation: {identical}")
     if not identical:
         for course in sorted(set(got) | set(expected), key=str):

@@ -45,19 +45,70 @@ def studentmodule_dump(rows: int, seed: int = 3, all_problems: bool = False) -> 
         when = f"2021-0{rng.randrange(1, 10)}-{rng.randrange(10, 28)} {rng.randrange(24):02d}:{rng.randrange(60):02d}:17"
         if kind == 0:
             answer = f"{block}_2_1"
-            state = json.dumps({"correct_map": {answer: {"correctness": rng.choice(["correct", "incorrect"]), "npoints": None,
-                                                         "msg": "", "hint": "", "hintmode": None, "queuestate": None}},
-                                "student_answers": {answer: f"choice_{rng.randrange(4)}"}, "attempts": rng.randrange(1, 4),
-                                "done": True, "seed": 1, "input_state": {answer: {}}, "last_submission_time": when})
-            fields = [str(number), "problem", f"block-v1:MITx+6.002x+2T2021+type@problem+block@{block}", str(student),
-                      escape(state), str(rng.randrange(2)), when, when, "1", "na", COURSE]
+            state = json.dumps(
+                {
+                    "correct_map": {
+                        answer: {
+                            "correctness": rng.choice(["correct", "incorrect"]),
+                            "npoints": None,
+                            "msg": "",
+                            "hint": "",
+                            "hintmode": None,
+                            "queuestate": None,
+                        }
+                    },
+                    "student_answers": {answer: f"choice_{rng.randrange(4)}"},
+                    "attempts": rng.randrange(1, 4),
+                    "done": True,
+                    "seed": 1,
+                    "input_state": {answer: {}},
+                    "last_submission_time": when,
+                }
+            )
+            fields = [
+                str(number),
+                "problem",
+                f"block-v1:MITx+6.002x+2T2021+type@problem+block@{block}",
+                str(student),
+                escape(state),
+                str(rng.randrange(2)),
+                when,
+                when,
+                "1",
+                "na",
+                COURSE,
+            ]
         elif kind in (1, 2):
-            state = json.dumps({"saved_video_position": "00:01:3" + str(rng.randrange(10)), "speed": 1.5})
-            fields = [str(number), "video", f"block-v1:MITx+6.002x+2T2021+type@video+block@{block}", str(student),
-                      escape(state), "NULL", when, when, "NULL", "na", COURSE]
+            state = json.dumps(
+                {"saved_video_position": "00:01:3" + str(rng.randrange(10)), "speed": 1.5}
+            )
+            fields = [
+                str(number),
+                "video",
+                f"block-v1:MITx+6.002x+2T2021+type@video+block@{block}",
+                str(student),
+                escape(state),
+                "NULL",
+                when,
+                when,
+                "NULL",
+                "na",
+                COURSE,
+            ]
         else:
-            fields = [str(number), "chapter", f"block-v1:MITx+6.002x+2T2021+type@chapter+block@{block}", str(student),
-                      escape(json.dumps({"position": rng.randrange(1, 9)})), "NULL", when, when, "NULL", "na", COURSE]
+            fields = [
+                str(number),
+                "chapter",
+                f"block-v1:MITx+6.002x+2T2021+type@chapter+block@{block}",
+                str(student),
+                escape(json.dumps({"position": rng.randrange(1, 9)})),
+                "NULL",
+                when,
+                when,
+                "NULL",
+                "na",
+                COURSE,
+            ]
         lines.append("\t".join(fields))
     return ("\n".join(lines) + "\n").encode()
 
@@ -66,9 +117,14 @@ def make_bundle(path: Path, keys: Keys, rows: int, all_problems: bool) -> int:
     dump = studentmodule_dump(rows, all_problems=all_problems)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        archive.writestr(f"mitx-2021-06-06/{PREFIX}-courseware_studentmodule-prod-analytics.sql.gpg", keys.encrypt(dump))
-        archive.writestr(f"mitx-2021-06-06/{PREFIX}-auth_user-prod-analytics.sql.gpg",
-                         keys.encrypt(b"id\tusername\temail\n1\talice\ta@example.org\n"))
+        archive.writestr(
+            f"mitx-2021-06-06/{PREFIX}-courseware_studentmodule-prod-analytics.sql.gpg",
+            keys.encrypt(dump),
+        )
+        archive.writestr(
+            f"mitx-2021-06-06/{PREFIX}-auth_user-prod-analytics.sql.gpg",
+            keys.encrypt(b"id\tusername\temail\n1\talice\ta@example.org\n"),
+        )
     path.write_bytes(buffer.getvalue())
     return len(dump)
 
@@ -91,18 +147,33 @@ print(json.dumps(receipt))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--unpinned", action="store_true",
-                        help="let gpg run on another core (the parsing is single-threaded either way)")
-    parser.add_argument("--python", action="store_true",
-                        help="time the pure-Python path (what runs where native/ is not built)")
-    parser.add_argument("--all-problems", action="store_true",
-                        help="every row a checked problem (the default mix: a quarter problems, half videos, "
-                             "a quarter chapters)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="course jobs to time on the same bundle (the median is the figure; this machine's "
-                             "speed varies by about 10%% from run to run)")
+    parser.add_argument(
+        "--unpinned",
+        action="store_true",
+        help="let gpg run on another core (the parsing is single-threaded either way)",
+    )
+    parser.add_argument(
+        "--python",
+        action="store_true",
+        help="time the pure-Python path (what runs where native/ is not built)",
+    )
+    parser.add_argument(
+        "--all-problems",
+        action="store_true",
+        help="every row a checked problem (the default mix: a quarter problems, half videos, "
+        "a quarter chapters)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="course jobs to time on the same bundle (the median is the figure; this machine's "
+        "speed varies by about 10%% from run to run)",
+    )
     args = parser.parse_args()
     pin = [] if args.unpinned else ["taskset", "-c", "0"]
     root = Path(tempfile.mkdtemp(prefix="bench-sql", dir="/tmp"))
@@ -110,8 +181,10 @@ def main() -> None:
     try:
         bundle = root / "mitx-2021-06-06.zip"
         plain_bytes = make_bundle(bundle, keys, args.rows, args.all_problems)
-        print(f"bundle: {args.rows:,} courseware_studentmodule rows, {plain_bytes / 1e6:.0f} MB plaintext, "
-              f"{bundle.stat().st_size / 1e6:.0f} MB encrypted zip")
+        print(
+            f"bundle: {args.rows:,} courseware_studentmodule rows, {plain_bytes / 1e6:.0f} MB plaintext, "
+            f"{bundle.stat().st_size / 1e6:.0f} MB encrypted zip"
+        )
         path = "python" if args.python else "compiled"
         where = ("gpg on another core" if args.unpinned else "1 core") + f", {path} path"
         rates = []
@@ -119,8 +192,21 @@ def main() -> None:
             outdir = root / "SQL" / "MITx__6_002x__2T2021" / "2021-06-06"
             shutil.rmtree(outdir, ignore_errors=True)
             started = time.perf_counter()
-            done = subprocess.run([*pin, sys.executable, "-c", SPLIT, str(REPO), str(bundle), str(outdir),
-                                   str(keys.home), path], capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    *pin,
+                    sys.executable,
+                    "-c",
+                    SPLIT,
+                    str(REPO),
+                    str(bundle),
+                    str(outdir),
+                    str(keys.home),
+                    path,
+                ],
+                capture_output=True,
+                text=True,
+            )
             seconds = time.perf_counter() - started
             assert done.returncode == 0, done.stderr
             receipt = json.loads(done.stdout)
@@ -128,12 +214,16 @@ def main() -> None:
             assert tables["studentmodule"]["rows"] == args.rows, tables
             inside = receipt["seconds"]
             rates.append(args.rows / inside)
-            print(f"run {run}: decrypt + parse + write ({where}): {args.rows / inside:,.0f} studentmodule rows/s "
-                  f"({inside:.1f} s for the whole course job, studentmodule {tables['studentmodule']['rows']:,} rows "
-                  f"and problem_analysis {tables['problem_analysis']['rows']:,} rows; {seconds:.1f} s wall with "
-                  f"interpreter start-up and the bundle index)")
-        print(f"median of {len(rates)} runs ({where}): {statistics.median(rates):,.0f} studentmodule rows/s "
-              f"(range {min(rates):,.0f}-{max(rates):,.0f}; target 150,000)")
+            print(
+                f"run {run}: decrypt + parse + write ({where}): {args.rows / inside:,.0f} studentmodule rows/s "
+                f"({inside:.1f} s for the whole course job, studentmodule {tables['studentmodule']['rows']:,} rows "
+                f"and problem_analysis {tables['problem_analysis']['rows']:,} rows; {seconds:.1f} s wall with "
+                f"interpreter start-up and the bundle index)"
+            )
+        print(
+            f"median of {len(rates)} runs ({where}): {statistics.median(rates):,.0f} studentmodule rows/s "
+            f"(range {min(rates):,.0f}-{max(rates):,.0f}; target 150,000)"
+        )
     finally:
         kill_agent(keys.home)
         kill_agent(keys.other_home)

@@ -8,7 +8,6 @@ environment variable named by --passphrase-env, never from the command line.
 With --owner-only-from ROOT (an ancestor of the output), every directory from ROOT down is made 0700.
 """
 
-
 import argparse
 import logging
 from pathlib import Path
@@ -20,8 +19,15 @@ from edxflow.fetch.decrypt import decrypt_file, decrypt_zip_members, owner_only_
 log = logging.getLogger("edxflow.fetch.decrypt")
 
 
-def decrypt(source: str, output: str, homedir: str | None, passphrase_env: str | None,
-            is_zip: bool = False, receipt: str | None = None, owner_only_from: str | None = None) -> None:
+def decrypt(
+    source: str,
+    output: str,
+    homedir: str | None,
+    passphrase_env: str | None,
+    is_zip: bool = False,
+    receipt: str | None = None,
+    owner_only_from: str | None = None,
+) -> None:
     passphrase = read_passphrase(passphrase_env)
     if owner_only_from:
         owner_only_dir(output if is_zip else Path(output).parent, under=owner_only_from)
@@ -36,18 +42,38 @@ def decrypt(source: str, output: str, homedir: str | None, passphrase_env: str |
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--input", required=True, help="encrypted file, or zip of encrypted members with --zip")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--input", required=True, help="encrypted file, or zip of encrypted members with --zip"
+    )
     parser.add_argument("--output", required=True, help="plaintext file, or directory with --zip")
-    parser.add_argument("--zip", action="store_true", help="decrypt every member of a zip into --output")
-    parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
-    parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
+    parser.add_argument(
+        "--zip", action="store_true", help="decrypt every member of a zip into --output"
+    )
+    parser.add_argument(
+        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
+    )
+    parser.add_argument(
+        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
+    )
     parser.add_argument("--receipt", help="write a JSON receipt of what was decrypted here")
-    parser.add_argument("--owner-only-from", help="make every directory from this one down to the output 0700")
+    parser.add_argument(
+        "--owner-only-from", help="make every directory from this one down to the output 0700"
+    )
     args = parser.parse_args(argv)
     cli.configure_logging()
-    return cli.run(decrypt, args.input, args.output, args.gnupghome, args.passphrase_env, args.zip, args.receipt,
-                   args.owner_only_from)
+    return cli.run(
+        decrypt,
+        args.input,
+        args.output,
+        args.gnupghome,
+        args.passphrase_env,
+        args.zip,
+        args.receipt,
+        args.owner_only_from,
+    )
 
 
 def from_snakemake(job):

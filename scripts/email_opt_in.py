@@ -16,27 +16,49 @@ log = logging.getLogger("edxflow.sql.email_opt_in")
 
 
 def email(input_dir: str, date: str, outdir: str, receipt_path: str, courses: list[str]) -> dict:
-    paths = sorted(p for p in Path(input_dir).rglob("*") if p.is_file() and not p.name.startswith("."))
+    paths = sorted(
+        p for p in Path(input_dir).rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
     receipt = split_email_opt_in(paths, outdir, date, courses, receipt_path)
     rows = sum(info["rows"] for info in receipt["by_course"].values())
-    log.info("email opt-in %s: %d rows for %d courses from %d files; %d rejected, %d filtered out", date, rows,
-             len(receipt["by_course"]), len(receipt["inputs"]), receipt["rejected"], receipt["filtered_out"])
+    log.info(
+        "email opt-in %s: %d rows for %d courses from %d files; %d rejected, %d filtered out",
+        date,
+        rows,
+        len(receipt["by_course"]),
+        len(receipt["inputs"]),
+        receipt["rejected"],
+        receipt["filtered_out"],
+    )
     for item in receipt["passed_over"]:
         log.warning("passed over %s", item["reason"])
     return receipt
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--input", required=True, help="directory of decrypted CSVs (scripts/decrypt.py --zip)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--input", required=True, help="directory of decrypted CSVs (scripts/decrypt.py --zip)"
+    )
     parser.add_argument("--date", required=True, help="the file's date, YYYY-MM-DD")
     parser.add_argument("--outdir", required=True)
     parser.add_argument("--receipt", required=True)
-    parser.add_argument("--courses", nargs="*", default=[], help="only these courses, in any id form")
+    parser.add_argument(
+        "--courses", nargs="*", default=[], help="only these courses, in any id form"
+    )
     args = parser.parse_args(argv)
     cli.configure_logging()
-    return cli.run(lambda: email(args.input, args.date, args.outdir, args.receipt,
-                                 [normalize_course_id(c) for c in args.courses]))
+    return cli.run(
+        lambda: email(
+            args.input,
+            args.date,
+            args.outdir,
+            args.receipt,
+            [normalize_course_id(c) for c in args.courses],
+        )
+    )
 
 
 def from_snakemake(job):

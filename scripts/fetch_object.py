@@ -5,7 +5,6 @@ checksum where S3 keeps one), with retries. The log says which checks were made.
         --key mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg --output FILE
 """
 
-
 import argparse
 import logging
 
@@ -18,13 +17,25 @@ from edxflow.fetch.source import SourceError, open_source
 log = logging.getLogger("edxflow.fetch.download")
 
 
-def download_entry(source_config: dict, entry: dict | None, key: str, manifest_path: str, output: str) -> dict:
+def download_entry(
+    source_config: dict, entry: dict | None, key: str, manifest_path: str, output: str
+) -> dict:
     if entry is None:
-        raise SourceError(f"{key} is not in the manifest {manifest_path}: list the source again "
-                          "(scripts/manifest.py, or any snakemake run)")
+        raise SourceError(
+            f"{key} is not in the manifest {manifest_path}: list the source again "
+            "(scripts/manifest.py, or any snakemake run)"
+        )
     result = download(open_source(source_config), entry, output)
-    log.info("downloaded %s to %s: %d bytes, md5 %s, verified: %s, %d attempt(s), %.2f s", key, output,
-             result["bytes"], result["md5"], result["verified"], result["attempts"], result["seconds"])
+    log.info(
+        "downloaded %s to %s: %d bytes, md5 %s, verified: %s, %d attempt(s), %.2f s",
+        key,
+        output,
+        result["bytes"],
+        result["md5"],
+        result["verified"],
+        result["attempts"],
+        result["seconds"],
+    )
     return result
 
 
@@ -36,15 +47,27 @@ def download_listed(source_config: dict, manifest_path: str, key: str, output: s
 def main(argv=None) -> int:
     from edxflow.core.config import load_config_file, validate_config
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configfile", required=True, help="workflow configuration (YAML), for the source")
-    parser.add_argument("--manifest", required=True, help="manifest JSON written by scripts/manifest.py")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--configfile", required=True, help="workflow configuration (YAML), for the source"
+    )
+    parser.add_argument(
+        "--manifest", required=True, help="manifest JSON written by scripts/manifest.py"
+    )
     parser.add_argument("--key", required=True, help="the object's key, as in the manifest")
     parser.add_argument("--output", required=True)
     args = parser.parse_args(argv)
     cli.configure_logging()
-    return cli.run(lambda: download_listed(validate_config(load_config_file(args.configfile))["source"], args.manifest,
-                                           args.key, args.output))
+    return cli.run(
+        lambda: download_listed(
+            validate_config(load_config_file(args.configfile))["source"],
+            args.manifest,
+            args.key,
+            args.output,
+        )
+    )
 
 
 def from_snakemake(job):

@@ -11,16 +11,22 @@ import logging
 
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
-from edxflow.sql.bundle import index_bundle
 from edxflow.core.courses import normalize_course_id
-from edxflow.fetch.decrypt import read_passphrase
 from edxflow.core.naming import SITES
+from edxflow.fetch.decrypt import read_passphrase
+from edxflow.sql.bundle import index_bundle
 
 log = logging.getLogger("edxflow.index_bundle")
 
 
-def index(bundle: str, output: str, sites: list[str], courses: list[str], gpg: dict,
-          source_object: dict | None = None) -> dict:
+def index(
+    bundle: str,
+    output: str,
+    sites: list[str],
+    courses: list[str],
+    gpg: dict,
+    source_object: dict | None = None,
+) -> dict:
     keys = {"homedir": gpg["homedir"], "passphrase": read_passphrase(gpg["passphrase_env"])}
     result = {**index_bundle(bundle, sites, courses, keys), "source_object": source_object}
     write_json(output, result)
@@ -28,29 +34,54 @@ def index(bundle: str, output: str, sites: list[str], courses: list[str], gpg: d
     log.info("%s: %d courses, %d members", bundle, len(result["courses"]), members)
     for entry in result["courses"]:
         if entry["resolved_by"] != "three parts":
-            log.info("%s: members %s-* are the course %s (%s)", bundle, entry["prefix"], entry["course_id"],
-                     entry["resolved_by"])
+            log.info(
+                "%s: members %s-* are the course %s (%s)",
+                bundle,
+                entry["prefix"],
+                entry["course_id"],
+                entry["resolved_by"],
+            )
     for name in result["unmapped_members"]:
         log.warning("%s: member %s names no course; it is not processed", bundle, name)
     for name in result["refused_members"]:
-        log.warning("%s: member %s is refused: its path would leave the output directory; it is not processed",
-                    bundle, name)
+        log.warning(
+            "%s: member %s is refused: its path would leave the output directory; it is not processed",
+            bundle,
+            name,
+        )
     return result
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
     parser.add_argument("--output", required=True, help="the index (JSON)")
-    parser.add_argument("--sites", nargs="+", default=["edx"], choices=SITES, help="edge members only with edge")
-    parser.add_argument("--courses", nargs="*", default=[], help="only these courses, in any id form")
-    parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
-    parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
+    parser.add_argument(
+        "--sites", nargs="+", default=["edx"], choices=SITES, help="edge members only with edge"
+    )
+    parser.add_argument(
+        "--courses", nargs="*", default=[], help="only these courses, in any id form"
+    )
+    parser.add_argument(
+        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
+    )
+    parser.add_argument(
+        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
+    )
     args = parser.parse_args(argv)
     cli.configure_logging()
     gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
-    return cli.run(lambda: index(args.bundle, args.output, args.sites, [normalize_course_id(c) for c in args.courses],
-                                 gpg))
+    return cli.run(
+        lambda: index(
+            args.bundle,
+            args.output,
+            args.sites,
+            [normalize_course_id(c) for c in args.courses],
+            gpg,
+        )
+    )
 
 
 def from_snakemake(job):

@@ -22,18 +22,39 @@ def main(argv=None) -> int:
     parser.add_argument("--location")
     parser.add_argument("--service-account-file")
     parser.add_argument("--log-tables", choices=["partitioned", "sharded"], default="partitioned")
-    parser.add_argument("--bucket", help="load from gs://BUCKET (BigQuery only; files published there)")
+    parser.add_argument(
+        "--bucket", help="load from gs://BUCKET (BigQuery only; files published there)"
+    )
     args = parser.parse_args(argv)
     cli.configure_logging()
-    settings = {"kind": "duckdb" if args.duckdb else "bigquery", "path": args.duckdb,
-                "project": args.bigquery_project, "location": args.location,
-                "service_account_file": args.service_account_file, "log_tables": args.log_tables}
-    return cli.run(load_files, settings, args.file_type, args.results_dir, args.input, args.receipt, args.bucket)
+    settings = {
+        "kind": "duckdb" if args.duckdb else "bigquery",
+        "path": args.duckdb,
+        "project": args.bigquery_project,
+        "location": args.location,
+        "service_account_file": args.service_account_file,
+        "log_tables": args.log_tables,
+    }
+    return cli.run(
+        load_files,
+        settings,
+        args.file_type,
+        args.results_dir,
+        args.input,
+        args.receipt,
+        args.bucket,
+    )
 
 
 def from_snakemake(job):
-    return load_files(job.params.warehouse, job.wildcards.file_type, job.params.results_dir, job.input.written,
-                      job.output.receipt, job.params.bucket)
+    return load_files(
+        job.params.warehouse,
+        job.wildcards.file_type,
+        job.params.results_dir,
+        job.input.written,
+        job.output.receipt,
+        job.params.bucket,
+    )
 
 
 if __name__ == "__main__":

@@ -27,13 +27,25 @@ from edxflow.demo import (  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("outdir", type=Path, help="directory to write (e.g. demo)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--days", type=int, default=DEFAULT_DAYS,
-                        help=f"number of daily tracking logs, ending at --end-date (default {DEFAULT_DAYS})")
-    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=DEFAULT_END_DATE,
-                        help=f"last log day and the SQL/email snapshot date, YYYY-MM-DD (default {DEFAULT_END_DATE})")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=DEFAULT_DAYS,
+        help=f"number of daily tracking logs, ending at --end-date (default {DEFAULT_DAYS})",
+    )
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=DEFAULT_END_DATE,
+        help=f"last log day and the SQL/email snapshot date, YYYY-MM-DD (default {DEFAULT_END_DATE})",
+    )
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
@@ -45,7 +57,10 @@ def print_summary(summary: dict) -> None:
     print(f"GNUPGHOME: {summary['gnupghome']} (key {summary['fingerprint']}, no passphrase)")
     print(f"courses: {', '.join(summary['courses'])}")
     print(f"users: {summary['users']}, enrollments: {summary['enrollments']}")
-    print("events per day: " + ", ".join(f"{day} {count}" for day, count in summary["events_per_day"].items()))
+    print(
+        "events per day: "
+        + ", ".join(f"{day} {count}" for day, count in summary["events_per_day"].items())
+    )
     print(f"files ({len(summary['files'])}):")
     for path in summary["files"]:
         print(f"  {path}")
@@ -54,7 +69,9 @@ def print_summary(summary: dict) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        summary = write_demo_package(args.outdir, seed=args.seed, days=args.days, end_date=args.end_date)
+        summary = write_demo_package(
+            args.outdir, seed=args.seed, days=args.days, end_date=args.end_date
+        )
     except DemoPackageError as error:
         print(f"make_demo_package: {error}", file=sys.stderr)
         return 1

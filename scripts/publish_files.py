@@ -14,7 +14,9 @@ from edxflow.warehouse.google_cloud import storage_client
 from edxflow.warehouse.publish import publish_unit
 
 
-def publish(storage: dict, file_type: str, results_dir: str, step_receipt: str, receipt: str) -> dict:
+def publish(
+    storage: dict, file_type: str, results_dir: str, step_receipt: str, receipt: str
+) -> dict:
     client = storage_client(storage.get("project"), storage.get("service_account_file"))
     return publish_unit(client, storage["bucket"], file_type, results_dir, step_receipt, receipt)
 
@@ -26,13 +28,22 @@ def main(argv=None) -> int:
     parser.add_argument("--service-account-file")
     args = parser.parse_args(argv)
     cli.configure_logging()
-    storage = {"bucket": args.bucket, "project": args.project, "service_account_file": args.service_account_file}
+    storage = {
+        "bucket": args.bucket,
+        "project": args.project,
+        "service_account_file": args.service_account_file,
+    }
     return cli.run(publish, storage, args.file_type, args.results_dir, args.input, args.receipt)
 
 
 def from_snakemake(job):
-    return publish(job.params.storage, job.wildcards.file_type, job.params.results_dir, job.input.written,
-                   job.output.receipt)
+    return publish(
+        job.params.storage,
+        job.wildcards.file_type,
+        job.params.results_dir,
+        job.input.written,
+        job.output.receipt,
+    )
 
 
 if __name__ == "__main__":

@@ -14,31 +14,53 @@ from pathlib import Path
 
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
-from edxflow.sql.bundle import BundleError
 from edxflow.core.courses import normalize_course_id
 from edxflow.fetch.decrypt import read_passphrase
 from edxflow.fetch.manifest import read_manifest
+from edxflow.sql.bundle import BundleError
 from edxflow.sql.course import MAX_EXPANSION, split_course
 
 log = logging.getLogger("edxflow.sql.course")
 
 
-def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: str, gpg: dict,
-          source_object: dict | None = None, max_expansion: int = MAX_EXPANSION) -> dict:
+def split(
+    bundle: str,
+    index_path: str,
+    base: str,
+    sql_root: str,
+    receipt_path: str,
+    gpg: dict,
+    source_object: dict | None = None,
+    max_expansion: int = MAX_EXPANSION,
+) -> dict:
     index = read_manifest(index_path)
     entries = [entry for entry in index["courses"] if entry["base"] == base]
     if not entries:
-        raise BundleError(f"{index_path} lists no course {base}: rerun index_bundle (snakemake --forcerun index_bundle)")
+        raise BundleError(
+            f"{index_path} lists no course {base}: rerun index_bundle (snakemake --forcerun index_bundle)"
+        )
     date = Path(bundle).name.removesuffix(".zip")[-10:]
     outdir = Path(sql_root) / base / date
-    receipt = split_course(bundle, entries[0], outdir, gpg["homedir"], read_passphrase(gpg["passphrase_env"]),
-                           max_expansion)
+    receipt = split_course(
+        bundle,
+        entries[0],
+        outdir,
+        gpg["homedir"],
+        read_passphrase(gpg["passphrase_env"]),
+        max_expansion,
+    )
     receipt["source_object"] = source_object
     write_json(receipt_path, receipt)
     for table, info in receipt["tables"].items():
         log.info("%s %s: %d rows", entries[0]["course_id"], table, info["rows"])
     for table, info in receipt["rejects"].items():
-        log.warning("%s %s: %d rows rejected, kept in %s", entries[0]["course_id"], table, info["rows"], info["file"])
+        log.warning(
+            "%s %s: %d rows rejected, kept in %s",
+            entries[0]["course_id"],
+            table,
+            info["rows"],
+            info["file"],
+        )
     for item in receipt["refused"]:
         log.warning("%s", item["reason"])
     return receipt
@@ -47,21 +69,42 @@ def split(bundle: str, index_path: str, base: str, sql_root: str, receipt_path: 
 def main(argv=None) -> int:
     from edxflow.core.courses import course_base_name
 
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
     parser.add_argument("--index", required=True, help="its index, from scripts/index_bundle.py")
     parser.add_argument("--course", required=True, help="the course, in any id form")
-    parser.add_argument("--outdir", required=True, help="the SQL root: tables go to OUTDIR/{BASE}/{date}/")
+    parser.add_argument(
+        "--outdir", required=True, help="the SQL root: tables go to OUTDIR/{BASE}/{date}/"
+    )
     parser.add_argument("--receipt", required=True)
-    parser.add_argument("--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)")
-    parser.add_argument("--passphrase-env", help="NAME of the environment variable holding the passphrase")
-    parser.add_argument("--max-member-expansion", type=int, default=MAX_EXPANSION,
-                        help="a member's plaintext may be at most this many times its encrypted size (at least 64 MiB)")
+    parser.add_argument(
+        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
+    )
+    parser.add_argument(
+        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
+    )
+    parser.add_argument(
+        "--max-member-expansion",
+        type=int,
+        default=MAX_EXPANSION,
+        help="a member's plaintext may be at most this many times its encrypted size (at least 64 MiB)",
+    )
     args = parser.parse_args(argv)
     cli.configure_logging()
     gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
-    return cli.run(lambda: split(args.bundle, args.index, course_base_name(normalize_course_id(args.course)),
-                                 args.outdir, args.receipt, gpg, max_expansion=args.max_member_expansion))
+    return cli.run(
+        lambda: split(
+            args.bundle,
+            args.index,
+            course_base_name(normalize_course_id(args.course)),
+            args.outdir,
+            args.receipt,
+            gpg,
+            max_expansion=args.max_member_expansion,
+        )
+    )
 
 
 def from_snakemake(job):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.disks import small_tmpfs
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
@@ -23,12 +25,16 @@ def _short_tempdir(prefix: str) -> Path:
 def make_gnupghome(path: Path) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     # No passphrase caching: a wrong passphrase must fail even right after a right one.
-    (path / "gpg-agent.conf").write_text("default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n")
+    (path / "gpg-agent.conf").write_text(
+        "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n"
+    )
     return path
 
 
 def kill_agent(home: Path) -> None:
-    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True)
+    subprocess.run(
+        ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True
+    )
 
 
 class Keys:
@@ -50,7 +56,11 @@ class Keys:
     @staticmethod
     def _generate(gpg, email, passphrase):
         options = {"passphrase": passphrase} if passphrase else {"no_protection": True}
-        key = gpg.gen_key(gpg.gen_key_input(key_type="RSA", key_length=2048, name_email=email, expire_date=0, **options))
+        key = gpg.gen_key(
+            gpg.gen_key_input(
+                key_type="RSA", key_length=2048, name_email=email, expire_date=0, **options
+            )
+        )
         assert key.fingerprint, key.stderr
         return key.fingerprint
 
@@ -105,7 +115,9 @@ def s3(moto_endpoint, aws_env):
 
     import boto3
 
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10)
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST"), timeout=10
+    )
     return boto3.client("s3", endpoint_url=moto_endpoint)
 
 
@@ -126,3 +138,10 @@ def bigquery_server(gcs_server):
 
     with BigQueryEmulator(gcs_url=gcs_server.url) as server:
         yield server
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 512 KiB tmpfs (tests/disks.py), for writes that run out of space."""
+    with small_tmpfs(tmp_path / "small", "512k") as mount:
+        yield mount

@@ -11,10 +11,15 @@ import pytest
 @contextlib.contextmanager
 def small_tmpfs(directory, size: str, mode: str = "0700"):
     directory.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode={mode}", "tmpfs", str(directory)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode={mode}", "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a {size} tmpfs on {directory} ({done.stderr.strip() or done.returncode}): needs root")
+        pytest.skip(
+            f"cannot mount a {size} tmpfs on {directory} ({done.stderr.strip() or done.returncode}): needs root"
+        )
     try:
         yield directory
     finally:

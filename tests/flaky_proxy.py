@@ -25,13 +25,17 @@ class FlakyProxy:
             def _forward(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
-                upstream = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
+                upstream = http.client.HTTPConnection(
+                    proxy.upstream.hostname, proxy.upstream.port, timeout=30
+                )
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 headers["Host"] = proxy.upstream.netloc
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 response = upstream.getresponse()
                 payload = response.read()
-                is_object_get = self.command == "GET" and "?" not in self.path and self.path.count("/") >= 2
+                is_object_get = (
+                    self.command == "GET" and "?" not in self.path and self.path.count("/") >= 2
+                )
                 with proxy.lock:
                     cut = is_object_get and response.status == 200 and proxy.cut_done < proxy.cuts
                     proxy.cut_done += cut

@@ -8,8 +8,10 @@ import http.server
 import threading
 from urllib.parse import urlsplit
 
-ERRORS = {"slowdown": (503, "SlowDown", "Please reduce your request rate."),
-          "error": (500, "InternalError", "We encountered an internal error. Please try again.")}
+ERRORS = {
+    "slowdown": (503, "SlowDown", "Please reduce your request rate."),
+    "error": (500, "InternalError", "We encountered an internal error. Please try again."),
+}
 
 
 class FaultyS3:
@@ -31,7 +33,9 @@ class FaultyS3:
                 body = self.rfile.read(length) if length else None
                 server.requests += 1
                 target = urlsplit(self.path)
-                is_object_get = self.command == "GET" and "/" in target.path.strip("/") and not target.query
+                is_object_get = (
+                    self.command == "GET" and "/" in target.path.strip("/") and not target.query
+                )
                 if server.upstream is None or not objects_only or is_object_get:
                     server.faults += 1
                     if fault == "hang":
@@ -53,8 +57,10 @@ class FaultyS3:
                     self.wfile.write(payload)
 
             def _error(self, status, code, message):
-                payload = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
-                           f"<Message>{message}</Message></Error>").encode()
+                payload = (
+                    f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+                    f"<Message>{message}</Message></Error>"
+                ).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/xml")
                 self.send_header("Content-Length", str(len(payload)))
@@ -62,7 +68,9 @@ class FaultyS3:
                 self.wfile.write(payload)
 
             def _forward(self, body):
-                upstream = http.client.HTTPConnection(server.upstream.hostname, server.upstream.port, timeout=30)
+                upstream = http.client.HTTPConnection(
+                    server.upstream.hostname, server.upstream.port, timeout=30
+                )
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 headers["Host"] = server.upstream.netloc
                 upstream.request(self.command, self.path, body=body, headers=headers)

@@ -90,8 +90,13 @@ class _Server:
                 log.flush()
                 # own session = own process group, so stop() also kills any children
                 self.proc = subprocess.Popen(
-                    argv, env=env, cwd=self.tmpdir, stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                    argv,
+                    env=env,
+                    cwd=self.tmpdir,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             try:
                 self._wait_ready()
@@ -101,7 +106,9 @@ class _Server:
                     self._fail(f"exited during start-up {START_ATTEMPTS} times")
                 continue
             except TimeoutError:
-                self._fail(f"did not answer on {self.url}{self.ready_path} within {self.start_timeout:.0f}s")
+                self._fail(
+                    f"did not answer on {self.url}{self.ready_path} within {self.start_timeout:.0f}s"
+                )
             self.startup_seconds = time.monotonic() - began
             return self
 
@@ -169,10 +176,24 @@ class FakeGcsServer(_Server):
         root.mkdir(exist_ok=True)
         host = f"127.0.0.1:{self.port}"
         argv = [
-            str(_get_binary_path()), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
-            "-backend", "filesystem", "-filesystem-root", str(root),
+            str(_get_binary_path()),
+            "-scheme",
+            "http",
+            "-host",
+            "127.0.0.1",
+            "-port",
+            str(self.port),
+            "-backend",
+            "filesystem",
+            "-filesystem-root",
+            str(root),
             # -public-host makes path-style GETs (/<bucket>/<object>) work; DuckDB httpfs uses them.
-            "-external-url", self.url, "-public-host", host, "-log-level", "warn",
+            "-external-url",
+            self.url,
+            "-public-host",
+            host,
+            "-log-level",
+            "warn",
         ]
         return argv, dict(os.environ)
 
@@ -184,7 +205,9 @@ class BigQueryEmulator(_Server):
     name = "bigquery-emulator"
     start_timeout = 90.0
 
-    def __init__(self, gcs_url: str | None = None, project: str = "test", tmpdir: Path | None = None):
+    def __init__(
+        self, gcs_url: str | None = None, project: str = "test", tmpdir: Path | None = None
+    ):
         self.executable = BQEMU_VENV / "bin" / "local-bigquery"
         if not self.executable.exists():
             raise ServerError(
@@ -201,12 +224,28 @@ class BigQueryEmulator(_Server):
         data = self.tmpdir / "data"
         data.mkdir(exist_ok=True)
         argv = [
-            str(self.executable), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--grpc-port", str(self.grpc_port), "--project", self.project, "--data-dir", str(data),
+            str(self.executable),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--grpc-port",
+            str(self.grpc_port),
+            "--project",
+            self.project,
+            "--data-dir",
+            str(data),
         ]
         env = dict(os.environ, HOME=str(BQEMU_HOME))
         # GCS_LOCAL_ROOT would win over STORAGE_EMULATOR_HOST.
-        for name in ("GCS_LOCAL_ROOT", "STORAGE_EMULATOR_HOST", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        for name in (
+            "GCS_LOCAL_ROOT",
+            "STORAGE_EMULATOR_HOST",
+            "VIRTUAL_ENV",
+            "PYTHONPATH",
+            "PYTHONHOME",
+        ):
             env.pop(name, None)
         if self.gcs_url:
             env["STORAGE_EMULATOR_HOST"] = self.gcs_url
@@ -220,11 +259,15 @@ def storage_client(url: str, project: str = "test"):
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
 
-    return storage.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": url})
+    return storage.Client(
+        project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": url}
+    )
 
 
 def bigquery_client(url: str, project: str = "test"):
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import bigquery
 
-    return bigquery.Client(project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": url})
+    return bigquery.Client(
+        project=project, credentials=AnonymousCredentials(), client_options={"api_endpoint": url}
+    )

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from edxflow.core.config import ConfigError, date_range, load_config_file, selected_courses, validate_config
+from edxflow.core.config import (
+    ConfigError,
+    date_range,
+    load_config_file,
+    selected_courses,
+    validate_config,
+)
 from tests.conftest import REPO
 
 
@@ -17,7 +23,11 @@ def test_defaults_are_filled_in():
     config = validate_config({"org": "mitx"})
     assert config["sites"] == ["edx"]
     assert config["file_types"] == ["log", "sql", "email"]
-    assert config["source"]["buckets"] == {"sql": "course-data", "email": "course-data", "log": "edx-course-data"}
+    assert config["source"]["buckets"] == {
+        "sql": "course-data",
+        "email": "course-data",
+        "log": "edx-course-data",
+    }
     assert config["source"]["kind"] == "s3"
     assert config["gpg"] == {"homedir": None, "passphrase_env": None}
     assert config["dates"] == {"begin": "2012-09-01", "end": None, "latest": False}
@@ -59,13 +69,18 @@ def test_missing_org_is_named():
 
 def test_end_defaults_to_today():
     config = validate_config({"org": "mitx", "dates": {"begin": "2021-01-01"}})
-    assert date_range(config, today=dt.date(2026, 11, 30)) == (dt.date(2021, 1, 1), dt.date(2026, 11, 30))
+    assert date_range(config, today=dt.date(2026, 11, 30)) == (
+        dt.date(2021, 1, 1),
+        dt.date(2026, 11, 30),
+    )
 
 
 def test_courses_from_config_and_list_file(tmp_path):
     listing = tmp_path / "list.txt"
     listing.write_text("MITx/2.2x/T2\n")
-    config = validate_config({"org": "mitx", "courses": ["course-v1:MITx+1.1x+T1"], "course_list_file": str(listing)})
+    config = validate_config(
+        {"org": "mitx", "courses": ["course-v1:MITx+1.1x+T1"], "course_list_file": str(listing)}
+    )
     assert selected_courses(config) == ["MITx/1.1x/T1", "MITx/2.2x/T2"]
 
 
@@ -74,9 +89,11 @@ def unreadable_lists(tmp_path):
     directory.mkdir()
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes("MITx/Caf\xe9/T1\n".encode("latin-1"))
-    return {"missing": (tmp_path / "missing.txt", "does not exist"),
-            "directory": (directory, "is a directory"),
-            "not UTF-8": (latin1, "line 1 is not UTF-8")}
+    return {
+        "missing": (tmp_path / "missing.txt", "does not exist"),
+        "directory": (directory, "is a directory"),
+        "not UTF-8": (latin1, "line 1 is not UTF-8"),
+    }
 
 
 @pytest.mark.parametrize("case", ["missing", "directory", "not UTF-8"])
@@ -85,7 +102,9 @@ def test_unreadable_course_list_file_is_one_clear_error(tmp_path, case):
     with pytest.raises(ConfigError) as raised:
         validate_config({"org": "mitx", "course_list_file": str(path)})
     message = str(raised.value)
-    assert message.startswith(f"config key 'course_list_file': {path} {said}") and "\n" not in message
+    assert (
+        message.startswith(f"config key 'course_list_file': {path} {said}") and "\n" not in message
+    )
 
 
 def test_course_list_file_without_permission():
@@ -97,15 +116,27 @@ def test_course_list_file_without_permission():
         path = directory / "list.txt"
         path.write_text("MITx/1x/T1\n")
         path.chmod(0)
-        check = ("import sys; sys.path.insert(0, 'scripts'); from edxflow.core.config import ConfigError, validate_config\n"
-                 "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
-                 "except ConfigError as error:\n    print(error)")
-        unprivileged = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
-        ran = subprocess.run([*unprivileged, sys.executable, "-c", check, str(path)], cwd=REPO, capture_output=True,
-                             text=True)
+        check = (
+            "import sys; sys.path.insert(0, 'scripts'); from edxflow.core.config import ConfigError, validate_config\n"
+            "try:\n    validate_config({'org': 'mitx', 'course_list_file': sys.argv[1]})\n"
+            "except ConfigError as error:\n    print(error)"
+        )
+        unprivileged = (
+            ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+            if os.geteuid() == 0
+            else []
+        )
+        ran = subprocess.run(
+            [*unprivileged, sys.executable, "-c", check, str(path)],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+        )
     finally:
         shutil.rmtree(directory)
-    assert ran.stdout.startswith(f"config key 'course_list_file': {path} cannot be read (permission denied)"), ran
+    assert ran.stdout.startswith(
+        f"config key 'course_list_file': {path} cannot be read (permission denied)"
+    ), ran
 
 
 BROKEN_YAML = 'org: mitx\ndates:\n  begin: "2021-01-01"\n  end: [2021-12-31\nsites: [edx]\n'
@@ -122,8 +153,21 @@ def test_yaml_syntax_error_in_the_workflow_config_names_file_and_line(tmp_path):
     """The config file the Snakefile reads (config/config.yaml in the directory snakemake runs in)."""
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text(BROKEN_YAML)
-    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-                          "--directory", str(tmp_path), "-n"], capture_output=True, text=True, timeout=300)
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "workflow" / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "-n",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0
     assert "config/config.yaml:5:6: YAML syntax error: " in output, output
@@ -133,10 +177,23 @@ def test_yaml_syntax_error_in_the_workflow_config_names_file_and_line(tmp_path):
 def test_yaml_syntax_error_in_a_step_scripts_configfile(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(BROKEN_YAML)
-    ran = subprocess.run([sys.executable, str(REPO / "scripts" / "manifest.py"), "--configfile", str(path),
-                          "--file-type", "sql", "--output", str(tmp_path / "m.json"),
-                          "--passed-over", str(tmp_path / "p.json")], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(REPO / "scripts")})
+    ran = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "manifest.py"),
+            "--configfile",
+            str(path),
+            "--file-type",
+            "sql",
+            "--output",
+            str(tmp_path / "m.json"),
+            "--passed-over",
+            str(tmp_path / "p.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "scripts")},
+    )
     assert ran.returncode == 1 and f"{path}:5:6: YAML syntax error" in ran.stderr
     assert "Traceback" not in ran.stderr and not (tmp_path / "m.json").exists()
 
@@ -154,26 +211,54 @@ def test_unset_passphrase_env_stops_a_real_run_before_any_download(keys, tmp_pat
     encrypted = tmp_path / "source" / "edx-course-data" / key
     encrypted.parent.mkdir(parents=True)
     encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
-    config = {"org": "demox", "file_types": ["log"], "dates": {"begin": "2026-11-01", "end": "2026-11-08"},
-              "source": {"kind": "local", "local_root": str(tmp_path / "source")},
-              "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_UNSET_PASSPHRASE"},
-              "results_dir": str(tmp_path / "results")}
+    config = {
+        "org": "demox",
+        "file_types": ["log"],
+        "dates": {"begin": "2026-11-01", "end": "2026-11-08"},
+        "source": {"kind": "local", "local_root": str(tmp_path / "source")},
+        "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_UNSET_PASSPHRASE"},
+        "results_dir": str(tmp_path / "results"),
+    }
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
 
     def snakemake(*args):
-        ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-                              "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"),
-                              "--cores", "1", *args], capture_output=True, text=True, timeout=300)
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(REPO / "workflow" / "Snakefile"),
+                "--directory",
+                str(tmp_path),
+                "--configfile",
+                str(tmp_path / "config.yaml"),
+                "--cores",
+                "1",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         return ran, ran.stdout + ran.stderr
 
-    said = ("gpg.passphrase_env names the environment variable EDX_UNSET_PASSPHRASE, which is not set: "
-            "export EDX_UNSET_PASSPHRASE")
+    said = (
+        "gpg.passphrase_env names the environment variable EDX_UNSET_PASSPHRASE, which is not set: "
+        "export EDX_UNSET_PASSPHRASE"
+    )
     planned, output = snakemake("-n")
-    assert planned.returncode == 0 and said in output and "A real run would stop before its first job" in output
+    assert (
+        planned.returncode == 0
+        and said in output
+        and "A real run would stop before its first job" in output
+    )
     ran, output = snakemake()
     assert ran.returncode != 0 and said in output
     assert "Traceback (most recent call last)" not in output
-    assert not (tmp_path / "results" / "raw").exists() and not (tmp_path / "results" / "logs").exists()
+    assert (
+        not (tmp_path / "results" / "raw").exists() and not (tmp_path / "results" / "logs").exists()
+    )
     fetched, output = snakemake("download")
     assert fetched.returncode == 0, output
     assert (tmp_path / "results" / "raw" / "edx-course-data" / key).exists()

@@ -19,7 +19,14 @@ import pytest
 
 from edxflow.core.courses import course_base_name
 from tests.test_workflow import (  # noqa: F401
-    DEMO_DATES, demo, demo_config, job_counts, snakemake, snakemake_command, warehouse_counts)
+    DEMO_DATES,
+    demo,
+    demo_config,
+    job_counts,
+    snakemake,
+    snakemake_command,
+    warehouse_counts,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -64,14 +71,24 @@ def older_snapshot(key: DemoKey, newer: Path, older: Path, date: str = OLDER) ->
 
 
 def log_path(source: Path, day: str) -> Path:
-    return source / "edx-course-data" / "demox" / "edx" / "events" / "2026" / f"demox-edx-events-{day}.log.gz.gpg"
+    return (
+        source
+        / "edx-course-data"
+        / "demox"
+        / "edx"
+        / "events"
+        / "2026"
+        / f"demox-edx-events-{day}.log.gz.gpg"
+    )
 
 
 def replace_day(key: DemoKey, source: Path, day: str) -> None:
     """The day's log as edX might publish it again: every fifth line gone."""
     path = log_path(source, day)
     lines = gzip.decompress(key.decrypt(path.read_bytes())).splitlines(keepends=True)
-    path.write_bytes(key.encrypt(gzip.compress(b"".join(line for n, line in enumerate(lines) if n % 5))))
+    path.write_bytes(
+        key.encrypt(gzip.compress(b"".join(line for n, line in enumerate(lines) if n % 5)))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +100,11 @@ def package(demo, tmp_path_factory):
     key = DemoKey(demo / "gnupg")
     data = source / "course-data"
     older_snapshot(key, data / "demox-2026-11-08.zip", data / f"demox-{OLDER}.zip")
-    older_snapshot(key, data / "email-opt-in" / "email-opt-in-demox-2026-11-08.zip",
-                   data / "email-opt-in" / f"email-opt-in-demox-{OLDER}.zip")
+    older_snapshot(
+        key,
+        data / "email-opt-in" / "email-opt-in-demox-2026-11-08.zip",
+        data / "email-opt-in" / f"email-opt-in-demox-{OLDER}.zip",
+    )
     return {"source": source, "key": key, "gnupghome": demo / "gnupg"}
 
 
@@ -121,8 +141,13 @@ def table_contents(results: Path) -> dict[str, tuple[int, str]]:
     with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
         for table, rows in warehouse_counts(results).items():
             schema, name = table.split(".")
-            text = connection.execute(f'SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) '
-                                      f'FROM "{schema}"."{name}" AS t').fetchone()[0] or ""
+            text = (
+                connection.execute(
+                    f"SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) "
+                    f'FROM "{schema}"."{name}" AS t'
+                ).fetchone()[0]
+                or ""
+            )
             contents[table] = (rows, hashlib.sha256(text.encode()).hexdigest())
     return contents
 
@@ -130,9 +155,14 @@ def table_contents(results: Path) -> dict[str, tuple[int, str]]:
 def split_files(results: Path) -> dict[str, str]:
     """Per-course file -> digest of its lines: the logs, the newest bundle's tables, the email tables."""
     files = {}
-    for path in sorted(results.glob("TRACKING_LOGS/*__*/*.json.gz")) + sorted(results.glob("SQL/*/2026-11-08/*.json.gz")) \
-            + sorted(results.glob("EMAIL/*__*/email_opt_in-2026-11-08.json.gz")):
-        files[str(path.relative_to(results))] = hashlib.sha256(gzip.decompress(path.read_bytes())).hexdigest()
+    for path in (
+        sorted(results.glob("TRACKING_LOGS/*__*/*.json.gz"))
+        + sorted(results.glob("SQL/*/2026-11-08/*.json.gz"))
+        + sorted(results.glob("EMAIL/*__*/email_opt_in-2026-11-08.json.gz"))
+    ):
+        files[str(path.relative_to(results))] = hashlib.sha256(
+            gzip.decompress(path.read_bytes())
+        ).hexdigest()
     return files
 
 
@@ -157,7 +187,9 @@ def test_one_run_takes_in_everything_new(package, fresh, gcs_server, tmp_path, t
     if target == "publish":
         env = {"STORAGE_EMULATOR_HOST": gcs_server.url}
         changes = {"storage": {"kind": "gcs", "bucket": new_bucket(gcs_server, tmp_path.name)}}
-    first = snakemake(tmp_path, config_for(package, source, tmp_path, FIRST_WEEK, **changes), target, env=env)
+    first = snakemake(
+        tmp_path, config_for(package, source, tmp_path, FIRST_WEEK, **changes), target, env=env
+    )
     assert first.returncode == 0, first.stdout + first.stderr
 
     replace_day(package["key"], source, REPLACED_DAY)
@@ -165,7 +197,9 @@ def test_one_run_takes_in_everything_new(package, fresh, gcs_server, tmp_path, t
     once = snakemake(tmp_path, config, target, env=env)
     assert once.returncode == 0, once.stdout + once.stderr
     again = snakemake(tmp_path, config, target, "-n", env=env)
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, again.stdout
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, (
+        again.stdout
+    )
 
     results = tmp_path / "results"
     if target in ("all", "split"):
@@ -175,11 +209,23 @@ def test_one_run_takes_in_everything_new(package, fresh, gcs_server, tmp_path, t
     if target == "publish":
         fresh_bucket = new_bucket(gcs_server, tmp_path.name + "-fresh")
         # the fresh run's folder and source, so that its listing stays as the other tests expect
-        republished = snakemake(fresh.parent, config_for(package, fresh.parent / "source", fresh.parent, DEMO_DATES,
-                                                         storage={"kind": "gcs", "bucket": fresh_bucket}),
-                                "publish", env=env)
+        republished = snakemake(
+            fresh.parent,
+            config_for(
+                package,
+                fresh.parent / "source",
+                fresh.parent,
+                DEMO_DATES,
+                storage={"kind": "gcs", "bucket": fresh_bucket},
+            ),
+            "publish",
+            env=env,
+        )
         assert republished.returncode == 0, republished.stdout + republished.stderr
-        published, expected = bucket_objects(gcs_server, changes["storage"]["bucket"]), bucket_objects(gcs_server, fresh_bucket)
+        published, expected = (
+            bucket_objects(gcs_server, changes["storage"]["bucket"]),
+            bucket_objects(gcs_server, fresh_bucket),
+        )
         # the first week's bundle and email file stay published under their date; the rest is the same
         assert {name: md5 for name, md5 in published.items() if OLDER not in name} == expected
 
@@ -195,20 +241,30 @@ def test_a_corrupt_day_holds_back_only_itself(package, fresh, tmp_path):
     ran = snakemake(tmp_path, config, "--keep-going")
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0 and "demox-edx-events-2026-11-06.log.gz.gpg" in output
-    summary = output[output.index("Not done, and why:"):].splitlines()
-    assert summary[1].startswith("  demox/edx/events/2026/demox-edx-events-2026-11-06.log.gz.gpg: see ")
-    assert summary[1].endswith("logs/decrypt/log/edx/2026-11-06.log") and "(load)" not in "".join(summary)
+    summary = output[output.index("Not done, and why:") :].splitlines()
+    assert summary[1].startswith(
+        "  demox/edx/events/2026/demox-edx-events-2026-11-06.log.gz.gpg: see "
+    )
+    assert summary[1].endswith("logs/decrypt/log/edx/2026-11-06.log") and "(load)" not in "".join(
+        summary
+    )
 
     results = tmp_path / "results"
     expected = table_contents(fresh)
     loaded = table_contents(results)
-    assert {table: value for table, value in loaded.items() if not table.endswith("_logs.tracklog")} == \
-        {table: value for table, value in expected.items() if not table.endswith("_logs.tracklog")}
+    assert {
+        table: value for table, value in loaded.items() if not table.endswith("_logs.tracklog")
+    } == {table: value for table, value in expected.items() if not table.endswith("_logs.tracklog")}
     for table, (rows, _) in loaded.items():
         if table.endswith("_logs.tracklog"):
-            day = json.loads((fresh / "receipts" / "split_tracking_log" / "edx" / "2026-11-06.json").read_text())
-            missing = sum(count for course, count in day["by_course"].items()
-                          if course_base_name(course) == table.removesuffix("_logs.tracklog"))
+            day = json.loads(
+                (fresh / "receipts" / "split_tracking_log" / "edx" / "2026-11-06.json").read_text()
+            )
+            missing = sum(
+                count
+                for course, count in day["by_course"].items()
+                if course_base_name(course) == table.removesuffix("_logs.tracklog")
+            )
             assert rows == expected[table][0] - missing > 0, table
     assert not (results / "receipts" / "load" / "log" / "edx" / "2026-11-06.json").exists()
 
@@ -234,12 +290,20 @@ def test_every_snapshot_is_split_with_snapshots_all(package, fresh, tmp_path):
     assert "Nothing to be done" in snakemake(tmp_path, config, "-n").stdout
 
     results = tmp_path / "results"
-    snapshot = json.loads((results / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text())
-    assert len(snapshot["courses"]) == 3 and all(course["reused"] for course in snapshot["courses"].values())
+    snapshot = json.loads(
+        (results / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text()
+    )
+    assert len(snapshot["courses"]) == 3 and all(
+        course["reused"] for course in snapshot["courses"].values()
+    )
     for base, course in snapshot["courses"].items():
-        newer = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        newer = json.loads(
+            (results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
         older = {table: info["rows"] for table, info in newer["tables"].items()}
-        assert course["tables"]["auth_user"] == older["auth_user"] - 1  # the older snapshot lacks a row
+        assert (
+            course["tables"]["auth_user"] == older["auth_user"] - 1
+        )  # the older snapshot lacks a row
         assert (results / "SQL" / base / OLDER / "auth_user.json.gz").exists()
         assert (results / "EMAIL" / base / f"email_opt_in-{OLDER}.json.gz").exists()
     assert table_contents(results) == table_contents(fresh)
@@ -248,13 +312,19 @@ def test_every_snapshot_is_split_with_snapshots_all(package, fresh, tmp_path):
 def test_older_bundles_are_split_whole_when_first_seen(package, tmp_path):
     """A results folder started with snapshots: all and a range of two weeks: the older bundle is
     split by one job, every course of it, with no index."""
-    config = config_for(package, package["source"], tmp_path, DEMO_DATES, snapshots="all", file_types=["sql"])
+    config = config_for(
+        package, package["source"], tmp_path, DEMO_DATES, snapshots="all", file_types=["sql"]
+    )
     planned = snakemake(tmp_path, config, "split", "-n")
     assert job_counts(planned.stdout + planned.stderr)["sql_snapshot"] == 1
     ran = snakemake(tmp_path, config, "split")
     assert ran.returncode == 0, ran.stdout + ran.stderr
-    snapshot = json.loads((tmp_path / "results" / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text())
-    assert len(snapshot["courses"]) == 3 and not any(course["reused"] for course in snapshot["courses"].values())
+    snapshot = json.loads(
+        (tmp_path / "results" / "receipts" / "sql_snapshot" / f"demox-{OLDER}.json").read_text()
+    )
+    assert len(snapshot["courses"]) == 3 and not any(
+        course["reused"] for course in snapshot["courses"].values()
+    )
     assert all(course["tables"]["studentmodule"] > 0 for course in snapshot["courses"].values())
 
 
@@ -275,8 +345,12 @@ def test_a_bundle_replaced_upstream_is_indexed_split_and_loaded_again(package, f
     results = tmp_path / "results"
     counts = warehouse_counts(results)
     for base in ("DemoX__DS101__2026_T1", "DemoX__CS_50x__1T2026", "DemoX__PHY_2_1x__2025_Fall"):
-        before = json.loads((fresh / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
-        after = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        before = json.loads(
+            (fresh / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
+        after = json.loads(
+            (results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
         assert after["source_object"]["size"] == bundle.stat().st_size
         assert after["tables"]["auth_user"]["rows"] == before["tables"]["auth_user"]["rows"] - 1
         for table, info in after["tables"].items():
@@ -290,11 +364,18 @@ def test_a_run_killed_halfway_is_finished_by_the_next(package, fresh, tmp_path):
     shutil.copytree(fresh.parent / "source", source)
     config = config_for(package, source, tmp_path, DEMO_DATES)
     results = tmp_path / "results"
-    running = subprocess.Popen(snakemake_command(tmp_path, config), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    running = subprocess.Popen(
+        snakemake_command(tmp_path, config),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     splits = results / "receipts" / "split_tracking_log" / "edx"
-    while time.monotonic() < deadline and len(list(splits.glob("*.json")) if splits.exists() else []) < 3:
+    while (
+        time.monotonic() < deadline
+        and len(list(splits.glob("*.json")) if splits.exists() else []) < 3
+    ):
         time.sleep(0.05)
     os.killpg(running.pid, signal.SIGKILL)
     running.wait()

@@ -40,7 +40,10 @@ def assert_matches_schema(row: dict, fields: list[dict]) -> None:
         if kind == "RECORD":
             assert_matches_schema(value, columns[name]["fields"])
         elif kind == "TIMESTAMP":
-            assert isinstance(value, str) and dt.datetime.fromisoformat(value).tzinfo is not None, (name, value)
+            assert isinstance(value, str) and dt.datetime.fromisoformat(value).tzinfo is not None, (
+                name,
+                value,
+            )
         else:
             expected = {"STRING": str, "INTEGER": int, "FLOAT": float, "BOOLEAN": bool}[kind]
             assert type(value) is expected, (name, value)
@@ -62,30 +65,59 @@ def key(category: str, url_name: str) -> str:
 
 
 def block(category: str, children=(), **metadata) -> dict:
-    return {"category": category, "children": [key(*child.split(":")) for child in children], "metadata": metadata}
+    return {
+        "category": category,
+        "children": [key(*child.split(":")) for child in children],
+        "metadata": metadata,
+    }
 
 
 HAND_STRUCTURE = {
-    key("course", "course"): block("course", ["chapter:ch1", "chapter:ch2"], display_name="Test Course",
-                                   start="2024-01-01T00:00:00Z", end="2024-06-30T00:00:00Z"),
-    key("chapter", "ch1"): block("chapter", ["sequential:seq1", "sequential:seq2", "sequential:gone"],
-                                 display_name="Chapter 1"),
+    key("course", "course"): block(
+        "course",
+        ["chapter:ch1", "chapter:ch2"],
+        display_name="Test Course",
+        start="2024-01-01T00:00:00Z",
+        end="2024-06-30T00:00:00Z",
+    ),
+    key("chapter", "ch1"): block(
+        "chapter",
+        ["sequential:seq1", "sequential:seq2", "sequential:gone"],
+        display_name="Chapter 1",
+    ),
     key("sequential", "seq1"): block("sequential", ["vertical:v1"], display_name="Welcome"),
     key("vertical", "v1"): block("vertical", ["video:vid1", "html:h1"], display_name="Unit 1"),
     key("video", "vid1"): block("video", youtube_id_0_75="SLOWVID", youtube_id_1_0="NORMALVID"),
     key("html", "h1"): block("html", display_name="Reading"),
-    key("sequential", "seq2"): block("sequential", ["vertical:v2"], display_name="Homework 1", format="Homework",
-                                     graded=True, due="2024-02-01T14:00:00+02:00"),
+    key("sequential", "seq2"): block(
+        "sequential",
+        ["vertical:v2"],
+        display_name="Homework 1",
+        format="Homework",
+        graded=True,
+        due="2024-02-01T14:00:00+02:00",
+    ),
     key("vertical", "v2"): block("vertical", ["problem:p1", "problem:p2"], display_name="Unit 2"),
     key("problem", "p1"): block("problem", display_name="Quiz", weight=2),
     key("problem", "p2"): block("problem", display_name="No OLX", showanswer="never"),
-    key("chapter", "ch2"): block("chapter", ["sequential:seq3"], display_name="Chapter 2",
-                                 start="2024-03-01T09:30:00"),
-    key("sequential", "seq3"): block("sequential", ["split_test:ab1"], display_name="Exam", format="Exam",
-                                     graded="true", visible_to_staff_only=True),
-    key("split_test", "ab1"): block("split_test", ["vertical:va", "vertical:vb"], display_name="A/B",
-                                    user_partition_id=5,
-                                    group_id_to_child={"1": key("vertical", "vb"), "0": key("vertical", "va")}),
+    key("chapter", "ch2"): block(
+        "chapter", ["sequential:seq3"], display_name="Chapter 2", start="2024-03-01T09:30:00"
+    ),
+    key("sequential", "seq3"): block(
+        "sequential",
+        ["split_test:ab1"],
+        display_name="Exam",
+        format="Exam",
+        graded="true",
+        visible_to_staff_only=True,
+    ),
+    key("split_test", "ab1"): block(
+        "split_test",
+        ["vertical:va", "vertical:vb"],
+        display_name="A/B",
+        user_partition_id=5,
+        group_id_to_child={"1": key("vertical", "vb"), "0": key("vertical", "va")},
+    ),
     key("vertical", "va"): block("vertical", ["problem:p3"], display_name="Group A"),
     key("problem", "p3"): block("problem", display_name="Nested", showanswer="finished"),
     key("vertical", "vb"): block("vertical", ["html:h2"], display_name="Group B"),
@@ -110,13 +142,21 @@ HAND_OLX = {
 </problem>""",
     "course_export/video/vid1.xml": b'<video url_name="vid1"><video_asset duration="123.5"/></video>',
     "course_export/policies/old/grading_policy.json": b'{"GRADER": [{"type": "Stale"}], "GRADE_CUTOFFS": {}}',
-    "course_export/policies/2024/grading_policy.json": json.dumps({
-        "GRADER": [
-            {"type": "Homework", "weight": 0.3, "min_count": 5, "drop_count": 1, "short_label": "HW"},
-            {"type": "Exam", "weight": "0.7", "min_count": 1, "drop_count": 0},
-        ],
-        "GRADE_CUTOFFS": {"B": 0.8, "A": 0.9, "C": 0.6},
-    }).encode(),
+    "course_export/policies/2024/grading_policy.json": json.dumps(
+        {
+            "GRADER": [
+                {
+                    "type": "Homework",
+                    "weight": 0.3,
+                    "min_count": 5,
+                    "drop_count": 1,
+                    "short_label": "HW",
+                },
+                {"type": "Exam", "weight": "0.7", "min_count": 1, "drop_count": 0},
+            ],
+            "GRADE_CUTOFFS": {"B": 0.8, "A": 0.9, "C": 0.6},
+        }
+    ).encode(),
 }
 
 
@@ -132,12 +172,32 @@ def write_tarball(path: Path, files: dict[str, bytes]) -> Path:
 @pytest.fixture
 def hand_rows(tmp_path):
     tarball = write_tarball(tmp_path / "course.xml.tar.gz", HAND_OLX)
-    return {row["url_name"]: row for row in build_course_axis(HAND_STRUCTURE, tarball, "TestX/T101/2024")}
+    return {
+        row["url_name"]: row
+        for row in build_course_axis(HAND_STRUCTURE, tarball, "TestX/T101/2024")
+    }
 
 
 def test_hand_course_depth_first_order_paths_and_parents(hand_rows):
-    assert list(hand_rows) == ["course", "ch1", "seq1", "v1", "vid1", "h1", "seq2", "v2", "p1", "p2",
-                               "ch2", "seq3", "ab1", "va", "p3", "vb", "h2"]  # the missing "gone" is skipped
+    assert list(hand_rows) == [
+        "course",
+        "ch1",
+        "seq1",
+        "v1",
+        "vid1",
+        "h1",
+        "seq2",
+        "v2",
+        "p1",
+        "p2",
+        "ch2",
+        "seq3",
+        "ab1",
+        "va",
+        "p3",
+        "vb",
+        "h2",
+    ]  # the missing "gone" is skipped
     assert [row["index"] for row in hand_rows.values()] == list(range(1, 18))
     assert hand_rows["course"]["path"] == "/" and hand_rows["course"]["parent"] is None
     assert hand_rows["ch1"]["path"] == "/ch1" and hand_rows["ch1"]["parent"] == "course"
@@ -156,17 +216,26 @@ def test_hand_course_depth_first_order_paths_and_parents(hand_rows):
 def test_hand_course_inherited_settings(hand_rows):
     # name: own display_name, else the nearest ancestor's
     assert hand_rows["vid1"]["name"] == "Unit 1" and hand_rows["h1"]["name"] == "Reading"
-    assert [hand_rows[u]["gformat"] for u in ("seq1", "seq2", "v2", "p1", "p3")] == [None, "Homework", "Homework",
-                                                                                     "Homework", "Exam"]
-    assert [hand_rows[u]["graded"] for u in ("course", "seq1", "h1", "seq2", "p2", "seq3", "h2")] == [
-        False, False, False, True, True, True, True]
+    assert [hand_rows[u]["gformat"] for u in ("seq1", "seq2", "v2", "p1", "p3")] == [
+        None,
+        "Homework",
+        "Homework",
+        "Homework",
+        "Exam",
+    ]
+    assert [
+        hand_rows[u]["graded"] for u in ("course", "seq1", "h1", "seq2", "p2", "seq3", "h2")
+    ] == [False, False, False, True, True, True, True]
     assert hand_rows["p1"]["due"] == "2024-02-01T12:00:00+00:00"
     assert hand_rows["seq1"]["due"] is None
     # a graded item without a due date is due at the course end
     assert hand_rows["p3"]["due"] == "2024-06-30T00:00:00+00:00"
     assert hand_rows["p1"]["start"] == "2024-01-01T00:00:00+00:00"
     assert hand_rows["p3"]["start"] == "2024-03-01T09:30:00+00:00"  # naive times are UTC
-    assert hand_rows["h2"]["visible_to_staff_only"] is True and hand_rows["p1"]["visible_to_staff_only"] is False
+    assert (
+        hand_rows["h2"]["visible_to_staff_only"] is True
+        and hand_rows["p1"]["visible_to_staff_only"] is False
+    )
 
 
 def test_hand_course_split_test(hand_rows):
@@ -176,7 +245,10 @@ def test_hand_course_split_test(hand_rows):
         assert hand_rows[url_name]["split_url_name"] == "ab1"
     data = hand_rows["ab1"]["data"]
     assert data["user_partition_id"] == "5"
-    assert json.loads(data["group_id_to_child"]) == {"0": key("vertical", "va"), "1": key("vertical", "vb")}
+    assert json.loads(data["group_id_to_child"]) == {
+        "0": key("vertical", "va"),
+        "1": key("vertical", "vb"),
+    }
 
 
 def test_hand_course_data_record(hand_rows):
@@ -184,11 +256,26 @@ def test_hand_course_data_record(hand_rows):
     assert hand_rows["vid1"]["data"]["duration"] == 123.5
     p1 = hand_rows["p1"]["data"]
     assert (p1["itype"], p1["num_items"], p1["has_solution"], p1["has_image"], p1["weight"]) == (
-        "multiplechoiceresponse", 1, True, True, 2.0)
+        "multiplechoiceresponse",
+        1,
+        True,
+        True,
+        2.0,
+    )
     p3 = hand_rows["p3"]["data"]  # response types nested in other markup still count
-    assert (p3["itype"], p3["num_items"], p3["has_solution"], p3["has_image"]) == ("stringresponse", 2, True, False)
+    assert (p3["itype"], p3["num_items"], p3["has_solution"], p3["has_image"]) == (
+        "stringresponse",
+        2,
+        True,
+        False,
+    )
     p2 = hand_rows["p2"]["data"]  # no OLX for it (only behind a `..` path)
-    assert (p2["itype"], p2["num_items"], p2["has_solution"], p2["has_image"]) == (None, 1, False, None)
+    assert (p2["itype"], p2["num_items"], p2["has_solution"], p2["has_image"]) == (
+        None,
+        1,
+        False,
+        None,
+    )
     assert hand_rows["h1"]["data"] == dict.fromkeys(hand_rows["h1"]["data"])
 
 
@@ -203,15 +290,23 @@ def test_without_tarball_problems_fall_back():
     by_url_name = {row["url_name"]: row for row in rows}
     assert by_url_name["p1"]["course_id"] == "TestX/T101/2024"
     p1 = by_url_name["p1"]["data"]  # its <solution> is in the OLX only
-    assert (p1["itype"], p1["num_items"], p1["has_solution"], p1["has_image"]) == (None, 1, False, None)
+    assert (p1["itype"], p1["num_items"], p1["has_solution"], p1["has_image"]) == (
+        None,
+        1,
+        False,
+        None,
+    )
     assert by_url_name["p3"]["data"]["has_solution"] is True  # showanswer=finished
     assert by_url_name["vid1"]["data"] == {**dict.fromkeys(p1), "ytid": "1.0:NORMALVID"}
 
 
 def test_i4x_keys():
     structure = {
-        "i4x://OldX/1.01/course/2013_Spring": {"category": "course", "children": ["i4x://OldX/1.01/chapter/Week_1"],
-                                               "metadata": {"display_name": "Old"}},
+        "i4x://OldX/1.01/course/2013_Spring": {
+            "category": "course",
+            "children": ["i4x://OldX/1.01/chapter/Week_1"],
+            "metadata": {"display_name": "Old"},
+        },
         "i4x://OldX/1.01/chapter/Week_1": {"category": "chapter", "children": [], "metadata": {}},
     }
     rows = build_course_axis(structure, None, "OldX/1.01/2013_Spring")
@@ -231,13 +326,32 @@ def test_no_course_block_is_an_error():
 def test_hand_grading_policy(tmp_path):
     tarball = write_tarball(tmp_path / "course.xml.tar.gz", HAND_OLX)
     rows = build_grading_policy(tarball, "TestX/T101/2024")
-    cutoffs = {"overall_lower_cutoff": 0.6, "overall_lower_cutoff_label": "C",
-               "overall_upper_cutoff": 0.9, "overall_upper_cutoff_label": "A", "course_id": "TestX/T101/2024"}
+    cutoffs = {
+        "overall_lower_cutoff": 0.6,
+        "overall_lower_cutoff_label": "C",
+        "overall_upper_cutoff": 0.9,
+        "overall_upper_cutoff_label": "A",
+        "course_id": "TestX/T101/2024",
+    }
     assert rows == [
-        {"assignment_type": "Homework", "name": "Homework", "fraction_of_overall_grade": 0.3, "min_count": 5,
-         "drop_count": 1, "short_label": "HW", **cutoffs},
-        {"assignment_type": "Exam", "name": "Exam", "fraction_of_overall_grade": 0.7, "min_count": 1,
-         "drop_count": 0, "short_label": None, **cutoffs},
+        {
+            "assignment_type": "Homework",
+            "name": "Homework",
+            "fraction_of_overall_grade": 0.3,
+            "min_count": 5,
+            "drop_count": 1,
+            "short_label": "HW",
+            **cutoffs,
+        },
+        {
+            "assignment_type": "Exam",
+            "name": "Exam",
+            "fraction_of_overall_grade": 0.7,
+            "min_count": 1,
+            "drop_count": 0,
+            "short_label": None,
+            **cutoffs,
+        },
     ]
     for row in rows:
         assert_matches_schema(row, load_schema("grading_policy"))
@@ -263,17 +377,24 @@ def test_unreadable_tarball_is_a_clear_error(tmp_path):
 def test_real_fixture_structure_has_no_course_block():
     # The upstream fixture holds a single chapter block and no course root.
     with pytest.raises(ValueError, match="no block with category 'course'"):
-        build_course_axis(json.loads(REAL_STRUCTURE.read_text()), REAL_TARBALL, "edX/DemoX/Demo_Course")
+        build_course_axis(
+            json.loads(REAL_STRUCTURE.read_text()), REAL_TARBALL, "edX/DemoX/Demo_Course"
+        )
 
 
 def test_real_fixture_under_a_course_root():
     structure = json.loads(REAL_STRUCTURE.read_text())
     (chapter,) = structure
     structure["block-v1:edX+DemoX+Demo_Course+type@course+block@course"] = {
-        "category": "course", "children": [chapter], "metadata": {"display_name": "Demo"}}
+        "category": "course",
+        "children": [chapter],
+        "metadata": {"display_name": "Demo"},
+    }
     rows = build_course_axis(structure, REAL_TARBALL, "edX/DemoX/Demo_Course")
     assert [(r["index"], r["category"], r["path"]) for r in rows] == [
-        (1, "course", "/"), (2, "chapter", "/1414ffd5143b4b508f739b563ab468b7")]  # its sequential is not listed
+        (1, "course", "/"),
+        (2, "chapter", "/1414ffd5143b4b508f739b563ab468b7"),
+    ]  # its sequential is not listed
     assert rows[1]["start"] == "1970-01-01T05:00:00+00:00"
     assert rows[1]["name"] == "About Exams and Certificates"
     for row in rows:
@@ -293,11 +414,16 @@ def demo_courses():
     outdir = Path(tempfile.mkdtemp(prefix="cax", dir="/tmp"))
     gnupghome = outdir / "pkg" / "gnupg"
     try:
-        subprocess.run([sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(outdir / "pkg")],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(outdir / "pkg")],
+            check=True,
+            capture_output=True,
+        )
         gpg = gnupg.GPG(gnupghome=str(gnupghome))
         courses = {}
-        with zipfile.ZipFile(outdir / "pkg" / "source" / "course-data" / "demox-2026-11-08.zip") as bundle:
+        with zipfile.ZipFile(
+            outdir / "pkg" / "source" / "course-data" / "demox-2026-11-08.zip"
+        ) as bundle:
             for name in bundle.namelist():
                 if not name.endswith("-course_structure-prod-analytics.json.gpg"):
                     continue
@@ -309,16 +435,26 @@ def demo_courses():
                 tarball = outdir / f"{course_dir}.xml.tar.gz"
                 tarball.write_bytes(olx.data)
                 org, number_run = course_dir.split("-", 1)
-                courses["/".join([org, *number_run.rsplit("-", 1)])] = (json.loads(structure.data), tarball)
+                courses["/".join([org, *number_run.rsplit("-", 1)])] = (
+                    json.loads(structure.data),
+                    tarball,
+                )
         yield courses
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"], check=False,
-                       capture_output=True)
+        subprocess.run(
+            ["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(outdir, ignore_errors=True)
 
 
 def test_demo_courses(demo_courses):
-    assert set(demo_courses) == {"DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall", "DemoX/CS.50x/1T2026"}
+    assert set(demo_courses) == {
+        "DemoX/DS101/2026_T1",
+        "DemoX/PHY-2.1x/2025_Fall",
+        "DemoX/CS.50x/1T2026",
+    }
     fields = load_schema("course_axis")
     for course_id, (structure, tarball) in demo_courses.items():
         rows = build_course_axis(structure, tarball, course_id)

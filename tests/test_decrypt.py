@@ -8,7 +8,12 @@ import zipfile
 
 import pytest
 
-from edxflow.fetch.decrypt import DecryptionError, decrypt_file, decrypt_zip_members, read_passphrase
+from edxflow.fetch.decrypt import (
+    DecryptionError,
+    decrypt_file,
+    decrypt_zip_members,
+    read_passphrase,
+)
 from tests.conftest import PASSPHRASE, REPO
 
 PLAIN = b'{"username": "alice", "event_type": "play_video"}\n' * 50
@@ -59,7 +64,10 @@ def test_wrong_or_missing_passphrase_fails_cleanly(tmp_path, keys, passphrase):
 
 def test_wrong_key_names_the_file_and_the_reason(tmp_path, keys):
     source = encrypted_file(tmp_path, keys, key=keys.foreign_key)
-    with pytest.raises(DecryptionError, match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*No secret key.*encrypted to key ID [0-9A-F]{16}, which is not in the keyring"):
+    with pytest.raises(
+        DecryptionError,
+        match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*No secret key.*encrypted to key ID [0-9A-F]{16}, which is not in the keyring",
+    ):
         decrypt_file(source, tmp_path / "out", str(keys.home), None)
     assert_nothing_but(tmp_path, source.name)
 
@@ -68,10 +76,15 @@ def test_wrong_key_names_the_file_and_the_reason(tmp_path, keys):
 def test_corrupt_file_leaves_no_plaintext(tmp_path, keys, damage):
     data = keys.encrypt(PLAIN * 100)
     source = tmp_path / "day.log.gz.gpg"
-    source.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"this is not gpg data\n" * 10)
+    source.write_bytes(
+        data[: len(data) // 2] if damage == "truncated" else b"this is not gpg data\n" * 10
+    )
     existing = tmp_path / "out"
     existing.write_bytes(b"an earlier good result")
-    with pytest.raises(DecryptionError, match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*damaged or is not gpg data"):
+    with pytest.raises(
+        DecryptionError,
+        match=r"cannot decrypt .*day.log.gz.gpg: gpg says: .*damaged or is not gpg data",
+    ):
         decrypt_file(source, existing, str(keys.home), None)
     assert existing.read_bytes() == b"an earlier good result"
     assert_nothing_but(tmp_path, "day.log.gz.gpg", "out")
@@ -93,21 +106,34 @@ def make_zip(path, members):
 
 
 def test_zip_members_are_each_decrypted(tmp_path, keys):
-    archive = make_zip(tmp_path / "email.zip", {
-        "mitx-email_opt_in-prod-analytics.csv.gpg": keys.encrypt(b"user_id,username\n1,alice\n"),
-        "extra/second-prod-analytics.csv.gpg": keys.encrypt(b"user_id,username\n2,bob\n"),
-        "README.txt": b"not encrypted",
-    })
+    archive = make_zip(
+        tmp_path / "email.zip",
+        {
+            "mitx-email_opt_in-prod-analytics.csv.gpg": keys.encrypt(
+                b"user_id,username\n1,alice\n"
+            ),
+            "extra/second-prod-analytics.csv.gpg": keys.encrypt(b"user_id,username\n2,bob\n"),
+            "README.txt": b"not encrypted",
+        },
+    )
     written = decrypt_zip_members(archive, tmp_path / "out", str(keys.home), None)
     assert len(written) == 3
-    assert (tmp_path / "out" / "mitx-email_opt_in-prod-analytics.csv").read_bytes() == b"user_id,username\n1,alice\n"
-    assert (tmp_path / "out" / "extra" / "second-prod-analytics.csv").read_bytes() == b"user_id,username\n2,bob\n"
+    assert (
+        tmp_path / "out" / "mitx-email_opt_in-prod-analytics.csv"
+    ).read_bytes() == b"user_id,username\n1,alice\n"
+    assert (
+        tmp_path / "out" / "extra" / "second-prod-analytics.csv"
+    ).read_bytes() == b"user_id,username\n2,bob\n"
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o700
 
 
-@pytest.mark.parametrize("name", ["../escape.csv.gpg", "/etc/escape.csv.gpg", "a/../../escape.csv.gpg"])
+@pytest.mark.parametrize(
+    "name", ["../escape.csv.gpg", "/etc/escape.csv.gpg", "a/../../escape.csv.gpg"]
+)
 def test_zip_member_leaving_the_directory_is_refused(tmp_path, keys, name):
-    archive = make_zip(tmp_path / "email.zip", {"good.csv.gpg": keys.encrypt(b"a\n"), name: keys.encrypt(b"b\n")})
+    archive = make_zip(
+        tmp_path / "email.zip", {"good.csv.gpg": keys.encrypt(b"a\n"), name: keys.encrypt(b"b\n")}
+    )
     with pytest.raises(DecryptionError, match="tries to leave the output directory"):
         decrypt_zip_members(archive, tmp_path / "sub" / "out", str(keys.home), None)
     assert not (tmp_path / "escape.csv").exists() and not (tmp_path / "sub" / "escape.csv").exists()
@@ -115,7 +141,10 @@ def test_zip_member_leaving_the_directory_is_refused(tmp_path, keys, name):
 
 
 def test_zip_with_a_bad_member_leaves_nothing(tmp_path, keys):
-    archive = make_zip(tmp_path / "email.zip", {"a.csv.gpg": keys.encrypt(b"a\n"), "b.csv.gpg": keys.encrypt(b"b\n", keys.foreign_key)})
+    archive = make_zip(
+        tmp_path / "email.zip",
+        {"a.csv.gpg": keys.encrypt(b"a\n"), "b.csv.gpg": keys.encrypt(b"b\n", keys.foreign_key)},
+    )
     with pytest.raises(DecryptionError, match=r"email.zip member b.csv.gpg: gpg says"):
         decrypt_zip_members(archive, tmp_path / "out", str(keys.home), None)
     assert list((tmp_path / "out").iterdir()) == []
@@ -131,18 +160,42 @@ def test_not_a_zip(tmp_path, keys):
 def test_command_line_reports_one_clear_line(tmp_path, keys):
     source = encrypted_file(tmp_path, keys, key=keys.foreign_key)
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "decrypt.py"), "--input", str(source), "--output", str(tmp_path / "o"),
-         "--gnupghome", str(keys.home)], capture_output=True, text=True)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "decrypt.py"),
+            "--input",
+            str(source),
+            "--output",
+            str(tmp_path / "o"),
+            "--gnupghome",
+            str(keys.home),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert "cannot decrypt" in done.stderr and "Traceback" not in done.stderr
     source = encrypted_file(tmp_path, keys, name="good.gpg")
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "decrypt.py"), "--input", str(source), "--output", str(tmp_path / "o"),
-         "--gnupghome", str(keys.home)], capture_output=True, text=True)
+        [
+            sys.executable,
+            str(REPO / "scripts" / "decrypt.py"),
+            "--input",
+            str(source),
+            "--output",
+            str(tmp_path / "o"),
+            "--gnupghome",
+            str(keys.home),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and (tmp_path / "o").read_bytes() == PLAIN
 
 
-def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_path, keys, monkeypatch):
+def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(
+    tmp_path, keys, monkeypatch
+):
     from edxflow.fetch.decrypt import decrypted_stream
 
     data = keys.encrypt(PLAIN * 1000)
@@ -151,16 +204,24 @@ def test_streamed_decryption_reads_the_plaintext_and_checks_gpgs_verdict(tmp_pat
     protected = keys.encrypt(PLAIN, keys.protected_key)
     with decrypted_stream(io.BytesIO(protected), "p.gpg", str(keys.home), PASSPHRASE) as plain:
         assert plain.read() == PLAIN
-    with pytest.raises(DecryptionError, match=r"cannot decrypt other.gpg: .*which is not in the keyring"):
-        with decrypted_stream(io.BytesIO(keys.encrypt(PLAIN, keys.foreign_key)), "other.gpg", str(keys.home), None) as plain:
+    with pytest.raises(
+        DecryptionError, match=r"cannot decrypt other.gpg: .*which is not in the keyring"
+    ):
+        with decrypted_stream(
+            io.BytesIO(keys.encrypt(PLAIN, keys.foreign_key)), "other.gpg", str(keys.home), None
+        ) as plain:
             plain.read()
     with pytest.raises(DecryptionError, match=r"cannot decrypt cut.gpg: gpg says"):
-        with decrypted_stream(io.BytesIO(data[: len(data) // 2]), "cut.gpg", str(keys.home), None) as plain:
+        with decrypted_stream(
+            io.BytesIO(data[: len(data) // 2]), "cut.gpg", str(keys.home), None
+        ) as plain:
             plain.read()
     with pytest.raises(DecryptionError, match="passphrase"):
         with decrypted_stream(io.BytesIO(protected), "p.gpg", str(keys.home), "wrong") as plain:
             plain.read()
-    with pytest.raises(DecryptionError, match=r"cannot decrypt head.gpg: gpg says: no reason given.*damaged"):
+    with pytest.raises(
+        DecryptionError, match=r"cannot decrypt head.gpg: gpg says: no reason given.*damaged"
+    ):
         with decrypted_stream(io.BytesIO(data[:100]), "head.gpg", str(keys.home), None) as plain:
             plain.read()  # gpg finds no encrypted packet in it and exits with 0
 
@@ -170,17 +231,39 @@ def test_every_directory_of_the_decrypted_tree_is_owner_only(tmp_path, keys):
     decrypted = tmp_path / "results" / "decrypted"
     (decrypted / "log").mkdir(parents=True, mode=0o755)
     os.chmod(decrypted, 0o755)
-    archive = make_zip(tmp_path / "email.zip", {"sub/dir/a.csv.gpg": keys.encrypt(b"a\n"), "docs/README.txt": b"r\n"})
-    for args in (["--zip", "--input", str(archive), "--output", str(decrypted / "email" / "2021-01-03")],
-                 ["--input", str(encrypted_file(tmp_path, keys)), "--output", str(decrypted / "log" / "edx" / "d.log.gz")]):
-        done = subprocess.run([sys.executable, str(REPO / "scripts" / "decrypt.py"), *args, "--owner-only-from",
-                               str(decrypted), "--gnupghome", str(keys.home)], capture_output=True, text=True)
+    archive = make_zip(
+        tmp_path / "email.zip",
+        {"sub/dir/a.csv.gpg": keys.encrypt(b"a\n"), "docs/README.txt": b"r\n"},
+    )
+    for args in (
+        ["--zip", "--input", str(archive), "--output", str(decrypted / "email" / "2021-01-03")],
+        [
+            "--input",
+            str(encrypted_file(tmp_path, keys)),
+            "--output",
+            str(decrypted / "log" / "edx" / "d.log.gz"),
+        ],
+    ):
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "scripts" / "decrypt.py"),
+                *args,
+                "--owner-only-from",
+                str(decrypted),
+                "--gnupghome",
+                str(keys.home),
+            ],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
     directories = [decrypted, *(p for p in decrypted.rglob("*") if p.is_dir())]
     files = [p for p in decrypted.rglob("*") if p.is_file()]
     assert len(directories) == 8 and len(files) == 3
-    assert {p.relative_to(decrypted).as_posix(): oct(p.stat().st_mode & 0o777) for p in directories} == {
-        p.relative_to(decrypted).as_posix(): "0o700" for p in directories}
+    assert {
+        p.relative_to(decrypted).as_posix(): oct(p.stat().st_mode & 0o777) for p in directories
+    } == {p.relative_to(decrypted).as_posix(): "0o700" for p in directories}
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in files)
 
 
@@ -192,10 +275,14 @@ def test_a_stream_that_expands_beyond_its_limit_stops_gpg(keys):
 
     data = keys.encrypt(BOMB)
     with pytest.raises(ExpansionError, match=r"bomb.gpg: its plaintext exceeds 1048576 bytes"):
-        with decrypted_stream(io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=1 << 20) as plain:
+        with decrypted_stream(
+            io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=1 << 20
+        ) as plain:
             while plain.read(1 << 16):
                 pass
-    with decrypted_stream(io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=len(BOMB)) as plain:
+    with decrypted_stream(
+        io.BytesIO(data), "bomb.gpg", str(keys.home), None, max_bytes=len(BOMB)
+    ) as plain:
         assert plain.read() == BOMB
 
 
@@ -205,8 +292,21 @@ def test_a_file_that_expands_beyond_its_limit_leaves_nothing(tmp_path, keys):
     data = keys.encrypt(BOMB)
     target = tmp_path / "out" / "table.sql"
     with pytest.raises(ExpansionError, match="member.gpg"):
-        decrypt_stream(make_gpg(str(keys.home), None), io.BytesIO(data), "member.gpg", target, None, max_bytes=1 << 20)
+        decrypt_stream(
+            make_gpg(str(keys.home), None),
+            io.BytesIO(data),
+            "member.gpg",
+            target,
+            None,
+            max_bytes=1 << 20,
+        )
     assert list((tmp_path / "out").iterdir()) == []
-    result = decrypt_stream(make_gpg(str(keys.home), None), io.BytesIO(data), "member.gpg", target, None,
-                            max_bytes=len(BOMB))
+    result = decrypt_stream(
+        make_gpg(str(keys.home), None),
+        io.BytesIO(data),
+        "member.gpg",
+        target,
+        None,
+        max_bytes=len(BOMB),
+    )
     assert target.read_bytes() == BOMB and result["bytes"] == len(BOMB)

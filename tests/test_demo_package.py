@@ -31,7 +31,11 @@ from edxflow.core.naming import email_key, log_key, sql_key  # noqa: E402
 
 END = dt.date(2026, 11, 8)
 DAYS = 7
-COURSES = ("course-v1:DemoX+DS101+2026_T1", "DemoX/PHY-2.1x/2025_Fall", "course-v1:DemoX+CS.50x+1T2026")
+COURSES = (
+    "course-v1:DemoX+DS101+2026_T1",
+    "DemoX/PHY-2.1x/2025_Fall",
+    "course-v1:DemoX+CS.50x+1T2026",
+)
 BUNDLE_DIR = f"demox-{END.isoformat()}"
 
 
@@ -41,7 +45,11 @@ def short_tmpdir() -> Path:
 
 
 def kill_agent(gnupghome: Path) -> None:
-    subprocess.run(["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"], capture_output=True, check=False)
+    subprocess.run(
+        ["gpgconf", "--homedir", str(gnupghome), "--kill", "gpg-agent"],
+        capture_output=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +86,12 @@ def sql_bundle(package, decrypt) -> dict[str, bytes]:
 def log_lines(package, decrypt) -> dict[dt.date, list[bytes]]:
     days = [END - dt.timedelta(days=offset) for offset in range(DAYS)]
     source = package[0] / "source" / "edx-course-data"
-    return {day: gzip.decompress(decrypt((source / log_key("demox", "edx", day)).read_bytes())).split(b"\n")
-            for day in days}
+    return {
+        day: gzip.decompress(decrypt((source / log_key("demox", "edx", day)).read_bytes())).split(
+            b"\n"
+        )
+        for day in days
+    }
 
 
 def parsed_events(lines: list[bytes]) -> list[dict]:
@@ -103,9 +115,16 @@ def member(course_id: str, table: str) -> str:
 
 def test_every_object_is_at_its_exact_key(package):
     outdir, summary = package
-    expected = {f"edx-course-data/{log_key('demox', 'edx', END - dt.timedelta(days=n))}" for n in range(DAYS)}
+    expected = {
+        f"edx-course-data/{log_key('demox', 'edx', END - dt.timedelta(days=n))}"
+        for n in range(DAYS)
+    }
     expected |= {f"course-data/{sql_key('demox', END)}", f"course-data/{email_key('demox', END)}"}
-    found = {str(path.relative_to(outdir / "source")) for path in (outdir / "source").rglob("*") if path.is_file()}
+    found = {
+        str(path.relative_to(outdir / "source"))
+        for path in (outdir / "source").rglob("*")
+        if path.is_file()
+    }
     assert found == expected
     assert {f"source/{key}" for key in expected} == set(summary["files"])
     assert "edx-course-data/demox/edx/events/2026/demox-edx-events-2026-11-02.log.gz.gpg" in found
@@ -129,12 +148,17 @@ def test_logs_are_gzip_json_lines_of_that_day_with_the_three_courses(log_lines, 
     for day, lines in log_lines.items():
         events = parsed_events(lines)
         assert len(events) >= 150
-        assert all(event["time"].startswith(day.isoformat()) and event["time"].endswith("+00:00") for event in events)
+        assert all(
+            event["time"].startswith(day.isoformat()) and event["time"].endswith("+00:00")
+            for event in events
+        )
         courses_seen |= {event["context"]["course_id"] for event in events if event.get("context")}
         # The damage real logs show: blank, truncated, invalid UTF-8, syslog prefix, a duplicate.
         assert b"" in lines[:-1]
         assert any(b"\xe9" in line for line in lines)
-        assert any(re.match(rb"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d localhost \{", line) for line in lines)
+        assert any(
+            re.match(rb"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d localhost \{", line) for line in lines
+        )
         non_blank = [line for line in lines if line]
         assert len(set(non_blank)) == len(non_blank) - 1
         # The duplicate parses twice and the syslog-prefixed event not at all.
@@ -145,23 +169,44 @@ def test_logs_are_gzip_json_lines_of_that_day_with_the_three_courses(log_lines, 
 def test_logs_have_the_event_shapes_downstream_needs(log_lines):
     events = [event for lines in log_lines.values() for event in parsed_events(lines)]
     types = {event["event_type"] for event in events}
-    assert {"play_video", "pause_video", "seek_video", "load_video", "problem_check", "edx.forum.thread.created",
-            "edx.forum.response.created", "/dashboard"} <= types
+    assert {
+        "play_video",
+        "pause_video",
+        "seek_video",
+        "load_video",
+        "problem_check",
+        "edx.forum.thread.created",
+        "edx.forum.response.created",
+        "/dashboard",
+    } <= types
     assert "edx.course.enrollment.activated" in types
-    browser = [event for event in events if event["event_source"] == "browser" and event["event_type"] != "page_close"]
+    browser = [
+        event
+        for event in events
+        if event["event_source"] == "browser" and event["event_type"] != "page_close"
+    ]
     assert all(isinstance(event["event"], str) for event in browser)
     assert all(isinstance(json.loads(event["event"]), (dict, str)) for event in browser)
-    server_checks = [e for e in events if e["event_type"] == "problem_check" and e["event_source"] == "server"]
+    server_checks = [
+        e for e in events if e["event_type"] == "problem_check" and e["event_source"] == "server"
+    ]
     assert server_checks and all(
-        {"answers", "attempts", "correct_map", "grade", "max_grade", "problem_id", "success"} <= set(e["event"])
-        for e in server_checks)
+        {"answers", "attempts", "correct_map", "grade", "max_grade", "problem_id", "success"}
+        <= set(e["event"])
+        for e in server_checks
+    )
     seeks = [json.loads(e["event"]) for e in events if e["event_type"] == "seek_video"]
     assert all({"old_time", "new_time"} <= set(seek) for seek in seeks)
-    implicit = [e for e in events if e["event_type"].startswith("/courses/course-v1:DemoX+DS101+2026_T1/courseware/")]
+    implicit = [
+        e
+        for e in events
+        if e["event_type"].startswith("/courses/course-v1:DemoX+DS101+2026_T1/courseware/")
+    ]
     assert implicit and all(set(e["event"]) == {"GET", "POST"} for e in implicit)
     without_context = [e for e in events if "context" not in e]
-    assert without_context and all(normalize_course_id(e["page"]) == "DemoX/PHY-2.1x/2025_Fall"
-                                   for e in without_context)
+    assert without_context and all(
+        normalize_course_id(e["page"]) == "DemoX/PHY-2.1x/2025_Fall" for e in without_context
+    )
     assert any("referer" in e and "accept_language" in e for e in events)
     assert any("referer" not in e for e in events)
 
@@ -186,7 +231,9 @@ def test_sql_bundle_members_follow_the_package_naming(sql_bundle):
 
 
 def test_sql_members_decrypt_to_tab_separated_tables_with_headers(sql_bundle):
-    sql_members = {name: content for name, content in sql_bundle.items() if name.endswith(".sql.gpg")}
+    sql_members = {
+        name: content for name, content in sql_bundle.items() if name.endswith(".sql.gpg")
+    }
     assert len(sql_members) == len(COURSES) * len(demo.SQL_TABLES) + 2
     for name, content in sql_members.items():
         header, rows = read_tsv(content)
@@ -194,7 +241,11 @@ def test_sql_members_decrypt_to_tab_separated_tables_with_headers(sql_bundle):
         assert all(len(row) == len(header) for row in rows), name
     header, _ = read_tsv(sql_bundle[member(COURSES[0], "auth_user")])
     assert header[:4] == ["id", "username", "first_name", "last_name"] and len(header) == 22
-    assert read_tsv(sql_bundle[member(COURSES[0], "user_id_map")])[0] == ["hash_id", "id", "username"]
+    assert read_tsv(sql_bundle[member(COURSES[0], "user_id_map")])[0] == [
+        "hash_id",
+        "id",
+        "username",
+    ]
     profiles = b"".join(sql_bundle[member(course_id, "auth_userprofile")] for course_id in COURSES)
     assert b"Pass the course\\nand then:\\tget a job" in profiles
     assert b"\tNULL\t" in profiles
@@ -213,10 +264,14 @@ def test_enrolled_and_graded_users_exist_in_auth_user(sql_bundle):
     for course_id in COURSES:
         user_header, users = read_tsv(sql_bundle[member(course_id, "auth_user")])
         user_ids = {row[0] for row in users}
-        for table, column in (("student_courseenrollment", "user_id"), ("courseware_studentmodule", "student_id"),
-                              ("grades_persistentcoursegrade", "user_id"), ("auth_userprofile", "user_id"),
-                              ("certificates_generatedcertificate", "user_id"),
-                              ("django_comment_client_role_users", "user_id")):
+        for table, column in (
+            ("student_courseenrollment", "user_id"),
+            ("courseware_studentmodule", "student_id"),
+            ("grades_persistentcoursegrade", "user_id"),
+            ("auth_userprofile", "user_id"),
+            ("certificates_generatedcertificate", "user_id"),
+            ("django_comment_client_role_users", "user_id"),
+        ):
             header, rows = read_tsv(sql_bundle[member(course_id, table)])
             assert rows, (course_id, table)
             assert {row[header.index(column)] for row in rows} <= user_ids, (course_id, table)
@@ -236,14 +291,30 @@ def test_course_structure_is_a_block_tree(sql_bundle):
         assert children == set(blocks) - set(roots)
         categories = {block["category"] for block in blocks.values()}
         assert {"chapter", "sequential", "vertical", "problem", "video", "html"} <= categories
-        graded = [b for b in blocks.values() if b["category"] == "sequential" and b["metadata"].get("graded")]
-        assert graded and all({"format", "due", "display_name"} <= set(b["metadata"]) for b in graded)
-    assert all(key.startswith("i4x://DemoX/PHY-2.1x/") for key in course_structure(sql_bundle, COURSES[1]))
+        graded = [
+            b
+            for b in blocks.values()
+            if b["category"] == "sequential" and b["metadata"].get("graded")
+        ]
+        assert graded and all(
+            {"format", "due", "display_name"} <= set(b["metadata"]) for b in graded
+        )
+    assert all(
+        key.startswith("i4x://DemoX/PHY-2.1x/") for key in course_structure(sql_bundle, COURSES[1])
+    )
 
 
-def test_problem_ids_in_events_and_studentmodule_exist_in_the_course_structure(sql_bundle, log_lines):
-    problems = {course_id: {key for key, block in course_structure(sql_bundle, course_id).items()
-                            if block["category"] == "problem"} for course_id in COURSES}
+def test_problem_ids_in_events_and_studentmodule_exist_in_the_course_structure(
+    sql_bundle, log_lines
+):
+    problems = {
+        course_id: {
+            key
+            for key, block in course_structure(sql_bundle, course_id).items()
+            if block["category"] == "problem"
+        }
+        for course_id in COURSES
+    }
     checked = set()
     for lines in log_lines.values():
         for event in parsed_events(lines):
@@ -262,13 +333,22 @@ def test_problem_ids_in_events_and_studentmodule_exist_in_the_course_structure(s
 
 
 def test_forum_dump_matches_the_forum_events(sql_bundle, log_lines):
-    documents = [json.loads(line) for course_id in COURSES for line in
-                 sql_bundle[f"{BUNDLE_DIR}/{demo.member_prefix(course_id)}-prod.mongo.gpg"].decode().splitlines()]
+    documents = [
+        json.loads(line)
+        for course_id in COURSES
+        for line in sql_bundle[f"{BUNDLE_DIR}/{demo.member_prefix(course_id)}-prod.mongo.gpg"]
+        .decode()
+        .splitlines()
+    ]
     assert {doc["_type"] for doc in documents} == {"CommentThread", "Comment"}
     assert all(re.fullmatch(r"[0-9a-f]{24}", doc["_id"]["$oid"]) for doc in documents)
     oids = {doc["_id"]["$oid"] for doc in documents}
-    created = [event["event"]["id"] for lines in log_lines.values() for event in parsed_events(lines)
-               if event["event_type"].startswith("edx.forum.")]
+    created = [
+        event["event"]["id"]
+        for lines in log_lines.values()
+        for event in parsed_events(lines)
+        if event["event_type"].startswith("edx.forum.")
+    ]
     assert created and set(created) <= oids
 
 
@@ -277,8 +357,12 @@ def test_olx_tarball_has_course_policies_and_components(sql_bundle):
     with tarfile.open(fileobj=io.BytesIO(sql_bundle[name])) as tar:
         names = tar.getnames()
         top = names[0].split("/")[0]
-        assert {f"{top}/course.xml", f"{top}/course/2025_Fall.xml", f"{top}/policies/2025_Fall/policy.json",
-                f"{top}/policies/2025_Fall/grading_policy.json"} <= set(names)
+        assert {
+            f"{top}/course.xml",
+            f"{top}/course/2025_Fall.xml",
+            f"{top}/policies/2025_Fall/policy.json",
+            f"{top}/policies/2025_Fall/grading_policy.json",
+        } <= set(names)
         problem_files = [n for n in names if n.startswith(f"{top}/problem/") and n.endswith(".xml")]
         assert problem_files and any(n.startswith(f"{top}/video/") for n in names)
         problem = tar.extractfile(problem_files[0]).read().decode()
@@ -289,15 +373,33 @@ def test_email_opt_in_zip_holds_one_encrypted_csv(package, decrypt, sql_bundle):
     path = package[0] / "source" / "course-data" / email_key("demox", END)
     with zipfile.ZipFile(path) as archive:
         assert archive.namelist() == ["demox-email_opt_in-prod-analytics.csv.gpg"]
-        rows = list(csv.DictReader(io.StringIO(decrypt(archive.read(archive.namelist()[0])).decode("utf-8"))))
-    assert list(rows[0]) == ["user_id", "username", "email", "full_name", "course_id", "is_opted_in_for_email",
-                             "preference_set_datetime"]
+        rows = list(
+            csv.DictReader(
+                io.StringIO(decrypt(archive.read(archive.namelist()[0])).decode("utf-8"))
+            )
+        )
+    assert list(rows[0]) == [
+        "user_id",
+        "username",
+        "email",
+        "full_name",
+        "course_id",
+        "is_opted_in_for_email",
+        "preference_set_datetime",
+    ]
     assert {row["is_opted_in_for_email"] for row in rows} == {"True", "False"}
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00", row["preference_set_datetime"])
-               for row in rows)
+    assert all(
+        re.fullmatch(
+            r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\+00:00", row["preference_set_datetime"]
+        )
+        for row in rows
+    )
     assert any("," in row["full_name"] for row in rows)
-    auth_user_ids = {row[0] for course_id in COURSES
-                     for row in read_tsv(sql_bundle[member(course_id, "auth_user")])[1]}
+    auth_user_ids = {
+        row[0]
+        for course_id in COURSES
+        for row in read_tsv(sql_bundle[member(course_id, "auth_user")])[1]
+    }
     assert {row["user_id"] for row in rows} <= auth_user_ids
     assert {row["course_id"] for row in rows} == set(COURSES)
 
@@ -352,7 +454,9 @@ def test_cli_help_and_refusal():
     root = short_tmpdir()
     try:
         (root / "precious.txt").write_text("keep me")
-        refused = subprocess.run([sys.executable, script, str(root), "--days", "1"], capture_output=True, text=True)
+        refused = subprocess.run(
+            [sys.executable, script, str(root), "--days", "1"], capture_output=True, text=True
+        )
         assert refused.returncode == 1 and "not a demo package" in refused.stderr
     finally:
         shutil.rmtree(root, ignore_errors=True)

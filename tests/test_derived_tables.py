@@ -11,7 +11,11 @@ from edxflow.core.jsonl import shipped_schema as load_schema
 from edxflow.sql.derived.forum import build_forum
 from edxflow.sql.derived.grades import build_grades_persistent, build_grades_persistent_subsection
 from edxflow.sql.derived.roles import build_roles
-from edxflow.sql.derived.studentmodule import build_problem_analysis, build_studentmodule, parse_state
+from edxflow.sql.derived.studentmodule import (
+    build_problem_analysis,
+    build_studentmodule,
+    parse_state,
+)
 from edxflow.sql.derived.user_info_combo import build_user_info_combo
 from edxflow.sql.tsv import read_tsv
 
@@ -34,9 +38,9 @@ PYTHON_TYPES = {"STRING": str, "INTEGER": int, "FLOAT": float, "BOOLEAN": bool, 
 def assert_matches_schema(row: dict, fields: list[dict], where: str = "row") -> None:
     """Every key is a column, every column is there, every value has exactly its column's type."""
     by_name = {field["name"]: field for field in fields}
-    assert set(row) == set(
-        by_name
-    ), f"{where}: keys {sorted(set(row) ^ set(by_name))} differ from the schema"
+    assert set(row) == set(by_name), (
+        f"{where}: keys {sorted(set(row) ^ set(by_name))} differ from the schema"
+    )
     for name, value in row.items():
         field = by_name[name]
         values = value if field["mode"] == "REPEATED" else [value]
@@ -44,20 +48,20 @@ def assert_matches_schema(row: dict, fields: list[dict], where: str = "row") -> 
             assert type(value) is list, f"{where}.{name}: REPEATED but {value!r}"
         for item in values:
             if item is None:
-                assert (
-                    field["mode"] == "NULLABLE"
-                ), f"{where}.{name}: null in a {field['mode']} column"
+                assert field["mode"] == "NULLABLE", (
+                    f"{where}.{name}: null in a {field['mode']} column"
+                )
             elif field["type"] == "RECORD":
                 assert type(item) is dict, f"{where}.{name}: RECORD but {item!r}"
                 assert_matches_schema(item, field["fields"], f"{where}.{name}")
             else:
-                assert (
-                    type(item) is PYTHON_TYPES[field["type"]]
-                ), f"{where}.{name}: {field['type']} but {item!r}"
+                assert type(item) is PYTHON_TYPES[field["type"]], (
+                    f"{where}.{name}: {field['type']} but {item!r}"
+                )
                 if field["type"] == "TIMESTAMP":
-                    assert (
-                        item[4] == "-" and item[10] == " " and item.endswith("+00:00")
-                    ), f"{where}.{name}: {item!r}"
+                    assert item[4] == "-" and item[10] == " " and item.endswith("+00:00"), (
+                        f"{where}.{name}: {item!r}"
+                    )
 
 
 def assert_rows_match(rows, table: str) -> None:
@@ -181,7 +185,10 @@ def test_roles_keeps_users_whose_forum_role_is_unknown():
     assert_rows_match(rows, "roles")
     by_user = {row["user_id"]: row for row in rows}
     assert by_user[3]["forumRoles_other"] == "Group Moderator" and by_user[3]["roles"] == "Student"
-    assert by_user[4]["forumRoles_other"] == "Beta Role; Group Moderator" and by_user[4]["forumRoles_isStudent"] == 1
+    assert (
+        by_user[4]["forumRoles_other"] == "Beta Role; Group Moderator"
+        and by_user[4]["forumRoles_isStudent"] == 1
+    )
     assert by_user[3]["roles_other"] is None
 
 
@@ -389,7 +396,9 @@ def test_studentmodule_module_ids_nulls_and_types():
     ]
     out = list(build_studentmodule(iter(rows), COURSE))
     assert_rows_match(out, "studentmodule")
-    assert [row["module_id"] for row in out] == [  # simeon's form: block-v1 keys keep the run, i4x keys have none
+    assert [
+        row["module_id"] for row in out
+    ] == [  # simeon's form: block-v1 keys keep the run, i4x keys have none
         "MITx/6.002x/2T2020/problem/abc123",
         "MITx/6.002x/video/v1",
         "block-v1:MITx+6.002x+2T2020",
@@ -400,7 +409,9 @@ def test_studentmodule_module_ids_nulls_and_types():
         1,
         12,
     )
-    assert out[0]["state"] == '{"attempts": 2,  "done": true}'  # valid JSON as dumped: kept as it is
+    assert (
+        out[0]["state"] == '{"attempts": 2,  "done": true}'
+    )  # valid JSON as dumped: kept as it is
     assert out[0]["created"] == "2020-05-01 10:00:00+00:00" and out[0]["course_id"] == COURSE
     assert (out[1]["state"], out[1]["done"]) == (None, None)  # `null` in any case
     assert out[2]["state"] == "{not json"  # kept as dumped

@@ -9,9 +9,14 @@ D = dt.date
 
 
 def test_object_keys_follow_the_package_naming():
-    assert naming.log_key("mitx", "edx", D(2021, 1, 1)) == "mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg"
+    assert (
+        naming.log_key("mitx", "edx", D(2021, 1, 1))
+        == "mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg"
+    )
     assert naming.sql_key("mitx", D(2021, 1, 3)) == "mitx-2021-01-03.zip"
-    assert naming.email_key("mitx", D(2021, 1, 3)) == "email-opt-in/email-opt-in-mitx-2021-01-03.zip"
+    assert (
+        naming.email_key("mitx", D(2021, 1, 3)) == "email-opt-in/email-opt-in-mitx-2021-01-03.zip"
+    )
 
 
 def test_log_prefixes_are_one_per_year_and_others_are_single():
@@ -21,7 +26,9 @@ def test_log_prefixes_are_one_per_year_and_others_are_single():
         "mitx/edge/events/2022/mitx-edge-events-",
     ]
     assert naming.list_prefixes("mitx", "sql", "all", D(2020, 1, 1), D(2022, 1, 1)) == ["mitx-"]
-    assert naming.list_prefixes("mitx", "email", "all", D(2020, 1, 1), D(2022, 1, 1)) == ["email-opt-in/email-opt-in-mitx-"]
+    assert naming.list_prefixes("mitx", "email", "all", D(2020, 1, 1), D(2022, 1, 1)) == [
+        "email-opt-in/email-opt-in-mitx-"
+    ]
     with pytest.raises(ValueError, match="unknown file type 'rdx'"):
         naming.list_prefixes("mitx", "rdx", "all", D(2020, 1, 1), D(2020, 1, 1))
 
@@ -41,14 +48,20 @@ def test_date_of_key(key, date):
 
 
 def test_classify_key():
-    assert naming.classify_key("mitx/edge/events/2021/mitx-edge-events-2021-01-01.log.gz.gpg") == ("log", "edge")
+    assert naming.classify_key("mitx/edge/events/2021/mitx-edge-events-2021-01-01.log.gz.gpg") == (
+        "log",
+        "edge",
+    )
     assert naming.classify_key("email-opt-in/email-opt-in-mitx-2021-01-03.zip") == ("email", "all")
     assert naming.classify_key("mitx-2021-01-03.zip") == ("sql", "all")
 
 
 def test_site_units():
     assert naming.site_units(["log", "sql", "email"], ["edx", "edge"]) == [
-        ("log", "edx"), ("log", "edge"), ("sql", "all"), ("email", "all")
+        ("log", "edx"),
+        ("log", "edge"),
+        ("sql", "all"),
+        ("email", "all"),
     ]
 
 
@@ -57,8 +70,12 @@ def _objects(*keys):
 
 
 def test_date_filter_is_inclusive_and_sorted():
-    listed = _objects("mitx-2021-01-10.zip", "mitx-2021-01-03.zip", "mitx-2021-01-02.zip", "mitx-2021-01-17.zip")
-    selected, passed = select_objects(listed, "mitx", "sql", D(2021, 1, 3), D(2021, 1, 10), latest=False)
+    listed = _objects(
+        "mitx-2021-01-10.zip", "mitx-2021-01-03.zip", "mitx-2021-01-02.zip", "mitx-2021-01-17.zip"
+    )
+    selected, passed = select_objects(
+        listed, "mitx", "sql", D(2021, 1, 3), D(2021, 1, 10), latest=False
+    )
     assert [item["key"] for item in selected] == ["mitx-2021-01-03.zip", "mitx-2021-01-10.zip"]
     assert [item["date"] for item in selected] == ["2021-01-03", "2021-01-10"]
     assert passed == []
@@ -72,7 +89,9 @@ def test_latest_keeps_only_the_newest_inside_the_range():
 
 def test_undated_and_foreign_objects_are_reported_not_dropped_silently():
     listed = _objects("mitx-2021-01-10.zip", "mitx-readme.zip", "mitx-pro-2021-01-10.zip")
-    selected, passed = select_objects(listed, "mitx", "sql", D(2021, 1, 1), D(2021, 1, 12), latest=False)
+    selected, passed = select_objects(
+        listed, "mitx", "sql", D(2021, 1, 1), D(2021, 1, 12), latest=False
+    )
     assert [item["key"] for item in selected] == ["mitx-2021-01-10.zip"]
     assert {item["key"]: item["reason"] for item in passed} == {
         "mitx-readme.zip": "no date in the object's name",

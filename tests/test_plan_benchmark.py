@@ -12,8 +12,19 @@ pytestmark = pytest.mark.workflow
 
 
 def test_plan_benchmark_runs_and_the_complete_results_are_a_no_op(tmp_path):
-    done = subprocess.run([sys.executable, str(REPO / "bench" / "plan.py"), "--sizes", "1x10",
-                           "--workdir", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "plan.py"),
+            "--sizes",
+            "1x10",
+            "--workdir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     print(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| 1 year(s) x 10 courses (365 days, 53 bundles) | 471 |" in done.stdout

@@ -39,23 +39,39 @@ def pinned_versions(lines) -> dict[str, str]:
 
 
 def test_environment_and_requirements_list_the_same_packages():
-    requirements = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    requirements = [
+        line
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     assert conda_packages(REPO / "environment.yml") == {_name(line) for line in requirements}
 
 
 def test_environment_and_requirements_pin_the_same_versions():
-    requirements = [line for line in (REPO / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    requirements = [
+        line
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     environment = yaml.safe_load((REPO / "environment.yml").read_text())["dependencies"]
     conda_pins = {}
     for dependency in environment:
-        items = dependency.get("pip", []) if isinstance(dependency, dict) else [dependency.replace("=", "==", 1)]
-        conda_pins.update({CONDA_TO_PIP.get(name, name): pin for name, pin in pinned_versions(items).items()})
+        items = (
+            dependency.get("pip", [])
+            if isinstance(dependency, dict)
+            else [dependency.replace("=", "==", 1)]
+        )
+        conda_pins.update(
+            {CONDA_TO_PIP.get(name, name): pin for name, pin in pinned_versions(items).items()}
+        )
     for name, version in pinned_versions(requirements).items():
         assert conda_pins.get(name) == version, name
 
 
 def test_step_environment_is_a_subset_of_the_project_environment():
-    assert conda_packages(REPO / "workflow" / "envs" / "steps.yaml") <= conda_packages(REPO / "environment.yml")
+    assert conda_packages(REPO / "workflow" / "envs" / "steps.yaml") <= conda_packages(
+        REPO / "environment.yml"
+    )
 
 
 def schema_keys(node, prefix=""):
@@ -83,13 +99,26 @@ def test_snakemake_lint_is_clean():
 
 
 def test_snakefmt_is_clean():
-    done = subprocess.run([str(SNAKEFMT), "--check", "workflow"], cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(SNAKEFMT), "--check", "workflow"], cwd=REPO, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_scripts_explain_themselves():
-    for script in ("manifest.py", "fetch_object.py", "decrypt.py", "sql_snapshot.py", "publish_files.py", "load_files.py"):
-        done = subprocess.run([sys.executable, str(REPO / "scripts" / script), "--help"], capture_output=True, text=True)
+    for script in (
+        "manifest.py",
+        "fetch_object.py",
+        "decrypt.py",
+        "sql_snapshot.py",
+        "publish_files.py",
+        "load_files.py",
+    ):
+        done = subprocess.run(
+            [sys.executable, str(REPO / "scripts" / script), "--help"],
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0 and "usage:" in done.stdout, script
 
 
@@ -108,8 +137,14 @@ def test_every_error_a_user_can_cause_is_a_user_error():
     found = {}
     for module in pkgutil.walk_packages(edxflow.__path__, "edxflow."):
         for name, value in vars(importlib.import_module(module.name)).items():
-            if isinstance(value, type) and issubclass(value, Exception) and value.__module__ == module.name:
+            if (
+                isinstance(value, type)
+                and issubclass(value, Exception)
+                and value.__module__ == module.name
+            ):
                 found[name] = value
-    assert {"ConfigError", "SourceError", "DecryptionError", "WarehouseError", "CloudError"} <= set(found)
+    assert {"ConfigError", "SourceError", "DecryptionError", "WarehouseError", "CloudError"} <= set(
+        found
+    )
     not_user = {name for name, kind in found.items() if not issubclass(kind, UserError)}
     assert not_user == NOT_USER_ERRORS

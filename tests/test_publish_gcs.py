@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from edxflow.warehouse.google_cloud import CloudError, storage_client
 from edxflow.core.jsonl import write_rows, write_schema
+from edxflow.warehouse.google_cloud import CloudError, storage_client
 from edxflow.warehouse.publish import CHUNK, RESUMABLE_ABOVE, publish_course, publish_files
 from tests.servers import closed_port
 
@@ -54,9 +54,18 @@ def bucket(client):
 def results(tmp_path):
     """One course's log, SQL and email files, as the workflow leaves them."""
     for day, name in zip(("2021-01-01", "2021-01-02"), LOG_FILES):
-        write_rows(tmp_path / name, [{"username": f"u{i}", "time": f"{day}T10:00:0{i}.000000+00:00"} for i in range(3)])
-    write_rows(tmp_path / SQL_FILES[0], [{"id": 1, "module_type": "problem"}, {"id": 2, "module_type": "video"}])
-    write_schema(tmp_path / SQL_FILES[1], [{"name": "id", "type": "INTEGER"}, {"name": "module_type", "type": "STRING"}])
+        write_rows(
+            tmp_path / name,
+            [{"username": f"u{i}", "time": f"{day}T10:00:0{i}.000000+00:00"} for i in range(3)],
+        )
+    write_rows(
+        tmp_path / SQL_FILES[0],
+        [{"id": 1, "module_type": "problem"}, {"id": 2, "module_type": "video"}],
+    )
+    write_schema(
+        tmp_path / SQL_FILES[1],
+        [{"name": "id", "type": "INTEGER"}, {"name": "module_type", "type": "STRING"}],
+    )
     write_rows(tmp_path / EMAIL_FILES[0], [{"user_id": 1, "is_opted_in_for_email": True}])
     write_schema(tmp_path / EMAIL_FILES[1], [{"name": "user_id", "type": "INTEGER"}])
     return tmp_path
@@ -74,14 +83,16 @@ def test_publish_uploads_in_simeons_layout(client, bucket, results):
     }
 
     listed = {blob.name: blob for blob in client.list_blobs(bucket)}
-    assert sorted(listed) == sorted([
-        f"EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz",
-        f"EMAIL/{BASE}/email_opt_in-2021-06-06.schema.json",
-        f"SQL/{BASE}/2021-06-06/studentmodule.json.gz",
-        f"SQL/{BASE}/2021-06-06/studentmodule.schema.json",
-        f"TRACKING-LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz",
-        f"TRACKING-LOGS/{BASE}/tracklog-2021-01-02.edx-2021-01-02.json.gz",
-    ])
+    assert sorted(listed) == sorted(
+        [
+            f"EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz",
+            f"EMAIL/{BASE}/email_opt_in-2021-06-06.schema.json",
+            f"SQL/{BASE}/2021-06-06/studentmodule.json.gz",
+            f"SQL/{BASE}/2021-06-06/studentmodule.schema.json",
+            f"TRACKING-LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz",
+            f"TRACKING-LOGS/{BASE}/tracklog-2021-01-02.edx-2021-01-02.json.gz",
+        ]
+    )
     for file_type, files in (("log", LOG_FILES), ("sql", SQL_FILES), ("email", EMAIL_FILES)):
         receipt = receipts[file_type]
         assert receipt["uploaded"] == len(files) and receipt["unchanged"] == 0
@@ -100,19 +111,31 @@ def test_second_publish_uploads_nothing(client, bucket, results):
     first = publish_files(client, bucket, "log", BASE, results, LOG_FILES)
     second = publish_files(client, bucket, "log", BASE, results, LOG_FILES)
 
-    assert second["uploaded"] == 0 and second["unchanged"] == len(LOG_FILES) and second["uploaded_bytes"] == 0
+    assert (
+        second["uploaded"] == 0
+        and second["unchanged"] == len(LOG_FILES)
+        and second["uploaded_bytes"] == 0
+    )
     assert [item["uploaded"] for item in second["objects"]] == [False, False]
-    assert {n: i["generation"] for n, i in by_name(second).items()} == {n: i["generation"] for n, i in by_name(first).items()}
-    assert {b.name: b.generation for b in client.list_blobs(bucket)} == {n: i["generation"] for n, i in by_name(first).items()}
+    assert {n: i["generation"] for n, i in by_name(second).items()} == {
+        n: i["generation"] for n, i in by_name(first).items()
+    }
+    assert {b.name: b.generation for b in client.list_blobs(bucket)} == {
+        n: i["generation"] for n, i in by_name(first).items()
+    }
 
 
 def test_only_the_changed_file_is_uploaded_again(client, bucket, results):
     first = by_name(publish_files(client, bucket, "log", BASE, results, LOG_FILES))
-    write_rows(results / LOG_FILES[1], [{"username": "late", "time": "2021-01-02T23:00:00.000000+00:00"}])
+    write_rows(
+        results / LOG_FILES[1], [{"username": "late", "time": "2021-01-02T23:00:00.000000+00:00"}]
+    )
 
     second = publish_files(client, bucket, "log", BASE, results, LOG_FILES)
 
-    changed, same = (f"TRACKING-LOGS/{BASE}/" + name.rsplit("/", 1)[1] for name in (LOG_FILES[1], LOG_FILES[0]))
+    changed, same = (
+        f"TRACKING-LOGS/{BASE}/" + name.rsplit("/", 1)[1] for name in (LOG_FILES[1], LOG_FILES[0])
+    )
     objects = by_name(second)
     assert second["uploaded"] == 1 and second["unchanged"] == 1
     assert objects[changed]["uploaded"] is True
@@ -121,7 +144,10 @@ def test_only_the_changed_file_is_uploaded_again(client, bucket, results):
     assert objects[changed]["md5"] == md5_of(results / LOG_FILES[1])
     assert objects[same] == first[same] | {"uploaded": False}
     stored = client.bucket(bucket).get_blob(changed)
-    assert stored.md5_hash == md5_of(results / LOG_FILES[1]) and stored.generation == objects[changed]["generation"]
+    assert (
+        stored.md5_hash == md5_of(results / LOG_FILES[1])
+        and stored.generation == objects[changed]["generation"]
+    )
 
 
 def test_missing_bucket_names_it_and_writes_no_receipt(client, results, tmp_path):
@@ -157,7 +183,12 @@ def no_google_credentials(monkeypatch, tmp_path):
     """No emulator, no key, no gcloud config, and a metadata server that is not there."""
     home = tmp_path / "home"
     home.mkdir()
-    for name in ("STORAGE_EMULATOR_HOST", "GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT", "GCLOUD_PROJECT"):
+    for name in (
+        "STORAGE_EMULATOR_HOST",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+        "GOOGLE_CLOUD_PROJECT",
+        "GCLOUD_PROJECT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(home / "gcloud"))

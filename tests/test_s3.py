@@ -52,33 +52,60 @@ def keys(selected):
 
 
 def test_log_listing_spans_years_with_an_inclusive_range(package, moto_endpoint):
-    selected, passed = build_manifest(source_for(moto_endpoint), "mitx", "log", "edx", LOGS, D(2020, 12, 31), D(2021, 1, 1), False)
-    assert keys(selected) == [naming.log_key("mitx", "edx", D(2020, 12, 31)), naming.log_key("mitx", "edx", D(2021, 1, 1))]
-    assert selected[0]["size"] == 10 and selected[0]["etag"] == hashlib.md5(b"2020-12-31").hexdigest()
+    selected, passed = build_manifest(
+        source_for(moto_endpoint), "mitx", "log", "edx", LOGS, D(2020, 12, 31), D(2021, 1, 1), False
+    )
+    assert keys(selected) == [
+        naming.log_key("mitx", "edx", D(2020, 12, 31)),
+        naming.log_key("mitx", "edx", D(2021, 1, 1)),
+    ]
+    assert (
+        selected[0]["size"] == 10 and selected[0]["etag"] == hashlib.md5(b"2020-12-31").hexdigest()
+    )
     assert keys(passed) == ["mitx/edx/events/2021/mitx-edx-events-README.txt"]
 
 
 def test_sites_are_separate(package, moto_endpoint):
-    selected, _ = build_manifest(source_for(moto_endpoint), "mitx", "log", "edge", LOGS, D(2020, 1, 1), D(2022, 1, 1), False)
+    selected, _ = build_manifest(
+        source_for(moto_endpoint), "mitx", "log", "edge", LOGS, D(2020, 1, 1), D(2022, 1, 1), False
+    )
     assert keys(selected) == [naming.log_key("mitx", "edge", D(2021, 1, 1))]
 
 
 def test_latest_and_other_orgs(package, moto_endpoint):
     source = source_for(moto_endpoint)
-    selected, passed = build_manifest(source, "mitx", "sql", "all", SQL, D(2020, 1, 1), D(2021, 1, 5), True)
+    selected, passed = build_manifest(
+        source, "mitx", "sql", "all", SQL, D(2020, 1, 1), D(2021, 1, 5), True
+    )
     assert keys(selected) == ["mitx-2021-01-03.zip"]
     assert keys(passed) == ["mitx-pro-2021-01-03.zip"]
-    selected, _ = build_manifest(source, "mitx", "email", "all", SQL, D(2021, 1, 3), D(2021, 1, 10), False)
-    assert keys(selected) == [naming.email_key("mitx", D(2021, 1, 3)), naming.email_key("mitx", D(2021, 1, 10))]
+    selected, _ = build_manifest(
+        source, "mitx", "email", "all", SQL, D(2021, 1, 3), D(2021, 1, 10), False
+    )
+    assert keys(selected) == [
+        naming.email_key("mitx", D(2021, 1, 3)),
+        naming.email_key("mitx", D(2021, 1, 10)),
+    ]
 
 
 def test_nothing_matches(package, moto_endpoint):
-    selected, _ = build_manifest(source_for(moto_endpoint), "harvardx", "log", "edx", LOGS, D(2021, 1, 1), D(2021, 1, 2), False)
+    selected, _ = build_manifest(
+        source_for(moto_endpoint),
+        "harvardx",
+        "log",
+        "edx",
+        LOGS,
+        D(2021, 1, 1),
+        D(2021, 1, 2),
+        False,
+    )
     assert selected == []
 
 
 def test_missing_bucket_says_what_to_configure(s3, moto_endpoint):
-    with pytest.raises(SourceError, match=r"bucket 'nope-bucket' does not exist .*check source.buckets"):
+    with pytest.raises(
+        SourceError, match=r"bucket 'nope-bucket' does not exist .*check source.buckets"
+    ):
         source_for(moto_endpoint).list("nope-bucket", "mitx-")
 
 
@@ -86,7 +113,9 @@ def test_no_credentials_says_what_to_configure(moto_endpoint, aws_env, monkeypat
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    with pytest.raises(SourceError, match=r"no AWS credentials .*source.aws_profile.*AWS_ACCESS_KEY_ID"):
+    with pytest.raises(
+        SourceError, match=r"no AWS credentials .*source.aws_profile.*AWS_ACCESS_KEY_ID"
+    ):
         source_for(moto_endpoint).list(SQL, "mitx-")
 
 
@@ -99,13 +128,18 @@ def test_unreachable_endpoint_says_what_to_configure(aws_env):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    from botocore.config import Config
     import boto3
+    from botocore.config import Config
 
-    client = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{port}",
-                          config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+    client = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )
     source = S3Source(endpoint_url=f"http://127.0.0.1:{port}", client=client)
-    with pytest.raises(SourceError, match=r"cannot reach the S3 endpoint .*check source.endpoint_url"):
+    with pytest.raises(
+        SourceError, match=r"cannot reach the S3 endpoint .*check source.endpoint_url"
+    ):
         source.list(SQL, "mitx-")
 
 
@@ -128,11 +162,19 @@ def upload_in_parts(s3, bucket, key, parts: list[bytes], **options):
     upload = s3.create_multipart_upload(Bucket=bucket, Key=key, **options)
     done = []
     for number, body in enumerate(parts, start=1):
-        answer = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=body,
-                                **options)
+        answer = s3.upload_part(
+            Bucket=bucket,
+            Key=key,
+            UploadId=upload["UploadId"],
+            PartNumber=number,
+            Body=body,
+            **options,
+        )
         checks = {k: v for k, v in answer.items() if k == "ETag" or k.startswith("Checksum")}
         done.append({"PartNumber": number, **checks})
-    s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": done})
+    s3.complete_multipart_upload(
+        Bucket=bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": done}
+    )
 
 
 @pytest.mark.parametrize("options", [{}, {"ChecksumAlgorithm": "SHA256"}])
@@ -154,21 +196,37 @@ def test_multipart_object_is_verified_by_size(s3, moto_endpoint, tmp_path, optio
 KMS_ETAG = "0f343b0931126a20f133d67c2b018a3b"
 
 
-@pytest.mark.parametrize("checksum, verified", [
-    ({}, "crc32"),  # boto3 adds a CRC32 to every upload
-    ({"ChecksumAlgorithm": "SHA256"}, "sha256"),
-    (None, "size only (SSE-KMS ETag)"),  # uploaded without a checksum (older clients)
-])
+@pytest.mark.parametrize(
+    "checksum, verified",
+    [
+        ({}, "crc32"),  # boto3 adds a CRC32 to every upload
+        ({"ChecksumAlgorithm": "SHA256"}, "sha256"),
+        (None, "size only (SSE-KMS ETag)"),  # uploaded without a checksum (older clients)
+    ],
+)
 def test_kms_object_is_verified_by_its_checksum(s3, moto_endpoint, tmp_path, checksum, verified):
     import boto3
     from botocore.config import Config
 
     kms_key = boto3.client("kms", endpoint_url=moto_endpoint).create_key()["KeyMetadata"]["KeyId"]
     s3.create_bucket(Bucket=SQL)
-    client = s3 if checksum is not None else boto3.client(
-        "s3", endpoint_url=moto_endpoint, config=Config(request_checksum_calculation="when_required"))
-    client.put_object(Bucket=SQL, Key="mitx-2021-01-03.zip", Body=b"bundle 2021-01-03", ServerSideEncryption="aws:kms",
-                      SSEKMSKeyId=kms_key, **(checksum or {}))
+    client = (
+        s3
+        if checksum is not None
+        else boto3.client(
+            "s3",
+            endpoint_url=moto_endpoint,
+            config=Config(request_checksum_calculation="when_required"),
+        )
+    )
+    client.put_object(
+        Bucket=SQL,
+        Key="mitx-2021-01-03.zip",
+        Body=b"bundle 2021-01-03",
+        ServerSideEncryption="aws:kms",
+        SSEKMSKeyId=kms_key,
+        **(checksum or {}),
+    )
     source = source_for(moto_endpoint)
     entry = {**listed_entry(source, SQL, "mitx-2021-01-03.zip"), "etag": KMS_ETAG}
     result = download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
@@ -182,12 +240,21 @@ def test_bytes_corrupted_in_transit_fail(s3, moto_endpoint, tmp_path, checksum):
     from botocore.config import Config
 
     s3.create_bucket(Bucket=SQL)
-    client = boto3.client("s3", endpoint_url=moto_endpoint, config=Config(request_checksum_calculation="when_required"))
-    client.put_object(Bucket=SQL, Key="mitx-2021-01-03.zip", Body=b"bundle 2021-01-03", **(checksum or {}))
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        config=Config(request_checksum_calculation="when_required"),
+    )
+    client.put_object(
+        Bucket=SQL, Key="mitx-2021-01-03.zip", Body=b"bundle 2021-01-03", **(checksum or {})
+    )
     with FaultyS3("corrupt", upstream=moto_endpoint, objects_only=True) as faulty:
         source = source_for(faulty.url)
         entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
-        with pytest.raises(SourceError, match=r"mitx-2021-01-03.zip failed after 2 attempts: .*(MD5|SHA256|checksum)"):
+        with pytest.raises(
+            SourceError,
+            match=r"mitx-2021-01-03.zip failed after 2 attempts: .*(MD5|SHA256|checksum)",
+        ):
             download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
     assert faulty.faults == 2 and list(tmp_path.iterdir()) == []
 
@@ -197,7 +264,10 @@ def test_changed_object_is_retried_then_fails_cleanly(package, moto_endpoint, tm
     entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
     put(package, SQL, "mitx-2021-01-03.zip", b"bundle 2021-01-03 (re-exported)")
     target = tmp_path / "raw" / "mitx-2021-01-03.zip"
-    with pytest.raises(SourceError, match=r"mitx-2021-01-03.zip failed after 3 attempts: .*received 31 bytes, the listing says 17"):
+    with pytest.raises(
+        SourceError,
+        match=r"mitx-2021-01-03.zip failed after 3 attempts: .*received 31 bytes, the listing says 17",
+    ):
         download(source, entry, target, attempts=3, backoff=0.01)
     assert list(target.parent.iterdir()) == []
 
@@ -222,7 +292,9 @@ def test_interrupted_download_is_retried(package, moto_endpoint, tmp_path, aws_e
     assert result["attempts"] >= 2 and proxy.cut_done == 2
 
 
-def test_interrupted_every_time_fails_without_a_partial_file(package, moto_endpoint, tmp_path, aws_env):
+def test_interrupted_every_time_fails_without_a_partial_file(
+    package, moto_endpoint, tmp_path, aws_env
+):
     put(package, SQL, "mitx-2021-01-17.zip", bytes(range(256)) * 4096)
     with FlakyProxy(moto_endpoint, cuts=1000) as proxy:
         source = source_for(proxy.url)
@@ -239,17 +311,26 @@ def test_local_source_lists_like_s3(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(day.isoformat().encode())
     source = LocalSource(root)
-    selected, _ = build_manifest(source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False)
-    assert keys(selected) == [naming.log_key("mitx", "edx", D(2020, 12, 31)), naming.log_key("mitx", "edx", D(2021, 1, 1))]
+    selected, _ = build_manifest(
+        source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False
+    )
+    assert keys(selected) == [
+        naming.log_key("mitx", "edx", D(2020, 12, 31)),
+        naming.log_key("mitx", "edx", D(2021, 1, 1)),
+    ]
     # Every plan lists the source, so a local object's version is its time and size (no read).
     stat = (root / LOGS / selected[1]["key"]).stat()
     assert selected[1]["etag"] == f"mtime-{stat.st_mtime_ns}-{stat.st_size}"
     download(source, selected[1], tmp_path / "out")
     assert (tmp_path / "out").read_bytes() == b"2021-01-01"
     (root / LOGS / selected[1]["key"]).write_bytes(b"replaced upstream")
-    again, _ = build_manifest(source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False)
+    again, _ = build_manifest(
+        source, "mitx", "log", "edx", LOGS, D(2020, 1, 1), D(2021, 12, 31), False
+    )
     assert again[1]["etag"] != selected[1]["etag"] and again[0] == selected[0]
-    with pytest.raises(SourceError, match=r"bucket directory .*course-data does not exist: check source.local_root"):
+    with pytest.raises(
+        SourceError, match=r"bucket directory .*course-data does not exist: check source.local_root"
+    ):
         source.list(SQL, "mitx-")
 
 
@@ -262,8 +343,11 @@ def test_every_plan_lists_anew_and_keeps_what_did_not_change(tmp_path):
         path = root / LOGS / naming.log_key("mitx", "edx", day)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(day.isoformat().encode())
-    config = {"org": "mitx", "dates": {"begin": "2021-01-01", "end": "2021-01-31", "latest": False},
-              "source": {"kind": "local", "local_root": str(root), "buckets": {"log": LOGS}}}
+    config = {
+        "org": "mitx",
+        "dates": {"begin": "2021-01-01", "end": "2021-01-31", "latest": False},
+        "source": {"kind": "local", "local_root": str(root), "buckets": {"log": LOGS}},
+    }
     units = [("log", "edx")]
     manifests, versions = tmp_path / "manifests", tmp_path / "versions"
     first = refresh_listing(config, units, manifests, versions_dir=versions)
@@ -274,7 +358,10 @@ def test_every_plan_lists_anew_and_keeps_what_did_not_change(tmp_path):
 
     written = (manifests / "log" / "edx.json").stat().st_mtime_ns
     again = refresh_listing(config, units, manifests, versions_dir=versions)
-    assert not again[("log", "edx")]["changed"] and (manifests / "log" / "edx.json").stat().st_mtime_ns == written
+    assert (
+        not again[("log", "edx")]["changed"]
+        and (manifests / "log" / "edx.json").stat().st_mtime_ns == written
+    )
 
     (root / LOGS / items[1]["key"]).write_bytes(b"published again, longer")
     replaced = refresh_listing(config, units, manifests, versions_dir=versions)
@@ -285,14 +372,25 @@ def test_every_plan_lists_anew_and_keeps_what_did_not_change(tmp_path):
 
 def impatient(url, **options):
     """A source with the retries and timeouts of source.py made short, so a fault shows in seconds."""
-    return S3Source(endpoint_url=url, **{"max_attempts": 2, "connect_timeout": 1, "read_timeout": 1, **options})
+    return S3Source(
+        endpoint_url=url, **{"max_attempts": 2, "connect_timeout": 1, "read_timeout": 1, **options}
+    )
 
 
-@pytest.mark.parametrize("fault, said", [
-    ("slowdown", r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later, or let fewer jobs"),
-    ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
-    ("hang", r"no answer within 1 s, 2 tries: check the network and source.endpoint_url, then run again"),
-])
+@pytest.mark.parametrize(
+    "fault, said",
+    [
+        (
+            "slowdown",
+            r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later, or let fewer jobs",
+        ),
+        ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
+        (
+            "hang",
+            r"no answer within 1 s, 2 tries: check the network and source.endpoint_url, then run again",
+        ),
+    ],
+)
 def test_listing_faults_are_one_clear_message(aws_env, fault, said):
     with FaultyS3(fault) as faulty:
         with pytest.raises(SourceError, match=rf"^s3://course-data at {faulty.url}: {said}"):
@@ -300,28 +398,39 @@ def test_listing_faults_are_one_clear_message(aws_env, fault, said):
     assert faulty.requests == 2
 
 
-@pytest.mark.parametrize("fault, said", [
-    ("slowdown", r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later"),
-    ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
-    ("hang", r"no answer within 1 s, 2 tries: check the network"),
-])
+@pytest.mark.parametrize(
+    "fault, said",
+    [
+        ("slowdown", r"S3 is throttling the requests \(SlowDown\), 2 tries: run again later"),
+        ("error", r"the S3 server failed \(InternalError\), 2 tries: run again later"),
+        ("hang", r"no answer within 1 s, 2 tries: check the network"),
+    ],
+)
 def test_download_faults_are_one_clear_message(package, moto_endpoint, tmp_path, fault, said):
     with FaultyS3(fault, upstream=moto_endpoint, objects_only=True) as faulty:
         source = impatient(faulty.url)
         entry = listed_entry(source, SQL, "mitx-2021-01-03.zip")
-        with pytest.raises(SourceError, match=rf"^download of mitx-2021-01-03.zip failed after 2 attempts: s3://"
-                                              rf"course-data at {faulty.url} object 'mitx-2021-01-03.zip': {said}"):
+        with pytest.raises(
+            SourceError,
+            match=rf"^download of mitx-2021-01-03.zip failed after 2 attempts: s3://"
+            rf"course-data at {faulty.url} object 'mitx-2021-01-03.zip': {said}",
+        ):
             download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
     assert faulty.faults == 4 and list(tmp_path.iterdir()) == []
 
 
 def test_unknown_s3_error_says_what_to_check(package, moto_endpoint, tmp_path):
     """An error with no advice of its own: here the object was archived to Glacier."""
-    package.put_object(Bucket=SQL, Key="mitx-2021-01-17.zip", Body=b"archived", StorageClass="GLACIER")
+    package.put_object(
+        Bucket=SQL, Key="mitx-2021-01-17.zip", Body=b"archived", StorageClass="GLACIER"
+    )
     source = source_for(moto_endpoint)
     entry = listed_entry(source, SQL, "mitx-2021-01-17.zip")
-    with pytest.raises(SourceError, match=r"^s3://course-data at .* object 'mitx-2021-01-17.zip': S3 refused the "
-                                          r"request \(InvalidObjectState: .*\): check "):
+    with pytest.raises(
+        SourceError,
+        match=r"^s3://course-data at .* object 'mitx-2021-01-17.zip': S3 refused the "
+        r"request \(InvalidObjectState: .*\): check ",
+    ):
         download(source, entry, tmp_path / "out.zip", attempts=2, backoff=0.01)
 
 
@@ -332,30 +441,53 @@ def test_throttled_listing_stops_the_plan_with_one_message(aws_env, tmp_path):
     with FaultyS3("slowdown") as faulty:
         config["source"] = {"kind": "s3", "endpoint_url": faulty.url}
         (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-        ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-                              "--directory", str(tmp_path), "--configfile", str(tmp_path / "config.yaml"), "-n"],
-                             capture_output=True, text=True, timeout=300, env={**os.environ, "AWS_MAX_ATTEMPTS": "2"})
+        ran = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snakemake",
+                "--snakefile",
+                str(REPO / "workflow" / "Snakefile"),
+                "--directory",
+                str(tmp_path),
+                "--configfile",
+                str(tmp_path / "config.yaml"),
+                "-n",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "AWS_MAX_ATTEMPTS": "2"},
+        )
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0 and faulty.requests == 2
-    assert f"cannot list the package: s3://course-data at {faulty.url}: S3 is throttling the requests (SlowDown), " \
-           "2 tries: run again later" in output
+    assert (
+        f"cannot list the package: s3://course-data at {faulty.url}: S3 is throttling the requests (SlowDown), "
+        "2 tries: run again later" in output
+    )
     assert "Traceback (most recent call last)" not in output and "TransientError" not in output
 
 
 UNSAFE_KEYS = {  # nine '..' climb from results/raw/{bucket}/{key's folders} to above the working directory
-    "mitx/edx/events/2021/mitx-edx-events-x/" + "../" * 9 + "escape/mitx-edx-events-2021-01-05.log.gz.gpg": "'..'",
+    "mitx/edx/events/2021/mitx-edx-events-x/"
+    + "../" * 9
+    + "escape/mitx-edx-events-2021-01-05.log.gz.gpg": "'..'",
     "mitx/edx/events/2021/mitx-edx-events-x//mitx-edx-events-2021-01-06.log.gz.gpg": "empty",
     "mitx/edx/events/2021/mitx-edx-events-x/./mitx-edx-events-2021-01-07.log.gz.gpg": "'.'",
 }
 
 
 def test_unsafe_keys_are_passed_over_with_the_reason():
-    listed = [{"bucket": LOGS, "key": key, "size": 1, "etag": "e"} for key in
-              [*UNSAFE_KEYS, "/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"]]
+    listed = [
+        {"bucket": LOGS, "key": key, "size": 1, "etag": "e"}
+        for key in [*UNSAFE_KEYS, "/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"]
+    ]
     selected, passed = build_manifest_from(listed)
     assert selected == []
     reasons = {item["key"]: item["reason"] for item in passed}
-    assert reasons["/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"].startswith("unsafe key (absolute)")
+    assert reasons["/mitx/edx/events/2021/mitx-edx-events-2021-01-08.log.gz.gpg"].startswith(
+        "unsafe key (absolute)"
+    )
     for key, what in UNSAFE_KEYS.items():
         assert reasons[key].startswith(f"unsafe key ({what} segment)"), reasons[key]
 
@@ -371,24 +503,66 @@ def test_unsafe_keys_on_s3_are_never_local_paths(package, moto_endpoint, tmp_pat
     passed over, with the reason, and nothing is written outside the results."""
     for key in UNSAFE_KEYS:
         put(package, LOGS, key, b"escaped")
-    assert {item["Key"] for item in package.list_objects_v2(Bucket=LOGS)["Contents"]} >= set(UNSAFE_KEYS)
+    assert {item["Key"] for item in package.list_objects_v2(Bucket=LOGS)["Contents"]} >= set(
+        UNSAFE_KEYS
+    )
     workdir = tmp_path / "work"
     workdir.mkdir()
-    config = {"org": "mitx", "file_types": ["log"], "dates": {"begin": "2021-01-01", "end": "2021-01-31"},
-              "source": {"kind": "s3", "endpoint_url": moto_endpoint}, "results_dir": str(workdir / "results")}
+    config = {
+        "org": "mitx",
+        "file_types": ["log"],
+        "dates": {"begin": "2021-01-01", "end": "2021-01-31"},
+        "source": {"kind": "s3", "endpoint_url": moto_endpoint},
+        "results_dir": str(workdir / "results"),
+    }
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-                          "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), "--cores", "1",
-                          "download"], capture_output=True, text=True, timeout=300)
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "workflow" / "Snakefile"),
+            "--directory",
+            str(workdir),
+            "--configfile",
+            str(workdir / "config.yaml"),
+            "--cores",
+            "1",
+            "download",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ran.returncode == 0, ran.stderr
-    passed = json.loads((workdir / "results" / "manifests" / "objects" / "log" / "edx.passed_over.json").read_text())
-    assert {item["key"]: item["reason"].split(")")[0] for item in passed if item["key"] in UNSAFE_KEYS} == {
-        key: f"unsafe key ({what} segment" for key, what in UNSAFE_KEYS.items()}
-    raw = sorted(p.relative_to(workdir / "results" / "raw").as_posix()
-                 for p in (workdir / "results" / "raw").rglob("*") if p.is_file())
-    assert raw == [f"{LOGS}/{naming.log_key('mitx', 'edx', day)}" for day in (D(2021, 1, 1), D(2021, 1, 2))]
+    passed = json.loads(
+        (workdir / "results" / "manifests" / "objects" / "log" / "edx.passed_over.json").read_text()
+    )
+    assert {
+        item["key"]: item["reason"].split(")")[0] for item in passed if item["key"] in UNSAFE_KEYS
+    } == {key: f"unsafe key ({what} segment" for key, what in UNSAFE_KEYS.items()}
+    raw = sorted(
+        p.relative_to(workdir / "results" / "raw").as_posix()
+        for p in (workdir / "results" / "raw").rglob("*")
+        if p.is_file()
+    )
+    assert raw == [
+        f"{LOGS}/{naming.log_key('mitx', 'edx', day)}" for day in (D(2021, 1, 1), D(2021, 1, 2))
+    ]
     # each download's log says which checks were made (moto keeps a CRC32 of what boto3 uploads)
-    log = workdir / "results" / "logs" / "download" / LOGS / (naming.log_key("mitx", "edx", D(2021, 1, 1)) + ".log")
+    log = (
+        workdir
+        / "results"
+        / "logs"
+        / "download"
+        / LOGS
+        / (naming.log_key("mitx", "edx", D(2021, 1, 1)) + ".log")
+    )
     assert "verified: md5, crc32," in log.read_text()
     outside = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(workdir)]
-    assert outside == [] and sorted(p.name for p in workdir.iterdir()) == [".snakemake", "config.yaml", "results"]
+    assert outside == [] and sorted(p.name for p in workdir.iterdir()) == [
+        ".snakemake",
+        "config.yaml",
+        "results",
+    ]

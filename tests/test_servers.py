@@ -18,15 +18,29 @@ SCHEMA = [
         "RECORD",
         fields=[
             bigquery.SchemaField("course_id", "STRING"),
-            bigquery.SchemaField("module", "RECORD", fields=[bigquery.SchemaField("display_name", "STRING")]),
+            bigquery.SchemaField(
+                "module", "RECORD", fields=[bigquery.SchemaField("display_name", "STRING")]
+            ),
         ],
     ),
 ]
 
 ROWS = [
-    {"username": "ada", "time": "2021-01-01T10:00:00Z", "context": {"course_id": "c1", "module": {"display_name": "Intro"}}},
-    {"username": "bob", "time": "2021-01-01T11:00:00Z", "context": {"course_id": "c1", "module": {"display_name": "Quiz"}}},
-    {"username": "cy", "time": "2021-01-02T09:30:00Z", "context": {"course_id": "c2", "module": {"display_name": "Intro"}}},
+    {
+        "username": "ada",
+        "time": "2021-01-01T10:00:00Z",
+        "context": {"course_id": "c1", "module": {"display_name": "Intro"}},
+    },
+    {
+        "username": "bob",
+        "time": "2021-01-01T11:00:00Z",
+        "context": {"course_id": "c1", "module": {"display_name": "Quiz"}},
+    },
+    {
+        "username": "cy",
+        "time": "2021-01-02T09:30:00Z",
+        "context": {"course_id": "c2", "module": {"display_name": "Intro"}},
+    },
 ]
 
 
@@ -51,7 +65,9 @@ def load_from_gcs(bq, table_id, uri):
     config = bigquery.LoadJobConfig(
         schema=SCHEMA,
         source_format=bigquery.SourceFormat.NEWLINE_DELIMITED_JSON,
-        time_partitioning=bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field="time"),
+        time_partitioning=bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field="time"
+        ),
         write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
     )
     return bq.load_table_from_uri(uri, table_id, job_config=config)
@@ -87,7 +103,10 @@ def test_bigquery_loads_gzip_ndjson_from_gcs(bigquery_server, bucket, tmp_path):
     [
         # The emulator only counts rows whose value does not cast; it names no row or column.
         (dict(ROWS[0], time="not a timestamp"), "Rows: 2; errors: 1."),
-        (dict(ROWS[0], context="not a record"), 'in line 2: Expected OBJECT, but got VARCHAR: "not a record"'),
+        (
+            dict(ROWS[0], context="not a record"),
+            'in line 2: Expected OBJECT, but got VARCHAR: "not a record"',
+        ),
     ],
     ids=["bad-timestamp", "string-for-record"],
 )

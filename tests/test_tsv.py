@@ -8,17 +8,20 @@ from tests.conftest import REPO
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"
 
 
-@pytest.mark.parametrize("dumped, value", [
-    (r"tab\there", "tab\there"),
-    (r"line\nbreak", "line\nbreak"),
-    (r"carriage\rreturn", "carriage\rreturn"),
-    (r"back\\slash", "back\\slash"),
-    (r"back\\nslash", "back\\nslash"),  # an escaped backslash before n is not a newline
-    (r"nul\0byte", "nul\0byte"),
-    (r"quote\'s", "quote's"),
-    (r"unknown\q", r"unknown\q"),
-    ("plain", "plain"),
-])
+@pytest.mark.parametrize(
+    "dumped, value",
+    [
+        (r"tab\there", "tab\there"),
+        (r"line\nbreak", "line\nbreak"),
+        (r"carriage\rreturn", "carriage\rreturn"),
+        (r"back\\slash", "back\\slash"),
+        (r"back\\nslash", "back\\nslash"),  # an escaped backslash before n is not a newline
+        (r"nul\0byte", "nul\0byte"),
+        (r"quote\'s", "quote's"),
+        (r"unknown\q", r"unknown\q"),
+        ("plain", "plain"),
+    ],
+)
 def test_every_documented_escape(dumped, value):
     assert unescape(dumped) == value
 
@@ -28,8 +31,15 @@ def lines(*rows):
 
 
 def test_header_nulls_and_escapes():
-    reader = TsvReader(lines("id\tname\tgoals\tcity", "1\talice\tlearn\\nmore\\tnow\tNULL", "2\tbob\t\t\\N", "3\tNULL x\tNULL\t"),
-                       "t.sql")
+    reader = TsvReader(
+        lines(
+            "id\tname\tgoals\tcity",
+            "1\talice\tlearn\\nmore\\tnow\tNULL",
+            "2\tbob\t\t\\N",
+            "3\tNULL x\tNULL\t",
+        ),
+        "t.sql",
+    )
     rows = list(reader)
     assert reader.columns == ["id", "name", "goals", "city"]
     assert rows == [
@@ -42,7 +52,10 @@ def test_header_nulls_and_escapes():
 def test_wrong_field_count_is_kept_aside_with_its_line_number():
     reader = TsvReader(lines("a\tb", "1\t2", "1\t2\t3", "4", "5\t6"), "t.sql")
     assert [row["a"] for row in reader] == ["1", "5"]
-    assert [(r["line"], r["reason"]) for r in reader.rejects] == [(3, "expected 2 fields, found 3"), (4, "expected 2 fields, found 1")]
+    assert [(r["line"], r["reason"]) for r in reader.rejects] == [
+        (3, "expected 2 fields, found 3"),
+        (4, "expected 2 fields, found 1"),
+    ]
     assert reader.rows_read == 2
 
 
@@ -62,7 +75,9 @@ def test_only_the_first_lines_with_bad_utf8_are_listed():
 def test_a_header_longer_than_a_header_is_refused_without_reading_it_whole(tmp_path):
     path = tmp_path / "bomb.sql"
     path.write_bytes(bytes(4 << 20) + b"\n1\n")
-    with pytest.raises(ValueError, match=r"bomb.sql: the first line is longer than .* not a table dump's header"):
+    with pytest.raises(
+        ValueError, match=r"bomb.sql: the first line is longer than .* not a table dump's header"
+    ):
         read_tsv(path)
     with open(path, "rb") as handle, pytest.raises(ValueError):
         try:

@@ -11,10 +11,10 @@ import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
 from edxflow.warehouse.load import load_course, load_files, load_units, warehouse_summary
 from edxflow.warehouse.plan import WarehouseError, log_day, plan_units, table_name
 from edxflow.warehouse.unit_files import log_partition_files, unit_files
-from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
 from tests.disks import grow, small_tmpfs
 
 BASE = "MITx__6_002x__2T2021"
@@ -22,9 +22,15 @@ COURSE = "MITx/6.002x/2T2021"
 
 
 def event(day: str, number: int) -> dict:
-    return {"time": f"{day}T{number % 24:02d}:00:00.{number:06d}+00:00", "username": f"user{number}",
-            "event_type": "problem_check", "course_id": COURSE, "context": {"course_id": COURSE, "user_id": number},
-            "event": json.dumps({"n": number}), "event_struct": {"attempts": number % 3}}
+    return {
+        "time": f"{day}T{number % 24:02d}:00:00.{number:06d}+00:00",
+        "username": f"user{number}",
+        "event_type": "problem_check",
+        "course_id": COURSE,
+        "context": {"course_id": COURSE, "user_id": number},
+        "event": json.dumps({"n": number}),
+        "event_struct": {"attempts": number % 3},
+    }
 
 
 def write_day(results, day: str, count: int, site: str = "edx", start: int = 0) -> str:
@@ -33,7 +39,9 @@ def write_day(results, day: str, count: int, site: str = "edx", start: int = 0) 
     return name
 
 
-def write_table(results, table: str, rows: list[dict], schema: list[dict], date: str = "2021-06-06") -> list[str]:
+def write_table(
+    results, table: str, rows: list[dict], schema: list[dict], date: str = "2021-06-06"
+) -> list[str]:
     directory = results / "SQL" / BASE / date
     write_rows(directory / f"{table}.json.gz", rows)
     write_schema(directory / f"{table}.schema.json", schema)
@@ -60,16 +68,24 @@ def test_names_follow_simeon():
 
 def test_bigquery_types_become_duckdb_types():
     schema = {field["name"]: field for field in shipped_schema("problem_analysis")}
-    assert column_type(schema["item"]).startswith('STRUCT("answer_id" VARCHAR') and column_type(schema["item"]).endswith("[]")
+    assert column_type(schema["item"]).startswith('STRUCT("answer_id" VARCHAR') and column_type(
+        schema["item"]
+    ).endswith("[]")
     assert column_type({"name": "t", "type": "TIMESTAMP"}) == "TIMESTAMPTZ"
     assert column_type({"name": "n", "type": "INTEGER", "mode": "REPEATED"}) == "BIGINT[]"
 
 
 def test_units_per_table_and_per_day(tmp_path):
-    names = [write_day(tmp_path, "2021-01-01", 2), write_day(tmp_path, "2021-01-01", 1, site="edge"),
-             write_day(tmp_path, "2021-01-02", 1)]
+    names = [
+        write_day(tmp_path, "2021-01-01", 2),
+        write_day(tmp_path, "2021-01-01", 1, site="edge"),
+        write_day(tmp_path, "2021-01-02", 1),
+    ]
     partitioned = plan_units("log", BASE, names, tmp_path, "partitioned")
-    assert [(unit.key, len(unit.files)) for unit in partitioned] == [("tracklog$20210101", 2), ("tracklog$20210102", 1)]
+    assert [(unit.key, len(unit.files)) for unit in partitioned] == [
+        ("tracklog$20210101", 2),
+        ("tracklog$20210102", 1),
+    ]
     sharded = plan_units("log", BASE, names, tmp_path, "sharded")
     assert [unit.key for unit in sharded] == ["tracklog_20210101", "tracklog_20210102"]
     assert {unit.dataset for unit in sharded} == {f"{BASE}_logs"}
@@ -82,8 +98,10 @@ def split_receipt(results, names: list[str], day: str = "2021-01-01") -> str:
     """A split's receipt naming its outputs (as split_tracking_log writes it), plus its no-course
     and rejects files, which are not loaded."""
     outputs = [{"path": str(results / name), "lines": 1} for name in names]
-    outputs += [{"path": str(results / "TRACKING_LOGS" / folder / f"edx-{day}.json.gz"), "lines": 1}
-                for folder in ("no_course", "rejects")]
+    outputs += [
+        {"path": str(results / "TRACKING_LOGS" / folder / f"edx-{day}.json.gz"), "lines": 1}
+        for folder in ("no_course", "rejects")
+    ]
     path = results / "receipts" / "split_tracking_log" / "edx" / f"{day}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"outputs": outputs}))
@@ -95,13 +113,28 @@ def test_unit_files_come_from_the_writing_steps_receipt(tmp_path):
     assert unit_files("log", split_receipt(tmp_path, [day])) == {BASE: [day]}
     files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
     sql = tmp_path / "sql.json"
-    sql.write_text(json.dumps({"base": BASE, "directory": str(tmp_path / "SQL" / BASE / "2021-06-06"),
-                               "tables": {"roles": {"file": "roles.json.gz", "schema": "roles.schema.json"}}}))
+    sql.write_text(
+        json.dumps(
+            {
+                "base": BASE,
+                "directory": str(tmp_path / "SQL" / BASE / "2021-06-06"),
+                "tables": {"roles": {"file": "roles.json.gz", "schema": "roles.schema.json"}},
+            }
+        )
+    )
     assert unit_files("sql", sql) == {BASE: sorted(files)}
     email = tmp_path / "email.json"
-    email.write_text(json.dumps({"by_course": {COURSE: {"file": f"x/EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz"}}}))
-    assert unit_files("email", email) == {BASE: [f"EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz",
-                                                f"EMAIL/{BASE}/email_opt_in-2021-06-06.schema.json"]}
+    email.write_text(
+        json.dumps(
+            {"by_course": {COURSE: {"file": f"x/EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz"}}}
+        )
+    )
+    assert unit_files("email", email) == {
+        BASE: [
+            f"EMAIL/{BASE}/email_opt_in-2021-06-06.json.gz",
+            f"EMAIL/{BASE}/email_opt_in-2021-06-06.schema.json",
+        ]
+    }
 
 
 def test_a_log_day_loads_whole_course_days_whichever_files_hold_them(tmp_path):
@@ -110,62 +143,134 @@ def test_a_log_day_loads_whole_course_days_whichever_files_hold_them(tmp_path):
     edx one."""
     loads = tmp_path / "receipts" / "load" / "log" / "edx"
     own = write_day(tmp_path, "2021-01-01", 4)
-    first = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [own]), loads / "2021-01-01.json")
+    first = load_files(
+        settings(tmp_path),
+        "log",
+        tmp_path,
+        split_receipt(tmp_path, [own]),
+        loads / "2021-01-01.json",
+    )
     assert first["courses"][BASE]["loaded"] == ["tracklog$20210101"]
     late = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-02.json.gz"
     write_rows(tmp_path / late, [event("2021-01-01", 50 + n) for n in range(2)])
     next_day = write_day(tmp_path, "2021-01-02", 3)
     edge = write_day(tmp_path, "2021-01-02", 1, site="edge", start=90)
     assert log_partition_files(tmp_path, BASE, "2021-01-01") == sorted([own, late])
-    second = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [late, next_day, edge], "2021-01-02"),
-                        loads / "2021-01-02.json")
+    second = load_files(
+        settings(tmp_path),
+        "log",
+        tmp_path,
+        split_receipt(tmp_path, [late, next_day, edge], "2021-01-02"),
+        loads / "2021-01-02.json",
+    )
     assert second["courses"][BASE]["loaded"] == ["tracklog$20210101", "tracklog$20210102"]
-    per_day = query(tmp_path, f'SELECT CAST(time AS DATE)::VARCHAR, count(*) FROM "{BASE}_logs".tracklog GROUP BY 1 ORDER BY 1')
+    per_day = query(
+        tmp_path,
+        f'SELECT CAST(time AS DATE)::VARCHAR, count(*) FROM "{BASE}_logs".tracklog GROUP BY 1 ORDER BY 1',
+    )
     assert per_day == [("2021-01-01", 6), ("2021-01-02", 4)]
-    again = load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [own]), loads / "2021-01-01.json")
-    assert again["courses"][BASE]["loaded"] == [] and again["courses"][BASE]["tables"]["tracklog"]["rows"] == 6
+    again = load_files(
+        settings(tmp_path),
+        "log",
+        tmp_path,
+        split_receipt(tmp_path, [own]),
+        loads / "2021-01-01.json",
+    )
+    assert (
+        again["courses"][BASE]["loaded"] == []
+        and again["courses"][BASE]["tables"]["tracklog"]["rows"] == 6
+    )
     assert f"{BASE}_logs.tracklog: 10 rows" in warehouse_summary(tmp_path, settings(tmp_path))
 
 
 def test_tables_load_with_their_types_and_nested_records(tmp_path):
-    rows = [{"course_id": COURSE, "user_id": 7, "problem_url_name": "p1", "attempts": 2, "done": True,
-             "grade": 1.0, "max_grade": 2.0, "created": "2021-06-01 10:00:00+00:00",
-             "item": [{"answer_id": "a_2_1", "correctness": "correct", "correct_bool": True, "npoints": None,
-                       "msg": "", "hint": "", "response": "\"choice_1\""}]}]
+    rows = [
+        {
+            "course_id": COURSE,
+            "user_id": 7,
+            "problem_url_name": "p1",
+            "attempts": 2,
+            "done": True,
+            "grade": 1.0,
+            "max_grade": 2.0,
+            "created": "2021-06-01 10:00:00+00:00",
+            "item": [
+                {
+                    "answer_id": "a_2_1",
+                    "correctness": "correct",
+                    "correct_bool": True,
+                    "npoints": None,
+                    "msg": "",
+                    "hint": "",
+                    "response": '"choice_1"',
+                }
+            ],
+        }
+    ]
     files = write_table(tmp_path, "problem_analysis", rows, shipped_schema("problem_analysis"))
-    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, files,
-                          tmp_path / "receipts" / "load" / "sql" / f"{BASE}.json")
+    receipt = load_course(
+        settings(tmp_path),
+        "sql",
+        BASE,
+        tmp_path,
+        files,
+        tmp_path / "receipts" / "load" / "sql" / f"{BASE}.json",
+    )
     assert receipt["tables"]["problem_analysis"]["rows"] == 1
-    assert query(tmp_path, f'SELECT item[1].correctness, attempts, created = TIMESTAMPTZ \'2021-06-01 10:00:00+00\' '
-                           f'FROM "{BASE}_latest".problem_analysis') == [("correct", 2, True)]
+    assert query(
+        tmp_path,
+        f"SELECT item[1].correctness, attempts, created = TIMESTAMPTZ '2021-06-01 10:00:00+00' "
+        f'FROM "{BASE}_latest".problem_analysis',
+    ) == [("correct", 2, True)]
     assert os.stat(tmp_path / "warehouse.duckdb").st_mode & 0o777 == 0o600
-    assert f"{BASE}_latest.problem_analysis: 1 rows" in warehouse_summary(tmp_path, settings(tmp_path))
+    assert f"{BASE}_latest.problem_analysis: 1 rows" in warehouse_summary(
+        tmp_path, settings(tmp_path)
+    )
 
 
 def test_log_days_load_once_and_are_replaced_when_changed(tmp_path):
     names = [write_day(tmp_path, "2021-01-01", 5), write_day(tmp_path, "2021-01-02", 3)]
     first = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r1.json")
-    assert first["loaded"] == ["tracklog$20210101", "tracklog$20210102"] and first["tables"]["tracklog"]["rows"] == 8
+    assert (
+        first["loaded"] == ["tracklog$20210101", "tracklog$20210102"]
+        and first["tables"]["tracklog"]["rows"] == 8
+    )
 
     again = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r2.json")
-    assert again["loaded"] == [] and again["unchanged"] == 2 and again["tables"]["tracklog"]["rows"] == 8
+    assert (
+        again["loaded"] == []
+        and again["unchanged"] == 2
+        and again["tables"]["tracklog"]["rows"] == 8
+    )
 
     names.append(write_day(tmp_path, "2021-01-03", 4))
     write_day(tmp_path, "2021-01-01", 6, start=100)  # the first day's file changed: 6 other events
     third = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r3.json")
     assert third["loaded"] == ["tracklog$20210101", "tracklog$20210103"]
-    per_day = dict(query(tmp_path, f"SELECT CAST(time AT TIME ZONE 'UTC' AS DATE)::VARCHAR, count(*) "
-                                   f'FROM "{BASE}_logs".tracklog GROUP BY 1'))
+    per_day = dict(
+        query(
+            tmp_path,
+            f"SELECT CAST(time AT TIME ZONE 'UTC' AS DATE)::VARCHAR, count(*) "
+            f'FROM "{BASE}_logs".tracklog GROUP BY 1',
+        )
+    )
     assert per_day == {"2021-01-01": 6, "2021-01-02": 3, "2021-01-03": 4}
-    assert query(tmp_path, f'SELECT count(*) - count(DISTINCT (time, username)) FROM "{BASE}_logs".tracklog') == [(0,)]
+    assert query(
+        tmp_path, f'SELECT count(*) - count(DISTINCT (time, username)) FROM "{BASE}_logs".tracklog'
+    ) == [(0,)]
     assert third["tables"]["tracklog"]["rows"] == 13
 
 
 def test_sharded_days_are_tables(tmp_path):
     names = [write_day(tmp_path, "2021-01-01", 2), write_day(tmp_path, "2021-01-02", 1)]
     load_course(settings(tmp_path, "sharded"), "log", BASE, tmp_path, names, tmp_path / "r.json")
-    tables = dict(query(tmp_path, "SELECT table_name, estimated_size FROM duckdb_tables() "
-                                  f"WHERE schema_name = '{BASE}_logs' AND table_name LIKE 'tracklog%'"))
+    tables = dict(
+        query(
+            tmp_path,
+            "SELECT table_name, estimated_size FROM duckdb_tables() "
+            f"WHERE schema_name = '{BASE}_logs' AND table_name LIKE 'tracklog%'",
+        )
+    )
     assert set(tables) == {"tracklog_20210101", "tracklog_20210102"}
 
 
@@ -181,7 +286,9 @@ def test_a_corrupt_file_fails_the_course_and_changes_nothing(tmp_path):
     good = write_day(tmp_path, "2021-01-01", 3)
     load_course(settings(tmp_path), "log", BASE, tmp_path, [good], tmp_path / "r1.json")
     bad = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-02.edx-2021-01-02.json.gz"
-    (tmp_path / bad).write_bytes(gzip.compress(json.dumps(event("2021-01-02", 1)).encode() + b"\n{not json\n"))
+    (tmp_path / bad).write_bytes(
+        gzip.compress(json.dumps(event("2021-01-02", 1)).encode() + b"\n{not json\n")
+    )
     changed = write_day(tmp_path, "2021-01-01", 1, start=50)
     with pytest.raises(WarehouseError, match=r"tracklog-2021-01-02\.edx-2021-01-02\.json\.gz"):
         load_course(settings(tmp_path), "log", BASE, tmp_path, [changed, bad], tmp_path / "r2.json")
@@ -202,7 +309,9 @@ def test_a_locked_warehouse_is_waited_for(tmp_path):
     path = str(tmp_path / "warehouse.duckdb")
     duckdb.connect(path).close()
     ready = multiprocessing.get_context("spawn").Event()
-    holder = multiprocessing.get_context("spawn").Process(target=_hold_lock, args=(path, 1.5, ready))
+    holder = multiprocessing.get_context("spawn").Process(
+        target=_hold_lock, args=(path, 1.5, ready)
+    )
     holder.start()
     try:
         assert ready.wait(30)
@@ -223,7 +332,11 @@ def test_load_units_reports_rows_of_unchanged_units_from_the_state(tmp_path):
         receipt = load_units(warehouse, "log", BASE, tmp_path, names)
     finally:
         warehouse.close(True)
-    assert receipt["tables"]["tracklog"]["units"]["tracklog$20210101"] == {"rows": 2, "files": names, "loaded": False}
+    assert receipt["tables"]["tracklog"]["units"]["tracklog$20210101"] == {
+        "rows": 2,
+        "files": names,
+        "loaded": False,
+    }
 
 
 def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
@@ -232,7 +345,9 @@ def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
     monkeypatch.setattr(edxflow.warehouse.load, "DAY_BATCH", 2)
     names = [write_day(tmp_path, f"2021-01-0{day}", day) for day in range(1, 6)]
     receipt = load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r.json")
-    assert len(receipt["loaded"]) == 5 and receipt["tables"]["tracklog"]["rows"] == 1 + 2 + 3 + 4 + 5
+    assert (
+        len(receipt["loaded"]) == 5 and receipt["tables"]["tracklog"]["rows"] == 1 + 2 + 3 + 4 + 5
+    )
     assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_logs".tracklog') == [(15,)]
     spill = tmp_path / ".warehouse.duckdb.tmp"
     assert spill.is_dir() and spill.stat().st_mode & 0o777 == 0o700
@@ -246,8 +361,23 @@ def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_pa
     def receipt(name: str, courses: dict[str, dict[str, int]]) -> None:
         path = tmp_path / "receipts" / "load" / "log" / "edx" / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"courses": {base: {"tables": {"tracklog": {"dataset": f"{base}_logs", "units": {
-            key: {"rows": rows} for key, rows in units.items()}}}} for base, units in courses.items()}}))
+        path.write_text(
+            json.dumps(
+                {
+                    "courses": {
+                        base: {
+                            "tables": {
+                                "tracklog": {
+                                    "dataset": f"{base}_logs",
+                                    "units": {key: {"rows": rows} for key, rows in units.items()},
+                                }
+                            }
+                        }
+                        for base, units in courses.items()
+                    }
+                }
+            )
+        )
         time.sleep(0.01)
 
     receipt("2021-01-01.json", {"A": {"tracklog$20210101": 5}, "B": {"tracklog$20210101": 1}})
@@ -260,6 +390,7 @@ def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_pa
 
 # --- the newest data, and nothing else ------------------------------------------------------------
 
+
 def write_email(results, rows: list[dict], date: str = "2021-06-06") -> list[str]:
     stem = f"EMAIL/{BASE}/email_opt_in-{date}"
     write_rows(results / f"{stem}.json.gz", rows)
@@ -268,27 +399,53 @@ def write_email(results, rows: list[dict], date: str = "2021-06-06") -> list[str
 
 
 def latest_tables(results) -> set[str]:
-    return {name for (name,) in query(results, f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{BASE}_latest'")}
+    return {
+        name
+        for (name,) in query(
+            results, f"SELECT table_name FROM duckdb_tables() WHERE schema_name = '{BASE}_latest'"
+        )
+    }
 
 
 def test_a_table_gone_from_the_newest_bundle_is_dropped_and_the_email_table_stays(tmp_path):
     loads = tmp_path / "receipts" / "load"
     roles, forum = shipped_schema("roles"), [{"name": "thread_id", "type": "STRING"}]
-    first = write_table(tmp_path, "roles", [{"course_id": COURSE}], roles) + write_table(tmp_path, "forum", [{"thread_id": "t"}], forum)
-    assert load_course(settings(tmp_path), "sql", BASE, tmp_path, first, loads / "sql" / "1.json")["dropped"] == []
-    load_course(settings(tmp_path), "email", BASE, tmp_path, write_email(tmp_path, [{"user_id": 1}]), loads / "email" / "1.json")
+    first = write_table(tmp_path, "roles", [{"course_id": COURSE}], roles) + write_table(
+        tmp_path, "forum", [{"thread_id": "t"}], forum
+    )
+    assert (
+        load_course(settings(tmp_path), "sql", BASE, tmp_path, first, loads / "sql" / "1.json")[
+            "dropped"
+        ]
+        == []
+    )
+    load_course(
+        settings(tmp_path),
+        "email",
+        BASE,
+        tmp_path,
+        write_email(tmp_path, [{"user_id": 1}]),
+        loads / "email" / "1.json",
+    )
     assert latest_tables(tmp_path) == {"_edxflow_loads", "roles", "forum", "email_opt_in"}
 
     newest = write_table(tmp_path, "roles", [{"course_id": COURSE}] * 2, roles, date="2021-06-13")
-    receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, newest, loads / "sql" / "2.json")
+    receipt = load_course(
+        settings(tmp_path), "sql", BASE, tmp_path, newest, loads / "sql" / "2.json"
+    )
 
     assert receipt["dropped"] == ["forum"] and "forum" not in receipt["tables"]
     assert latest_tables(tmp_path) == {"_edxflow_loads", "roles", "email_opt_in"}
     assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_latest".email_opt_in') == [(1,)]
-    assert sorted(query(tmp_path, f'SELECT unit, file_type FROM "{BASE}_latest"._edxflow_loads')) == [
-        ("email_opt_in", "email"), ("roles", "sql")]
+    assert sorted(
+        query(tmp_path, f'SELECT unit, file_type FROM "{BASE}_latest"._edxflow_loads')
+    ) == [("email_opt_in", "email"), ("roles", "sql")]
     summary = warehouse_summary(tmp_path, settings(tmp_path))
-    assert f"{BASE}_latest.roles: 2 rows" in summary and "forum" not in summary and "email_opt_in: 1 rows" in summary
+    assert (
+        f"{BASE}_latest.roles: 2 rows" in summary
+        and "forum" not in summary
+        and "email_opt_in: 1 rows" in summary
+    )
     again = load_course(settings(tmp_path), "sql", BASE, tmp_path, newest, loads / "sql" / "3.json")
     assert again["dropped"] == [] and again["loaded"] == []
 
@@ -305,11 +462,16 @@ def test_a_load_state_written_before_it_named_its_loads_still_drops_only_sql_tab
     known by its name."""
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
         connection.execute(f'CREATE SCHEMA "{BASE}_latest"')
-        connection.execute(f'CREATE TABLE "{BASE}_latest"._edxflow_loads '
-                           "(unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, rows BIGINT, loaded_at TIMESTAMPTZ)")
+        connection.execute(
+            f'CREATE TABLE "{BASE}_latest"._edxflow_loads '
+            "(unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, rows BIGINT, loaded_at TIMESTAMPTZ)"
+        )
         for table in ("forum", "email_opt_in"):
             connection.execute(f'CREATE TABLE "{BASE}_latest".{table} (x INTEGER)')
-            connection.execute(f'INSERT INTO "{BASE}_latest"._edxflow_loads VALUES (?, ?, 0, now())', [table, "old"])
+            connection.execute(
+                f'INSERT INTO "{BASE}_latest"._edxflow_loads VALUES (?, ?, 0, now())',
+                [table, "old"],
+            )
     files = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
     receipt = load_course(settings(tmp_path), "sql", BASE, tmp_path, files, tmp_path / "r.json")
     assert receipt["dropped"] == ["forum"]
@@ -318,6 +480,7 @@ def test_a_load_state_written_before_it_named_its_loads_still_drops_only_sql_tab
 
 # --- time zone, file modes, disk full ----------------------------------------------------------
 
+
 def test_naive_timestamps_mean_utc_whatever_the_local_time_zone(tmp_path):
     """BigQuery reads a timestamp without an offset as UTC, and its days are UTC days; so are the
     warehouse's, run where the local time zone is another (a day's first hours are that day's)."""
@@ -325,8 +488,12 @@ def test_naive_timestamps_mean_utc_whatever_the_local_time_zone(tmp_path):
     import sys
     from pathlib import Path
 
-    table = write_table(tmp_path, "problem_analysis", [{"course_id": COURSE, "created": "2021-06-01 23:30:00"}],
-                        shipped_schema("problem_analysis"))
+    table = write_table(
+        tmp_path,
+        "problem_analysis",
+        [{"course_id": COURSE, "created": "2021-06-01 23:30:00"}],
+        shipped_schema("problem_analysis"),
+    )
     day = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-01.json.gz"
     write_rows(tmp_path / day, [dict(event("2021-01-01", 1), time="2021-01-01T02:00:00")])
     code = f"""
@@ -342,11 +509,18 @@ print(warehouse.connection.execute('SELECT count(*) FROM "{BASE}_logs".tracklog 
 warehouse.close(True)
 """
     scripts = str(Path(__file__).resolve().parents[1] / "scripts")
-    done = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, TZ="America/New_York", PYTHONPATH=scripts),
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, TZ="America/New_York", PYTHONPATH=scripts),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["2021-06-01", "23:30:00+00", "1"]
-    assert query(tmp_path, f"SELECT hour(time AT TIME ZONE 'UTC') FROM \"{BASE}_logs\".tracklog") == [(2,)]
+    assert query(
+        tmp_path, f"SELECT hour(time AT TIME ZONE 'UTC') FROM \"{BASE}_logs\".tracklog"
+    ) == [(2,)]
 
 
 def test_the_warehouse_and_its_wal_are_owner_only_from_the_start(tmp_path):
@@ -356,8 +530,13 @@ def test_the_warehouse_and_its_wal_are_owner_only_from_the_start(tmp_path):
     try:
         warehouse = DuckDBWarehouse(path, tmp_path)
         load_units(warehouse, "log", BASE, tmp_path, names)
-        warehouse.connection.execute("COMMIT")  # written to the WAL, which stays until the connection closes
-        modes = {name: os.stat(tmp_path / name).st_mode & 0o777 for name in ("warehouse.duckdb", "warehouse.duckdb.wal")}
+        warehouse.connection.execute(
+            "COMMIT"
+        )  # written to the WAL, which stays until the connection closes
+        modes = {
+            name: os.stat(tmp_path / name).st_mode & 0o777
+            for name in ("warehouse.duckdb", "warehouse.duckdb.wal")
+        }
         warehouse.connection.execute("BEGIN TRANSACTION")
         warehouse.close(True)
         assert os.umask(0o022) == 0o022  # given back as it was
@@ -373,16 +552,28 @@ def small_disk(tmp_path):
         yield mount
 
 
-def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(tmp_path, small_disk):
+def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
+    tmp_path, small_disk
+):
     import uuid
 
-    warehouse = {"kind": "duckdb", "path": str(small_disk / "warehouse.duckdb"), "log_tables": "partitioned"}
+    warehouse = {
+        "kind": "duckdb",
+        "path": str(small_disk / "warehouse.duckdb"),
+        "log_tables": "partitioned",
+    }
     first = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
     load_course(warehouse, "sql", BASE, tmp_path, first, tmp_path / "r1.json")
     rows = [{"course_id": uuid.uuid4().hex + uuid.uuid4().hex, "user_id": n} for n in range(60000)]
-    newest = (write_table(tmp_path, "roles", rows, shipped_schema("roles"), date="2021-06-13")
-              + write_table(tmp_path, "forum", [{"thread_id": "t"}], [{"name": "thread_id", "type": "STRING"}],
-                            date="2021-06-13"))
+    newest = write_table(
+        tmp_path, "roles", rows, shipped_schema("roles"), date="2021-06-13"
+    ) + write_table(
+        tmp_path,
+        "forum",
+        [{"thread_id": "t"}],
+        [{"name": "thread_id", "type": "STRING"}],
+        date="2021-06-13",
+    )
 
     with pytest.raises(WarehouseError) as raised:
         load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")
@@ -390,11 +581,19 @@ def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
     message = str(raised.value)
     print(message)
     assert "\n" not in message and "no space left" in message.lower()
-    assert str(small_disk / "warehouse.duckdb") in message and "free space" in message and "run again" in message
+    assert (
+        str(small_disk / "warehouse.duckdb") in message
+        and "free space" in message
+        and "run again" in message
+    )
     assert not (tmp_path / "r2.json").exists()
     with duckdb.connect(warehouse["path"], read_only=True) as connection:
-        assert connection.execute(f'SELECT count(*) FROM "{BASE}_latest".roles').fetchall() == [(1,)]
-        assert connection.execute(f"SELECT unit FROM \"{BASE}_latest\"._edxflow_loads").fetchall() == [("roles",)]
+        assert connection.execute(f'SELECT count(*) FROM "{BASE}_latest".roles').fetchall() == [
+            (1,)
+        ]
+        assert connection.execute(
+            f'SELECT unit FROM "{BASE}_latest"._edxflow_loads'
+        ).fetchall() == [("roles",)]
     # space freed, the same load runs again (over what the failed commit left of the WAL)
     grow(small_disk, "64m")
     receipt = load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")

@@ -28,25 +28,49 @@ DEMO_DATES = {"begin": "2026-11-01", "end": "2026-11-08"}
 def snakemake_command(workdir: Path, config: dict, *args) -> list[str]:
     configfile = workdir / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-            "--directory", str(workdir), "--configfile", str(configfile), "--cores", "2", *args]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "--snakefile",
+        str(REPO / "workflow" / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(configfile),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def snakemake(workdir: Path, config: dict, *args, env=None):
-    return subprocess.run(snakemake_command(workdir, config, *args), capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=600)
+    return subprocess.run(
+        snakemake_command(workdir, config, *args),
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
 
 
 def job_counts(output: str) -> dict[str, int]:
-    table = output[output.index("Job stats:"):]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+    table = output[output.index("Job stats:") :]
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
+        if m.group(1) != "total"
+    }
 
 
 @pytest.fixture(scope="module")
 def demo():
     root = _short_tempdir("demo")
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(root / "pkg")],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(root / "pkg")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     yield root / "pkg"
     kill_agent(root / "pkg" / "gnupg")
@@ -71,9 +95,19 @@ def test_plan_run_and_rerun(demo, tmp_path):
     planned = snakemake(tmp_path, config, "-n")
     assert planned.returncode == 0, planned.stderr
     assert job_counts(planned.stdout + planned.stderr) == {
-        "fetch_object": DAYS + 2, "decrypt_log": DAYS, "split_tracking_log": DAYS, "decrypt_email": 1,
-        "email_opt_in": 1, "index_bundle": 1, "load_files": DAYS + 1, "all": 1}
-    assert len(json.loads((results / "manifests" / "objects" / "log" / "edx.json").read_text())) == DAYS
+        "fetch_object": DAYS + 2,
+        "decrypt_log": DAYS,
+        "split_tracking_log": DAYS,
+        "decrypt_email": 1,
+        "email_opt_in": 1,
+        "index_bundle": 1,
+        "load_files": DAYS + 1,
+        "all": 1,
+    }
+    assert (
+        len(json.loads((results / "manifests" / "objects" / "log" / "edx.json").read_text()))
+        == DAYS
+    )
     assert not (results / "raw").exists() and not (results / "receipts").exists()
 
     ran = snakemake(tmp_path, config)
@@ -84,16 +118,37 @@ def test_plan_run_and_rerun(demo, tmp_path):
     per_course = {}
     for path in receipts:
         receipt = json.loads(path.read_text())
-        assert receipt["lines_in"] == receipt["blank"] + sum(receipt["by_course"].values()) + receipt["no_course"] + \
-            receipt["rejected"] + receipt["duplicates"] + receipt["filtered_out"]
-        assert receipt["rejected"] >= 2 and receipt["duplicates"] >= 1 and receipt["prefix_stripped"] >= 1
+        assert (
+            receipt["lines_in"]
+            == receipt["blank"]
+            + sum(receipt["by_course"].values())
+            + receipt["no_course"]
+            + receipt["rejected"]
+            + receipt["duplicates"]
+            + receipt["filtered_out"]
+        )
+        assert (
+            receipt["rejected"] >= 2
+            and receipt["duplicates"] >= 1
+            and receipt["prefix_stripped"] >= 1
+        )
         for course, count in receipt["by_course"].items():
             per_course[course] = per_course.get(course, 0) + count
-    assert set(per_course) == {"DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall", "DemoX/CS.50x/1T2026"}
+    assert set(per_course) == {
+        "DemoX/DS101/2026_T1",
+        "DemoX/PHY-2.1x/2025_Fall",
+        "DemoX/CS.50x/1T2026",
+    }
     for course, count in per_course.items():
-        files = sorted((results / "TRACKING_LOGS" / course_base_name(course)).glob("tracklog-*.json.gz"))
+        files = sorted(
+            (results / "TRACKING_LOGS" / course_base_name(course)).glob("tracklog-*.json.gz")
+        )
         assert len(files) == DAYS
-        rows = [json.loads(line) for path in files for line in gzip.decompress(path.read_bytes()).splitlines()]
+        rows = [
+            json.loads(line)
+            for path in files
+            for line in gzip.decompress(path.read_bytes()).splitlines()
+        ]
         assert len(rows) == count and {row["course_id"] for row in rows} == {course}
         assert all(path.stat().st_mode & 0o777 == 0o600 for path in files)
     # decrypted logs and email CSVs are personal data: gone once split; the encrypted downloads once decrypted
@@ -109,8 +164,17 @@ def test_plan_run_and_rerun(demo, tmp_path):
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
-DERIVED = {"course_axis", "forum", "grades_persistent", "grades_persistent_subsection", "grading_policy", "roles",
-           "studentmodule", "problem_analysis", "user_info_combo"}
+DERIVED = {
+    "course_axis",
+    "forum",
+    "grades_persistent",
+    "grades_persistent_subsection",
+    "grading_policy",
+    "roles",
+    "studentmodule",
+    "problem_analysis",
+    "user_info_combo",
+}
 
 
 def newest_bundle_courses(results: Path, bundle: str = "demox-2026-11-08") -> dict[str, str]:
@@ -121,13 +185,23 @@ def newest_bundle_courses(results: Path, bundle: str = "demox-2026-11-08") -> di
 
 def check_sql_tables(results: Path) -> None:
     courses = newest_bundle_courses(results)
-    assert sorted(courses) == ["DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"]
+    assert sorted(courses) == [
+        "DemoX/CS.50x/1T2026",
+        "DemoX/DS101/2026_T1",
+        "DemoX/PHY-2.1x/2025_Fall",
+    ]
     for course, base in courses.items():
-        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        receipt = json.loads(
+            (results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
         assert receipt["course_id"] == course and not receipt["refused"]
         assert receipt["source_object"]["key"] == "demox-2026-11-08.zip"
         tables = receipt["tables"]
-        assert DERIVED <= set(tables) and {"auth_user", "student_courseenrollment", "user_id_map"} <= set(tables)
+        assert DERIVED <= set(tables) and {
+            "auth_user",
+            "student_courseenrollment",
+            "user_id_map",
+        } <= set(tables)
         directory = results / "SQL" / base / "2026-11-08"
         assert Path(receipt["directory"]) == directory
         for table, info in tables.items():
@@ -137,18 +211,29 @@ def check_sql_tables(results: Path) -> None:
             names = {field["name"] for field in schema}
             assert all(set(row) <= names for row in rows), table
         assert tables["user_info_combo"]["rows"] > 0 and tables["course_axis"]["rows"] > 10
-        assert {row["course_id"] for row in read_rows(directory / "student_courseenrollment.json.gz")} == {course}
-        assert (directory / "course.xml.tar.gz").exists() and (directory / "course_structure.json").exists()
+        assert {
+            row["course_id"] for row in read_rows(directory / "student_courseenrollment.json.gz")
+        } == {course}
+        assert (directory / "course.xml.tar.gz").exists() and (
+            directory / "course_structure.json"
+        ).exists()
         assert directory.stat().st_mode & 0o777 == 0o700
 
 
 def check_email_tables(results: Path) -> None:
     receipt = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
-    assert set(receipt["by_course"]) == {"DemoX/CS.50x/1T2026", "DemoX/DS101/2026_T1", "DemoX/PHY-2.1x/2025_Fall"}
+    assert set(receipt["by_course"]) == {
+        "DemoX/CS.50x/1T2026",
+        "DemoX/DS101/2026_T1",
+        "DemoX/PHY-2.1x/2025_Fall",
+    }
     for course, info in receipt["by_course"].items():
         rows = read_rows(info["file"])
         assert len(rows) == info["rows"] > 0 and {row["course_id"] for row in rows} == {course}
-        assert all(isinstance(row["user_id"], int) and isinstance(row["is_opted_in_for_email"], bool) for row in rows)
+        assert all(
+            isinstance(row["user_id"], int) and isinstance(row["is_opted_in_for_email"], bool)
+            for row in rows
+        )
 
 
 def warehouse_counts(results: Path) -> dict[str, int]:
@@ -156,10 +241,16 @@ def warehouse_counts(results: Path) -> dict[str, int]:
     import duckdb
 
     with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
-        tables = connection.execute("SELECT table_schema, table_name FROM information_schema.tables "
-                                    "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'").fetchall()
-        return {f"{schema}.{table}": connection.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
-                for schema, table in tables}
+        tables = connection.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": connection.execute(
+                f'SELECT count(*) FROM "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
 
 
 def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
@@ -171,19 +262,25 @@ def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
     for course, events in events_per_course.items():
         assert counts[f"{course_base_name(course)}_logs.tracklog"] == events, course
     for base in newest_bundle_courses(results).values():
-        receipt = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
+        receipt = json.loads(
+            (results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
         for table, info in receipt["tables"].items():
             assert counts[f"{base}_latest.{table}"] == info["rows"], table
     email = json.loads((results / "receipts" / "email_opt_in" / "2026-11-08.json").read_text())
     for course, info in email["by_course"].items():
         assert counts[f"{course_base_name(course)}_latest.email_opt_in"] == info["rows"]
     with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
-        types = dict(connection.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'DemoX__DS101__2026_T1_logs' AND table_name = 'tracklog'").fetchall())
+        types = dict(
+            connection.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'DemoX__DS101__2026_T1_logs' AND table_name = 'tracklog'"
+            ).fetchall()
+        )
         duplicates = connection.execute(
             "SELECT count(*) - count(DISTINCT (time, username, event_type, event, session, page)) "
-            "FROM DemoX__DS101__2026_T1_logs.tracklog").fetchone()[0]
+            "FROM DemoX__DS101__2026_T1_logs.tracklog"
+        ).fetchone()[0]
     assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["context"].startswith("STRUCT(")
     assert duplicates == 0
 
@@ -196,26 +293,49 @@ def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):
 
 
 def test_latest_takes_one_log(demo, tmp_path):
-    config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True}, keep_decrypted=True)
+    config = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log"],
+        dates={**DEMO_DATES, "latest": True},
+        keep_decrypted=True,
+    )
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
-    assert [p.name for p in (tmp_path / "results" / "decrypted" / "log" / "edx").iterdir()] == ["2026-11-08.log.gz"]
-    assert [p.name for p in (tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir()] == ["2026-11-08.json"]
+    assert [p.name for p in (tmp_path / "results" / "decrypted" / "log" / "edx").iterdir()] == [
+        "2026-11-08.log.gz"
+    ]
+    assert [
+        p.name for p in (tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir()
+    ] == ["2026-11-08.json"]
 
 
 def test_course_filter_and_dynamic_date(demo, tmp_path):
-    config = demo_config(demo, tmp_path, file_types=["log"], courses=["course-v1:DemoX+DS101+2026_T1"],
-                         logs={"dynamic_date": True})
+    config = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log"],
+        courses=["course-v1:DemoX+DS101+2026_T1"],
+        logs={"dynamic_date": True},
+    )
     ran = snakemake(tmp_path, config, "split")
     assert ran.returncode == 0, ran.stderr
-    courses = sorted(p.name for p in (tmp_path / "results" / "TRACKING_LOGS").iterdir() if "__" in p.name)
+    courses = sorted(
+        p.name for p in (tmp_path / "results" / "TRACKING_LOGS").iterdir() if "__" in p.name
+    )
     assert courses == ["DemoX__DS101__2026_T1"]
-    receipt = json.loads((tmp_path / "results" / "receipts" / "split_tracking_log" / "edx" / "2026-11-05.json").read_text())
+    receipt = json.loads(
+        (
+            tmp_path / "results" / "receipts" / "split_tracking_log" / "edx" / "2026-11-05.json"
+        ).read_text()
+    )
     assert receipt["filtered_out"] > 0 and receipt["settings"]["dynamic_date"] is True
 
 
 def test_nothing_matches_says_so_and_succeeds(demo, tmp_path):
-    ran = snakemake(tmp_path, demo_config(demo, tmp_path, dates={"begin": "2019-01-01", "end": "2019-12-31"}))
+    ran = snakemake(
+        tmp_path, demo_config(demo, tmp_path, dates={"begin": "2019-01-01", "end": "2019-12-31"})
+    )
     assert ran.returncode == 0, ran.stderr
     assert "No object matched the configuration" in ran.stdout + ran.stderr
     assert not (tmp_path / "results" / "raw").exists()
@@ -233,7 +353,9 @@ def test_invalid_config_stops_before_any_job(demo, tmp_path):
 def test_wrong_key_fails_naming_the_file_and_leaves_no_plaintext(demo, tmp_path):
     other = make_gnupghome(_short_tempdir("other"))
     try:
-        config = demo_config(demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True})
+        config = demo_config(
+            demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True}
+        )
         config["gpg"]["homedir"] = str(other)
         ran = snakemake(tmp_path, config)
     finally:
@@ -257,7 +379,10 @@ def test_from_a_real_s3_server(demo, tmp_path, s3, moto_endpoint):
     config["source"] = {"kind": "s3", "endpoint_url": moto_endpoint}
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
-    assert len(list((tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir())) == DAYS
+    assert (
+        len(list((tmp_path / "results" / "receipts" / "split_tracking_log" / "edx").iterdir()))
+        == DAYS
+    )
 
 
 def test_missing_bucket_on_s3_is_one_clear_message(demo, tmp_path, s3, moto_endpoint):
@@ -275,15 +400,25 @@ def test_passphrase_never_leaves_the_environment(keys, tmp_path):
     encrypted = tmp_path / "source" / "edx-course-data" / key
     encrypted.parent.mkdir(parents=True)
     encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
-    config = {"org": "demox", "file_types": ["log"], "dates": DEMO_DATES,
-              "source": {"kind": "local", "local_root": str(tmp_path / "source")},
-              "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_TEST_PASSPHRASE"},
-              "results_dir": str(tmp_path / "results"), "keep_decrypted": True}
+    config = {
+        "org": "demox",
+        "file_types": ["log"],
+        "dates": DEMO_DATES,
+        "source": {"kind": "local", "local_root": str(tmp_path / "source")},
+        "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_TEST_PASSPHRASE"},
+        "results_dir": str(tmp_path / "results"),
+        "keep_decrypted": True,
+    }
     missing = snakemake(tmp_path, config)
-    assert missing.returncode != 0 and "EDX_TEST_PASSPHRASE, which is not set" in missing.stdout + missing.stderr
+    assert (
+        missing.returncode != 0
+        and "EDX_TEST_PASSPHRASE, which is not set" in missing.stdout + missing.stderr
+    )
     ran = snakemake(tmp_path, config, env={"EDX_TEST_PASSPHRASE": PASSPHRASE})
     assert ran.returncode == 0, ran.stderr
-    assert gzip.decompress((tmp_path / "results" / "decrypted" / "log" / "edx" / "2026-11-08.log.gz").read_bytes())
+    assert gzip.decompress(
+        (tmp_path / "results" / "decrypted" / "log" / "edx" / "2026-11-08.log.gz").read_bytes()
+    )
     assert PASSPHRASE not in ran.stdout + ran.stderr
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.stat().st_size < 10 << 20:
@@ -294,14 +429,19 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
     """Run twice, then add a day: only the new day is loaded, and the warehouse holds every split
     event exactly once."""
     results = tmp_path / "results"
-    six_days = demo_config(demo, tmp_path, file_types=["log"], dates={"begin": "2026-11-01", "end": "2026-11-07"})
+    six_days = demo_config(
+        demo, tmp_path, file_types=["log"], dates={"begin": "2026-11-01", "end": "2026-11-07"}
+    )
     first = snakemake(tmp_path, six_days)
     assert first.returncode == 0, first.stderr
     day_receipts = sorted((results / "receipts" / "load" / "log" / "edx").iterdir())
     assert len(day_receipts) == DAYS - 1
     for path in day_receipts:
         day = path.stem.replace("-", "")
-        assert all(course["loaded"] == [f"tracklog${day}"] for course in json.loads(path.read_text())["courses"].values())
+        assert all(
+            course["loaded"] == [f"tracklog${day}"]
+            for course in json.loads(path.read_text())["courses"].values()
+        )
     written = {path: path.stat().st_mtime_ns for path in day_receipts}
     second = snakemake(tmp_path, six_days)
     assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
@@ -314,8 +454,12 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
         for course, count in json.loads(path.read_text())["by_course"].items():
             events[course_base_name(course)] = events.get(course_base_name(course), 0) + count
     counts = warehouse_counts(results)
-    assert {path: path.stat().st_mtime_ns for path in day_receipts} == written  # the other days are not loaded again
-    new_day = json.loads((results / "receipts" / "load" / "log" / "edx" / "2026-11-08.json").read_text())
+    assert {
+        path: path.stat().st_mtime_ns for path in day_receipts
+    } == written  # the other days are not loaded again
+    new_day = json.loads(
+        (results / "receipts" / "load" / "log" / "edx" / "2026-11-08.json").read_text()
+    )
     assert set(new_day["courses"]) == set(events)
     for base, count in events.items():
         assert new_day["courses"][base]["loaded"] == ["tracklog$20261108"]
@@ -328,9 +472,13 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
     gcs_server.client().create_bucket(bucket)
     env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
-    config = demo_config(demo, tmp_path, file_types=["log", "sql", "email"],
-                         storage={"kind": "gcs", "bucket": bucket},
-                         warehouse={"kind": "bigquery", "project": "test", "log_tables": "sharded"})
+    config = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log", "sql", "email"],
+        storage={"kind": "gcs", "bucket": bucket},
+        warehouse={"kind": "bigquery", "project": "test", "log_tables": "sharded"},
+    )
     ran = snakemake(tmp_path, config, env=env)
     assert ran.returncode == 0, ran.stderr
     results = tmp_path / "results"
@@ -342,10 +490,15 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     for path in days:
         published = json.loads(path.read_text())
         loaded = json.loads((results / "receipts" / "load" / "log" / "edx" / path.name).read_text())
-        assert loaded["warehouse"] == "bigquery" and set(loaded["courses"]) == set(published["courses"])
+        assert loaded["warehouse"] == "bigquery" and set(loaded["courses"]) == set(
+            published["courses"]
+        )
         for base, course in published["courses"].items():
             assert {item["name"] for item in course["objects"]} <= names
-            assert all(item["name"].startswith(f"TRACKING-LOGS/{base}/tracklog-") for item in course["objects"])
+            assert all(
+                item["name"].startswith(f"TRACKING-LOGS/{base}/tracklog-")
+                for item in course["objects"]
+            )
             for table, info in loaded["courses"][base]["tables"].items():
                 shards[f"{base}_logs.{table}"] = info["rows"]
     assert len(shards) == DAYS * 3
@@ -356,22 +509,33 @@ def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigqu
     for base in newest_bundle_courses(results).values():
         rows = email["courses"][base]["tables"]["email_opt_in"]["rows"]
         assert client.get_table(f"test.{base}_latest.email_opt_in").num_rows == rows
-        split = json.loads((results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text())
-        for table, info in split["tables"].items():  # every SQL and derived table, from its gs:// object
+        split = json.loads(
+            (results / "receipts" / "sql_course" / "demox-2026-11-08" / f"{base}.json").read_text()
+        )
+        for table, info in split[
+            "tables"
+        ].items():  # every SQL and derived table, from its gs:// object
             assert client.get_table(f"test.{base}_latest.{table}").num_rows == info["rows"], table
 
     again = snakemake(tmp_path, config, env=env)
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_partitioned_logs_load_into_bigquery_day_by_day(demo, tmp_path, gcs_server, bigquery_server):
+def test_partitioned_logs_load_into_bigquery_day_by_day(
+    demo, tmp_path, gcs_server, bigquery_server
+):
     """Partitioned tracklog tables (dynamic_date: a daily file may hold the day before's events),
     loaded a day at a time, side by side, from the published objects: every split event once."""
     bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
     gcs_server.client().create_bucket(bucket)
     env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
-    config = demo_config(demo, tmp_path, file_types=["log"], storage={"kind": "gcs", "bucket": bucket},
-                         warehouse={"kind": "bigquery", "project": "test", "log_tables": "partitioned"})
+    config = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log"],
+        storage={"kind": "gcs", "bucket": bucket},
+        warehouse={"kind": "bigquery", "project": "test", "log_tables": "partitioned"},
+    )
     ran = snakemake(tmp_path, config, env=env)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     events = {}
@@ -380,15 +544,19 @@ def test_partitioned_logs_load_into_bigquery_day_by_day(demo, tmp_path, gcs_serv
             events[course_base_name(course)] = events.get(course_base_name(course), 0) + count
     client = bigquery_server.client()
     for base, count in events.items():
-        rows = client.query(f"SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(CAST(time AS STRING), event_type, "
-                            f"IFNULL(event, ''))) AS d FROM `test.{base}_logs.tracklog`").result()
+        rows = client.query(
+            f"SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(CAST(time AS STRING), event_type, "
+            f"IFNULL(event, ''))) AS d FROM `test.{base}_logs.tracklog`"
+        ).result()
         assert [(row.n, row.d) for row in rows] == [(count, count)], base
     again = snakemake(tmp_path, config, "-n", env=env)
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
 def test_a_missing_bucket_fails_publish_with_one_clear_message(demo, tmp_path, gcs_server):
-    config = demo_config(demo, tmp_path, file_types=["email"], storage={"kind": "gcs", "bucket": "no-such-bucket"})
+    config = demo_config(
+        demo, tmp_path, file_types=["email"], storage={"kind": "gcs", "bucket": "no-such-bucket"}
+    )
     ran = snakemake(tmp_path, config, env={"STORAGE_EMULATOR_HOST": gcs_server.url})
     assert ran.returncode != 0
     assert "the bucket gs://no-such-bucket does not exist" in ran.stdout + ran.stderr
@@ -397,16 +565,37 @@ def test_a_missing_bucket_fails_publish_with_one_clear_message(demo, tmp_path, g
 
 def test_missing_google_credentials_fail_the_load_with_one_clear_message(demo, tmp_path):
     config = demo_config(demo, tmp_path, file_types=["email"], warehouse={"kind": "bigquery"})
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("GOOGLE_", "BIGQUERY_", "STORAGE_EMULATOR", "CLOUDSDK_"))}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GOOGLE_", "BIGQUERY_", "STORAGE_EMULATOR", "CLOUDSDK_"))
+    }
     environment.update(HOME=str(tmp_path), NO_GCE_CHECK="true")
     configfile = tmp_path / "config.yaml"
     configfile.write_text(yaml.safe_dump(config))
-    ran = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "workflow" / "Snakefile"),
-                          "--directory", str(tmp_path), "--configfile", str(configfile), "--cores", "2"],
-                         capture_output=True, text=True, env=environment, timeout=600)
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            str(REPO / "workflow" / "Snakefile"),
+            "--directory",
+            str(tmp_path),
+            "--configfile",
+            str(configfile),
+            "--cores",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=600,
+    )
     assert ran.returncode != 0
-    assert "no Google credentials found: set warehouse.service_account_file" in ran.stdout + ran.stderr
+    assert (
+        "no Google credentials found: set warehouse.service_account_file" in ran.stdout + ran.stderr
+    )
     assert not list((tmp_path / "results" / "receipts").glob("load/*/*.json"))
 
 
@@ -449,8 +638,12 @@ def test_the_next_run_starts_by_removing_the_plaintext_a_killed_run_left(demo, t
     """Plaintext a run killed after the split left behind (its temporary files not yet removed) is
     gone before the next run's first job, and kept with keep_decrypted."""
     results = tmp_path / "results"
-    one_day = demo_config(demo, tmp_path, file_types=["log", "email"],
-                          dates={"begin": "2026-11-08", "end": "2026-11-08"})
+    one_day = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log", "email"],
+        dates={"begin": "2026-11-08", "end": "2026-11-08"},
+    )
     # file times alone decide what runs again: code edited between the runs must not
     first = snakemake(tmp_path, one_day, *MTIME_ONLY)
     assert first.returncode == 0, first.stderr
@@ -465,36 +658,71 @@ def test_the_next_run_starts_by_removing_the_plaintext_a_killed_run_left(demo, t
         log.write_bytes(gzip.compress(b'{"username": "alice"}\n'))
         email = results / "decrypted" / "email" / "2026-11-08"
         email.mkdir(parents=True, exist_ok=True)
-        (email / "demox-email_opt_in-prod-analytics.csv").write_text("user_id,email\n1,alice@example.org\n")
+        (email / "demox-email_opt_in-prod-analytics.csv").write_text(
+            "user_id,email\n1,alice@example.org\n"
+        )
         for path in (log, email, email.parent, *email.iterdir()):
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
         download = results / "raw" / email_key
         download.parent.mkdir(parents=True, exist_ok=True)
         download.write_bytes((demo / "source" / email_key).read_bytes())
-        scratch = results / "SQL" / "DemoX__DS101__2026_T1" / ".2026-11-08.x7k2" / ".members" / "auth_user.sql"
+        scratch = (
+            results
+            / "SQL"
+            / "DemoX__DS101__2026_T1"
+            / ".2026-11-08.x7k2"
+            / ".members"
+            / "auth_user.sql"
+        )
         scratch.parent.mkdir(parents=True)
         scratch.write_text("1\talice\talice@example.org\tpbkdf2_sha256$hash\n")
-        between(log, log_version, results / "receipts" / "split_tracking_log" / "edx" / "2026-11-08.json")
-        between(email, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json")
-        between(download, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json")
+        between(
+            log,
+            log_version,
+            results / "receipts" / "split_tracking_log" / "edx" / "2026-11-08.json",
+        )
+        between(
+            email, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json"
+        )
+        between(
+            download, email_version, results / "receipts" / "decrypt" / "email" / "2026-11-08.json"
+        )
         return log, email, download, scratch.parents[1]
 
     log, email, download, scratch = leave_leftovers()
-    two_days = demo_config(demo, tmp_path, file_types=["log", "email"],
-                           dates={"begin": "2026-11-07", "end": "2026-11-08"})
+    two_days = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log", "email"],
+        dates={"begin": "2026-11-07", "end": "2026-11-08"},
+    )
     planned = snakemake(tmp_path, two_days, *MTIME_ONLY, "-n")  # a dry run removes nothing
-    assert planned.returncode == 0 and all(path.exists() for path in (log, email, download, scratch))
+    assert planned.returncode == 0 and all(
+        path.exists() for path in (log, email, download, scratch)
+    )
     second = snakemake(tmp_path, two_days, *MTIME_ONLY)
     assert second.returncode == 0, second.stderr
     output = second.stdout + second.stderr
-    assert output.index("Removed 4 file(s) an interrupted run left behind") < output.index("rule decrypt_log")
+    assert output.index("Removed 4 file(s) an interrupted run left behind") < output.index(
+        "rule decrypt_log"
+    )
     assert not any(path.exists() for path in (log, email, download, scratch))
-    assert job_counts(output) == {"fetch_object": 1, "decrypt_log": 1, "split_tracking_log": 1, "load_files": 1,
-                                  "all": 1}
+    assert job_counts(output) == {
+        "fetch_object": 1,
+        "decrypt_log": 1,
+        "split_tracking_log": 1,
+        "load_files": 1,
+        "all": 1,
+    }
 
     log, email, download, scratch = leave_leftovers()
-    kept = demo_config(demo, tmp_path, file_types=["log", "email"], dates={"begin": "2026-11-06", "end": "2026-11-08"},
-                       keep_decrypted=True)
+    kept = demo_config(
+        demo,
+        tmp_path,
+        file_types=["log", "email"],
+        dates={"begin": "2026-11-06", "end": "2026-11-08"},
+        keep_decrypted=True,
+    )
     third = snakemake(tmp_path, kept, *MTIME_ONLY)
     assert third.returncode == 0, third.stderr
     assert log.exists() and email.exists() and not download.exists() and not scratch.exists()
@@ -507,14 +735,26 @@ def test_a_zip_slip_member_is_named_at_the_end_and_written_nowhere(demo, tmp_pat
     shutil.copytree(demo / "source", source)
     bundle = next(source.rglob("demox-2026-11-08.zip"))
     with zipfile.ZipFile(bundle, "a") as archive:
-        archive.writestr("../../../../../evil.sql.gpg", (demo / "source").joinpath(
-            next(p for p in (demo / "source").rglob("*.log.gz.gpg")).relative_to(demo / "source")).read_bytes())
-    config = demo_config(demo, tmp_path, file_types=["sql"], courses=["course-v1:DemoX+DS101+2026_T1"])
+        archive.writestr(
+            "../../../../../evil.sql.gpg",
+            (demo / "source")
+            .joinpath(
+                next(p for p in (demo / "source").rglob("*.log.gz.gpg")).relative_to(
+                    demo / "source"
+                )
+            )
+            .read_bytes(),
+        )
+    config = demo_config(
+        demo, tmp_path, file_types=["sql"], courses=["course-v1:DemoX+DS101+2026_T1"]
+    )
     config["source"]["local_root"] = str(source)
     ran = snakemake(tmp_path, config)
     assert ran.returncode == 0, ran.stderr
     output = ran.stdout + ran.stderr
-    assert ("1 member(s) of demox-2026-11-08.zip refused as unsafe paths, not read: ../../../../../evil.sql.gpg"
-            in output)
+    assert (
+        "1 member(s) of demox-2026-11-08.zip refused as unsafe paths, not read: ../../../../../evil.sql.gpg"
+        in output
+    )
     assert "Members of demox-2026-11-08.zip refused as unsafe paths" in output
     assert not [p for p in tmp_path.parent.rglob("evil*")]

@@ -81,7 +81,9 @@ def make_package(root: Path, keys) -> Package:
         target.parent.mkdir(parents=True, exist_ok=True)
         key = keys.plain_key if planned.key.startswith("demox-") else keys.protected_key
         target.write_bytes(encrypted_object_bytes(keys.gpg, key, planned, END))
-        plain[planned.path] = planned.plaintext if planned.zip_members is None else planned.zip_members
+        plain[planned.path] = (
+            planned.plaintext if planned.zip_members is None else planned.zip_members
+        )
     return Package(root / "source", plain, keys)
 
 
@@ -104,8 +106,14 @@ class Ran:
 
 def start(workdir: Path, config: dict, *args, env: dict | None = None) -> subprocess.Popen:
     """Snakemake in a session of its own (so the whole process group can be killed)."""
-    return subprocess.Popen(snakemake_command(workdir, config, *args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=run_env(env), start_new_session=True)
+    return subprocess.Popen(
+        snakemake_command(workdir, config, *args),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=run_env(env),
+        start_new_session=True,
+    )
 
 
 def run(workdir: Path, config: dict, *args, env: dict | None = None, timeout: float = 240) -> Ran:
@@ -116,7 +124,9 @@ def run(workdir: Path, config: dict, *args, env: dict | None = None, timeout: fl
         output, _ = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill(process)
-        raise AssertionError(f"snakemake {' '.join(args)} did not finish within {timeout:.0f} s") from None
+        raise AssertionError(
+            f"snakemake {' '.join(args)} did not finish within {timeout:.0f} s"
+        ) from None
     return Ran(process.returncode, output, time.monotonic() - began)
 
 
@@ -152,7 +162,9 @@ def job_log(results: Path, name: str) -> str:
     return path.read_text(errors="replace")
 
 
-def assert_clear_message(output: str, log_text: str | None, names: list[str], words: str = "") -> None:
+def assert_clear_message(
+    output: str, log_text: str | None, names: list[str], words: str = ""
+) -> None:
     """One clear message naming the file: each name in the run's output and in the job's log, with
     `words` (what went wrong); no Python traceback or logging failure anywhere."""
     for name in names:
@@ -160,10 +172,13 @@ def assert_clear_message(output: str, log_text: str | None, names: list[str], wo
         if log_text is not None:
             assert name in log_text, f"the job's log does not name {name}:\n{log_text[-3000:]}"
     if words:
-        assert words.lower() in (log_text if log_text is not None else output).lower(), \
+        assert words.lower() in (log_text if log_text is not None else output).lower(), (
             f"the message does not say {words!r}:\n{(log_text or output)[-3000:]}"
+        )
     for text in (output, log_text or ""):
-        assert "Traceback" not in text, f"a Python traceback instead of one message:\n{text[-5000:]}"
+        assert "Traceback" not in text, (
+            f"a Python traceback instead of one message:\n{text[-5000:]}"
+        )
         assert "--- Logging error ---" not in text, f"logging failed:\n{text[-5000:]}"
 
 
@@ -188,8 +203,15 @@ def assert_receipts_add_up(results: Path) -> None:
     """Every receipt accounts for its input and names files that hold exactly what it says."""
     for path in (results / "receipts" / "split_tracking_log").rglob("*.json"):
         receipt = json.loads(path.read_text())
-        assert receipt["lines_in"] == receipt["blank"] + sum(receipt["by_course"].values()) + receipt["no_course"] + \
-            receipt["rejected"] + receipt["duplicates"] + receipt["filtered_out"], path
+        assert (
+            receipt["lines_in"]
+            == receipt["blank"]
+            + sum(receipt["by_course"].values())
+            + receipt["no_course"]
+            + receipt["rejected"]
+            + receipt["duplicates"]
+            + receipt["filtered_out"]
+        ), path
         outputs = {item["path"]: item for item in receipt["outputs"]}
         for file, info in outputs.items():
             data = Path(file).read_bytes()
@@ -197,18 +219,24 @@ def assert_receipts_add_up(results: Path) -> None:
             assert len(gzip.decompress(data).splitlines()) == info["lines"], (path, file)
         rejects = sum(info["lines"] for file, info in outputs.items() if "/rejects/" in file)
         assert rejects == receipt["rejected"], path
-        assert sum(info["lines"] for info in outputs.values()) - rejects == \
-            sum(receipt["by_course"].values()) + receipt["no_course"], path
+        assert (
+            sum(info["lines"] for info in outputs.values()) - rejects
+            == sum(receipt["by_course"].values()) + receipt["no_course"]
+        ), path
     for path in (results / "receipts" / "sql_course").rglob("*.json"):
         receipt = json.loads(path.read_text())
         for table, info in receipt["tables"].items():
-            assert len(gz_lines(Path(receipt["directory"]) / info["file"])) == info["rows"], (path, table)
+            assert len(gz_lines(Path(receipt["directory"]) / info["file"])) == info["rows"], (
+                path,
+                table,
+            )
     for path in (results / "receipts" / "email_opt_in").rglob("*.json"):
         receipt = json.loads(path.read_text())
         for course, info in receipt["by_course"].items():
             assert len(gz_lines(Path(info["file"]))) == info["rows"], (path, course)
-        assert sum(receipt["inputs"].values()) == receipt["rejected"] + receipt["filtered_out"] + \
-            sum(info["rows"] for info in receipt["by_course"].values()), path
+        assert sum(receipt["inputs"].values()) == receipt["rejected"] + receipt[
+            "filtered_out"
+        ] + sum(info["rows"] for info in receipt["by_course"].values()), path
     counts = warehouse_counts(results) if (results / "warehouse.duckdb").exists() else {}
     for path in (results / "receipts" / "load" / "sql").glob("*.json"):
         receipt = json.loads(path.read_text())
@@ -218,7 +246,9 @@ def assert_receipts_add_up(results: Path) -> None:
 
 
 def split_days(results: Path) -> set[str]:
-    return {path.stem for path in (results / "receipts" / "split_tracking_log" / "edx").glob("*.json")}
+    return {
+        path.stem for path in (results / "receipts" / "split_tracking_log" / "edx").glob("*.json")
+    }
 
 
 def loaded_days(results: Path) -> set[str]:
@@ -238,7 +268,9 @@ def assert_completed(results: Path, days=DAYS, bases=BASES, email: bool = True) 
     loaded = {path.stem for path in (results / "receipts" / "load" / "sql").glob("*.json")}
     assert set(bases) <= loaded, f"courses not loaded: {set(bases) - loaded}"
     if email:
-        assert (results / "receipts" / "load" / "email" / "2026-11-08.json").exists(), "the email file was not loaded"
+        assert (results / "receipts" / "load" / "email" / "2026-11-08.json").exists(), (
+            "the email file was not loaded"
+        )
 
 
 def assert_no_secrets(workdir: Path) -> None:
@@ -254,7 +286,9 @@ def assert_no_secrets(workdir: Path) -> None:
                         plain = gzip.decompress(data)
                     except (OSError, EOFError, zlib.error):
                         continue
-                    assert PASSPHRASE.encode() not in plain and PRIVATE_KEY_HEADER not in plain, path
+                    assert PASSPHRASE.encode() not in plain and PRIVATE_KEY_HEADER not in plain, (
+                        path
+                    )
 
 
 def assert_owner_only(results: Path) -> None:
@@ -272,7 +306,11 @@ def assert_owner_only(results: Path) -> None:
             mode = stat.S_IMODE(path.lstat().st_mode)
             if path.is_dir() and mode != 0o700:
                 loose.append(f"{path} {mode:o}")
-            elif path.is_file() and mode != 0o600 and not path.name.endswith((".schema.json", ".snakemake_timestamp")):
+            elif (
+                path.is_file()
+                and mode != 0o600
+                and not path.name.endswith((".schema.json", ".snakemake_timestamp"))
+            ):
                 loose.append(f"{path} {mode:o}")
     warehouse = results / "warehouse.duckdb"
     if warehouse.exists() and stat.S_IMODE(warehouse.stat().st_mode) != 0o600:
@@ -293,12 +331,17 @@ def assert_left_clean(workdir: Path) -> None:
 
 def file_digests(results: Path, *patterns: str) -> dict[str, str]:
     """Relative path -> sha256 of the bytes, for the files matching the patterns."""
-    return {str(path.relative_to(results)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for pattern in patterns for path in sorted(results.glob(pattern))}
+    return {
+        str(path.relative_to(results)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for pattern in patterns
+        for path in sorted(results.glob(pattern))
+    }
 
 
 def tables_of(contents: dict, suffix: str) -> dict:
-    return {table: value for table, value in contents.items() if table.split(".")[0].endswith(suffix)}
+    return {
+        table: value for table, value in contents.items() if table.split(".")[0].endswith(suffix)
+    }
 
 
 def assert_no_orphan_outputs(results: Path) -> None:
@@ -309,9 +352,16 @@ def assert_no_orphan_outputs(results: Path) -> None:
         listed |= {item["path"] for item in json.loads(path.read_text())["outputs"]}
     for path in (results / "receipts" / "email_opt_in").rglob("*.json"):
         listed |= {info["file"] for info in json.loads(path.read_text())["by_course"].values()}
-    orphans = [str(path) for pattern in ("TRACKING_LOGS/*/*.json.gz", "EMAIL/*__*/*.json.gz")
-               for path in results.glob(pattern) if str(path) not in listed]
+    orphans = [
+        str(path)
+        for pattern in ("TRACKING_LOGS/*/*.json.gz", "EMAIL/*__*/*.json.gz")
+        for path in results.glob(pattern)
+        if str(path) not in listed
+    ]
     done = {path.stem for path in (results / "receipts" / "sql_course").rglob("*.json")}
-    orphans += [str(path) for path in results.glob("SQL/*/*") if path.parent.name not in done
-                and not path.name.startswith(".")]
+    orphans += [
+        str(path)
+        for path in results.glob("SQL/*/*")
+        if path.parent.name not in done and not path.name.startswith(".")
+    ]
     assert not orphans, f"files under final names that no receipt lists (a failed job's): {orphans}"

@@ -15,8 +15,10 @@ from urllib.parse import unquote, urlsplit
 from tests.flaky_proxy import FlakyProxy
 
 SLOW_SECONDS = 3.0
-ERRORS = {"503": (503, "SlowDown", "Please reduce your request rate."),
-          "500": (500, "InternalError", "We encountered an internal error. Please try again.")}
+ERRORS = {
+    "503": (503, "SlowDown", "Please reduce your request rate."),
+    "500": (500, "InternalError", "We encountered an internal error. Please try again."),
+}
 
 
 class FaultProxy(FlakyProxy):
@@ -41,7 +43,9 @@ class FaultProxy(FlakyProxy):
                     self.wfile.write(payload.encode())
                     return
                 if fault == "reset":
-                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
                     self.connection.close()
                     self.close_connection = True
                     return
@@ -64,7 +68,11 @@ class FaultProxy(FlakyProxy):
             count = self.gets[name]
             self.gets[name] += 1
             faults = self.faults[name]
-            fault = faults[min(count, len(faults) - 1)] if name in self.always or count < len(faults) else None
+            fault = (
+                faults[min(count, len(faults) - 1)]
+                if name in self.always or count < len(faults)
+                else None
+            )
             if fault:
                 self.injected[(name, fault)] += 1
             return fault

@@ -9,22 +9,53 @@ import pytest
 
 from edxflow.demo import zip_bytes
 from tests.faults.harness import (
-    BASES, BUNDLE, BUNDLE_OBJECT, END, assert_clear_message, assert_completed, assert_left_clean, fault_config, job_log,
-    run, table_contents)
+    BASES,
+    BUNDLE,
+    BUNDLE_OBJECT,
+    END,
+    assert_clear_message,
+    assert_completed,
+    assert_left_clean,
+    fault_config,
+    job_log,
+    run,
+    table_contents,
+)
 
 pytestmark = pytest.mark.workflow
 
 SLIP = f"{BUNDLE}/../../DemoX-DS101-2026_T1-evil_table-prod-analytics.sql.gpg"
 BOMB = f"{BUNDLE}/DemoX-CS.50x-1T2026-bomb_dump-prod-analytics.sql.gpg"
 BOMB_COURSE = "DemoX__CS_50x__1T2026"
-BOMB_BYTES = 100 << 20  # past the 64 MB a member may always expand to, and 500 times its encrypted size
+BOMB_BYTES = (
+    100 << 20
+)  # past the 64 MB a member may always expand to, and 500 times its encrypted size
 
 
 def bomb(keys) -> bytes:
     """A table dump of BOMB_BYTES repeated rows, encrypted (gpg compresses it to a few hundred KB)."""
-    gpg = subprocess.Popen(["gpg", "--homedir", str(keys.home), "--batch", "--trust-model", "always", "--encrypt",
-                            "--recipient", keys.plain_key, "--compress-algo", "zlib", "-z", "9", "--output", "-"],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    gpg = subprocess.Popen(
+        [
+            "gpg",
+            "--homedir",
+            str(keys.home),
+            "--batch",
+            "--trust-model",
+            "always",
+            "--encrypt",
+            "--recipient",
+            keys.plain_key,
+            "--compress-algo",
+            "zlib",
+            "-z",
+            "9",
+            "--output",
+            "-",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     row = b"1\t" + b"a" * 1022 + b"\n"
     written = b""
 
@@ -35,6 +66,7 @@ def bomb(keys) -> bytes:
         gpg.stdin.close()
 
     import threading
+
     feeder = threading.Thread(target=feed)
     feeder.start()
     written = gpg.stdout.read()
@@ -45,8 +77,10 @@ def bomb(keys) -> bytes:
 
 def test_zip_slip_and_bomb_members_are_refused(package, clean, tmp_path):
     damaged = package.copy(tmp_path)
-    members = {f"{name}.gpg": damaged.encrypt(content, damaged.keys.plain_key)
-               for name, content in damaged.plain[BUNDLE_OBJECT].items()}
+    members = {
+        f"{name}.gpg": damaged.encrypt(content, damaged.keys.plain_key)
+        for name, content in damaged.plain[BUNDLE_OBJECT].items()
+    }
     members[SLIP] = damaged.encrypt(b"id\tvalue\n1\tescaped\n", damaged.keys.plain_key)
     members[BOMB] = bomb(damaged.keys)
     assert len(members[BOMB]) * 200 < BOMB_BYTES
@@ -55,14 +89,25 @@ def test_zip_slip_and_bomb_members_are_refused(package, clean, tmp_path):
     ran = run(tmp_path, fault_config(damaged, tmp_path, file_types=["sql"]), "--keep-going")
     results = tmp_path / "results"
     slip_name = SLIP.rsplit("/", 1)[1]
-    assert_clear_message(ran.output, job_log(results, f"index_bundle/{BUNDLE}"), [slip_name], "refused")
-    assert not [path for path in tmp_path.parent.rglob("*evil_table*")], "the zip-slip member was written"
+    assert_clear_message(
+        ran.output, job_log(results, f"index_bundle/{BUNDLE}"), [slip_name], "refused"
+    )
+    assert not [path for path in tmp_path.parent.rglob("*evil_table*")], (
+        "the zip-slip member was written"
+    )
     bomb_name = BOMB.rsplit("/", 1)[1]
-    assert_clear_message(ran.output, job_log(results, f"sql_course/{BUNDLE}/{BOMB_COURSE}"), [bomb_name], "refused")
-    receipt = (results / "receipts" / "sql_course" / BUNDLE / f"{BOMB_COURSE}.json")
-    assert receipt.exists() and bomb_name in receipt.read_text(), "the bomb is not named in the course's receipt"
-    big = [f"{path} {path.stat().st_size}" for path in results.rglob("*") if path.is_file()
-           and path.name != "warehouse.duckdb" and path.stat().st_size > 8 << 20]
+    assert_clear_message(
+        ran.output, job_log(results, f"sql_course/{BUNDLE}/{BOMB_COURSE}"), [bomb_name], "refused"
+    )
+    receipt = results / "receipts" / "sql_course" / BUNDLE / f"{BOMB_COURSE}.json"
+    assert receipt.exists() and bomb_name in receipt.read_text(), (
+        "the bomb is not named in the course's receipt"
+    )
+    big = [
+        f"{path} {path.stat().st_size}"
+        for path in results.rglob("*")
+        if path.is_file() and path.name != "warehouse.duckdb" and path.stat().st_size > 8 << 20
+    ]
     assert not big, f"files past the member limit: {big}"
 
     assert_completed(results, days=[], bases=BASES, email=False)

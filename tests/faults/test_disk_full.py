@@ -5,9 +5,14 @@ outputs in part, and once there is room again the next run equals a clean run.""
 import pytest
 
 from tests.disks import grow, small_tmpfs
-
 from tests.faults.harness import (
-    assert_clear_message, assert_left_clean, fault_config, file_digests, run, table_contents)
+    assert_clear_message,
+    assert_left_clean,
+    fault_config,
+    file_digests,
+    run,
+    table_contents,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -23,13 +28,17 @@ def small_results(tmp_path, request):
 
 # 1 MB fills up while the files are split; 12 MB while the warehouse is loaded.
 @pytest.mark.parametrize("small_results", ["1m", "12m"], indirect=True)
-def test_a_full_results_folder_fails_cleanly_and_a_rerun_converges(package, clean, tmp_path, small_results):
+def test_a_full_results_folder_fails_cleanly_and_a_rerun_converges(
+    package, clean, tmp_path, small_results
+):
     config = fault_config(package, tmp_path)
     ran = run(tmp_path, config, "--keep-going")
     assert ran.returncode != 0, ran.output[-3000:]
     assert_clear_message(ran.output, None, [], "No space left on device")
     full = [line for line in ran.output.splitlines() if "No space left on device" in line]
-    assert any(str(small_results) in line for line in full), "no message names the file:\n" + "\n".join(full)
+    assert any(str(small_results) in line for line in full), (
+        "no message names the file:\n" + "\n".join(full)
+    )
     assert_left_clean(tmp_path)
 
     grow(small_results, "256m")

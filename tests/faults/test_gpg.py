@@ -6,8 +6,21 @@ import pytest
 
 from edxflow.demo import zip_bytes
 from tests.faults.harness import (
-    BASES, BUNDLE, BUNDLE_OBJECT, DAYS, EMAIL_OBJECT, END, assert_clear_message, assert_completed, assert_left_clean,
-    fault_config, job_log, log_object, run, table_contents)
+    BASES,
+    BUNDLE,
+    BUNDLE_OBJECT,
+    DAYS,
+    EMAIL_OBJECT,
+    END,
+    assert_clear_message,
+    assert_completed,
+    assert_left_clean,
+    fault_config,
+    job_log,
+    log_object,
+    run,
+    table_contents,
+)
 
 pytestmark = pytest.mark.workflow
 
@@ -26,21 +39,40 @@ def damage(package):
 
     foreign = package.keys.foreign_key
     email = package.plain[EMAIL_OBJECT]
-    package.path(EMAIL_OBJECT).write_bytes(zip_bytes(
-        {f"{name}.gpg": package.encrypt(content, foreign) for name, content in email.items()}, END))
+    package.path(EMAIL_OBJECT).write_bytes(
+        zip_bytes(
+            {f"{name}.gpg": package.encrypt(content, foreign) for name, content in email.items()},
+            END,
+        )
+    )
     members = package.plain[BUNDLE_OBJECT]
     prefix = "DemoX-PHY-2.1x-2025_Fall-"
-    member = next(name for name in members if name.split("/")[-1].startswith(prefix + FOREIGN_MEMBER_TABLE + "-"))
-    package.path(BUNDLE_OBJECT).write_bytes(zip_bytes(
-        {f"{name}.gpg": package.encrypt(content, foreign if name == member else package.keys.plain_key)
-         for name, content in members.items()}, END))
+    member = next(
+        name
+        for name in members
+        if name.split("/")[-1].startswith(prefix + FOREIGN_MEMBER_TABLE + "-")
+    )
+    package.path(BUNDLE_OBJECT).write_bytes(
+        zip_bytes(
+            {
+                f"{name}.gpg": package.encrypt(
+                    content, foreign if name == member else package.keys.plain_key
+                )
+                for name, content in members.items()
+            },
+            END,
+        )
+    )
     return f"{member}.gpg"
 
 
 def latest(contents: dict, base: str) -> dict:
     """A course's SQL tables in the warehouse."""
-    return {table: value for table, value in contents.items()
-            if table.startswith(f"{base}_latest.") and not table.endswith(".email_opt_in")}
+    return {
+        table: value
+        for table, value in contents.items()
+        if table.startswith(f"{base}_latest.") and not table.endswith(".email_opt_in")
+    }
 
 
 def test_damaged_and_foreign_gpg_fail_only_their_own_jobs(package, clean, tmp_path):
@@ -54,15 +86,25 @@ def test_damaged_and_foreign_gpg_fail_only_their_own_jobs(package, clean, tmp_pa
     for day, what in ((CORRUPT, "damaged"), (TRUNCATED, "damaged")):
         name = log_object(day).rsplit("/", 1)[1]
         assert_clear_message(ran.output, job_log(results, f"decrypt/log/edx/{day}"), [name], what)
-    assert_clear_message(ran.output, job_log(results, "decrypt/email/2026-11-08"),
-                         [EMAIL_OBJECT.rsplit("/", 1)[1]], "which is not in the keyring")
-    assert_clear_message(ran.output, job_log(results, f"sql_course/{BUNDLE}/{FOREIGN_COURSE}"),
-                         [member.rsplit("/", 1)[-1]], "which is not in the keyring")
+    assert_clear_message(
+        ran.output,
+        job_log(results, "decrypt/email/2026-11-08"),
+        [EMAIL_OBJECT.rsplit("/", 1)[1]],
+        "which is not in the keyring",
+    )
+    assert_clear_message(
+        ran.output,
+        job_log(results, f"sql_course/{BUNDLE}/{FOREIGN_COURSE}"),
+        [member.rsplit("/", 1)[-1]],
+        "which is not in the keyring",
+    )
 
     others = BASES - {FOREIGN_COURSE}
     assert_completed(results, days=[DAYS[2]], bases=others, email=False)
     assert not (results / "receipts" / "email_opt_in" / "2026-11-08.json").exists()
-    assert not (results / "SQL" / FOREIGN_COURSE).exists() or not any((results / "SQL" / FOREIGN_COURSE).iterdir())
+    assert not (results / "SQL" / FOREIGN_COURSE).exists() or not any(
+        (results / "SQL" / FOREIGN_COURSE).iterdir()
+    )
     expected = table_contents(clean / "results")
     loaded = table_contents(results)
     for base in others:

@@ -6,8 +6,18 @@ split and loaded."""
 import pytest
 
 from tests.faults.harness import (
-    DAYS, assert_clear_message, assert_completed, assert_left_clean, fault_config, file_digests, job_log, log_object,
-    run, table_contents, tables_of)
+    DAYS,
+    assert_clear_message,
+    assert_completed,
+    assert_left_clean,
+    fault_config,
+    file_digests,
+    job_log,
+    log_object,
+    run,
+    table_contents,
+    tables_of,
+)
 from tests.faults.s3_proxy import FaultProxy
 
 pytestmark = pytest.mark.workflow
@@ -26,20 +36,31 @@ def test_s3_faults_are_retried_or_fail_one_day(package, clean, tmp_path, s3, mot
     throttled, reset_then_slow, broken = (log_object(day).rsplit("/", 1)[1] for day in DAYS)
     faults = {throttled: ["503", "503"], reset_then_slow: ["reset", "slow"], broken: ["500"]}
     with FaultProxy(moto_endpoint, faults, always={broken}) as proxy:
-        config = fault_config(package, tmp_path, file_types=["log"], source={"kind": "s3", "endpoint_url": proxy.url})
+        config = fault_config(
+            package, tmp_path, file_types=["log"], source={"kind": "s3", "endpoint_url": proxy.url}
+        )
         ran = run(tmp_path, config, "--keep-going")
     results = tmp_path / "results"
-    assert proxy.injected[(throttled, "503")] == 2 and proxy.injected[(reset_then_slow, "reset")] == 1
+    assert (
+        proxy.injected[(throttled, "503")] == 2 and proxy.injected[(reset_then_slow, "reset")] == 1
+    )
     assert proxy.injected[(reset_then_slow, "slow")] == 1 and proxy.injected[(broken, "500")] >= 4
     assert ran.returncode != 0 and "Not done, and why:" in ran.output
     key = log_object(DAYS[2]).split("/", 1)[1]
-    assert_clear_message(ran.output, job_log(results, f"download/edx-course-data/{key}"), [broken], "InternalError")
+    assert_clear_message(
+        ran.output, job_log(results, f"download/edx-course-data/{key}"), [broken], "InternalError"
+    )
 
     assert_completed(results, days=DAYS[:2], bases=[], email=False)
-    assert DAYS[2] not in {path.stem for path in (results / "receipts" / "split_tracking_log" / "edx").glob("*.json")}
+    assert DAYS[2] not in {
+        path.stem for path in (results / "receipts" / "split_tracking_log" / "edx").glob("*.json")
+    }
     assert not [path for path in (results / "raw").rglob("*") if path.is_file()]
     logs = [f"TRACKING_LOGS/*__*/tracklog-*.edx-{day}.json.gz" for day in DAYS[:2]]
     assert file_digests(results, *logs) == file_digests(clean / "results", *logs)
-    loaded, expected = tables_of(table_contents(results), "_logs"), tables_of(table_contents(clean / "results"), "_logs")
+    loaded, expected = (
+        tables_of(table_contents(results), "_logs"),
+        tables_of(table_contents(clean / "results"), "_logs"),
+    )
     assert set(loaded) == set(expected)  # each course's tracklog, without the broken day
     assert_left_clean(tmp_path)

@@ -18,7 +18,12 @@ def configure_logging(log_path: str | None = None) -> None:
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_path:
         handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        handlers=handlers,
+        force=True,
+    )
 
 
 def run(step, *args, **kwargs) -> int:
@@ -66,9 +71,13 @@ def entry(snakemake, from_snakemake, main) -> None:
 
 def unit_parser(description: str) -> argparse.ArgumentParser:
     """The arguments of a step on one unit's per-course files (publish, load)."""
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--results-dir", required=True)
     parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
-    parser.add_argument("--input", required=True, help="the receipt of the step that wrote the files")
+    parser.add_argument(
+        "--input", required=True, help="the receipt of the step that wrote the files"
+    )
     parser.add_argument("--receipt", required=True)
     return parser

@@ -124,7 +124,12 @@ def to_boolean(value) -> bool | None:
 
 def _is_dump_form(value: str) -> bool:
     """`YYYY-MM-DD HH:MM:SS[.ffffff]`, the dumps' own naive UTC form (datetime checks the numbers)."""
-    return (len(value) == 19 or len(value) == 26) and value[10] == " " and value[4] == "-" and value[13] == ":"
+    return (
+        (len(value) == 19 or len(value) == 26)
+        and value[10] == " "
+        and value[4] == "-"
+        and value[13] == ":"
+    )
 
 
 def to_timestamp(value) -> str | None:

@@ -27,7 +27,9 @@ def _with_defaults(validator_class):
             for name, subschema in properties.items():
                 if "default" in subschema and name not in instance:
                     default = subschema["default"]
-                    instance[name] = type(default)(default) if isinstance(default, (dict, list)) else default
+                    instance[name] = (
+                        type(default)(default) if isinstance(default, (dict, list)) else default
+                    )
         yield from validate_properties(validator, properties, instance, schema)
 
     return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
@@ -51,7 +53,9 @@ def parse_date(value, key: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise ConfigError(f"config key {key!r}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise ConfigError(
+            f"config key {key!r}: {value!r} is not a date; write it as YYYY-MM-DD"
+        ) from None
 
 
 def load_config_file(path: str | Path, missing_ok: bool = False) -> dict:
@@ -64,7 +68,9 @@ def load_config_file(path: str | Path, missing_ok: bool = False) -> dict:
             return {}
         raise ConfigError(f"configuration file {path} does not exist: check the path") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"configuration file {path} {_unreadable(error, 'the configuration')}") from None
+        raise ConfigError(
+            f"configuration file {path} {_unreadable(error, 'the configuration')}"
+        ) from None
     try:
         config = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -77,7 +83,9 @@ def load_config_file(path: str | Path, missing_ok: bool = False) -> dict:
             problem += f" ({context} at line {context_mark.line + 1})"
         raise ConfigError(f"{where}: YAML syntax error: {problem}; fix the file") from None
     if config is not None and not isinstance(config, dict):
-        raise ConfigError(f"{path}: the configuration must be a mapping of keys (org: ..., dates: ...)")
+        raise ConfigError(
+            f"{path}: the configuration must be a mapping of keys (org: ..., dates: ...)"
+        )
     return config or {}
 
 
@@ -90,7 +98,9 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(messages))
     begin, end = date_range(config, today)
     if begin > end:
-        raise ConfigError(f"config keys 'dates.begin' ({begin}) and 'dates.end' ({end}): begin is after end")
+        raise ConfigError(
+            f"config keys 'dates.begin' ({begin}) and 'dates.end' ({end}): begin is after end"
+        )
     source = config["source"]
     if source["kind"] == "local" and not source["local_root"]:
         raise ConfigError("config key 'source.local_root' is required when 'source.kind' is local")
@@ -128,7 +138,9 @@ def selected_courses(config: dict) -> list[str]:
         try:
             ids += read_course_list(listing)
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"config key 'course_list_file': {listing} {_unreadable(error)}") from None
+            raise ConfigError(
+                f"config key 'course_list_file': {listing} {_unreadable(error)}"
+            ) from None
         except CourseIdError as error:
             raise ConfigError(f"config key 'course_list_file': {error}") from None
     try:
@@ -137,7 +149,9 @@ def selected_courses(config: dict) -> list[str]:
         raise ConfigError(f"config keys 'courses' / 'course_list_file': {error}") from None
 
 
-def _unreadable(error: OSError | UnicodeDecodeError, holding: str = "one course id per line") -> str:
+def _unreadable(
+    error: OSError | UnicodeDecodeError, holding: str = "one course id per line"
+) -> str:
     """Why a file named in the configuration cannot be read, and what to do."""
     if isinstance(error, UnicodeDecodeError):
         line = error.object[: error.start].count(b"\n") + 1

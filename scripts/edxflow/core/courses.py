@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from urllib.parse import unquote
+
 from edxflow.core.errors import UserError
 
 # One part (org, number, run, block type or id) of a key: the characters edX's opaque keys allow,
@@ -20,9 +21,13 @@ _I4X_COURSE = re.compile(rf"i4x://({PART})/({PART})/course/({PART})")
 _SLASHED = re.compile(rf"^({PART})/({PART})/({PART})$")
 _COURSES_PATH = re.compile(rf"/courses/({PART})/({PART})/({PART})(?![\w~.:+-])")
 # a usage key, also of a ccx or with a branch/version: its course parts, then type and block id
-_BLOCK = re.compile(rf"block-v1:({PART})\+({PART})\+({PART})(?:\+\w+@{PART})*?\+type@({PART})\+block@({PART})")
+_BLOCK = re.compile(
+    rf"block-v1:({PART})\+({PART})\+({PART})(?:\+\w+@{PART})*?\+type@({PART})\+block@({PART})"
+)
 _I4X_BLOCK = re.compile(rf"i4x://({PART})/({PART})/({PART})/({PART})")
-_I4X_DASHED = re.compile(r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$")  # browser events' element ids
+_I4X_DASHED = re.compile(
+    r"^i4x-([^-\s]+)-([^-\s]+)-([^-\s]+)-([^-\s]+)$"
+)  # browser events' element ids
 
 _NOT_IN_DATASET_NAME = re.compile(r"[^A-Za-z0-9_]")
 

@@ -52,7 +52,9 @@ class TableWriter:
                 self._handle.close()
             finally:
                 self._file.close()
-        except BaseException as failure:  # the last write or close failed (a full disk): the file gets no name
+        except (
+            BaseException
+        ) as failure:  # the last write or close failed (a full disk): the file gets no name
             self._atomic.__exit__(type(failure), failure, failure.__traceback__)
             raise
         self._atomic.__exit__(kind, error, trace)

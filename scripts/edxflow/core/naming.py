@@ -34,7 +34,10 @@ def email_key(org: str, date: dt.date) -> str:
 def list_prefixes(org: str, file_type: str, site: str, begin: dt.date, end: dt.date) -> list[str]:
     """The S3 prefixes to list: one per year for logs, a single one for sql and email."""
     if file_type == "log":
-        return [f"{org}/{site}/events/{year}/{org}-{site}-events-" for year in range(begin.year, end.year + 1)]
+        return [
+            f"{org}/{site}/events/{year}/{org}-{site}-events-"
+            for year in range(begin.year, end.year + 1)
+        ]
     if file_type == "sql":
         return [f"{org}-"]
     if file_type == "email":

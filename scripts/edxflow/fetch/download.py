@@ -73,16 +73,26 @@ def fetch_once(source, entry: dict, path: Path) -> dict:
         raise VerificationError(f"{where}: received {size} bytes, the listing says {entry['size']}")
     no_md5 = md5_unusable(entry["etag"], facts)
     if no_md5 is None and md5.hexdigest() != entry["etag"]:
-        raise VerificationError(f"{where}: MD5 {md5.hexdigest()} differs from the listing's ETag {entry['etag']}")
+        raise VerificationError(
+            f"{where}: MD5 {md5.hexdigest()} differs from the listing's ETag {entry['etag']}"
+        )
     for name, digest in checksums.items():
         received, expected = base64.b64encode(digest.digest()).decode(), facts["checksums"][name]
         if received != expected:
-            raise VerificationError(f"{where}: {name.upper()} {received} differs from the object's checksum {expected}")
+            raise VerificationError(
+                f"{where}: {name.upper()} {received} differs from the object's checksum {expected}"
+            )
     checks = ([] if no_md5 else ["md5"]) + list(checksums)
-    return {"bytes": size, "md5": md5.hexdigest(), "verified": ", ".join(checks) or f"size only ({no_md5})"}
+    return {
+        "bytes": size,
+        "md5": md5.hexdigest(),
+        "verified": ", ".join(checks) or f"size only ({no_md5})",
+    }
 
 
-def download(source, entry: dict, target: str | Path, attempts: int = 4, backoff: float = 1.0) -> dict:
+def download(
+    source, entry: dict, target: str | Path, attempts: int = 4, backoff: float = 1.0
+) -> dict:
     """Download `entry` (a manifest item) to `target`. Transient failures and verification
     mismatches are retried with exponential backoff; after the last attempt a SourceError says
     what happened. No partial file ever stands under `target`."""
@@ -94,11 +104,23 @@ def download(source, entry: dict, target: str | Path, attempts: int = 4, backoff
             return {**result, "attempts": attempt, "seconds": round(time.monotonic() - started, 3)}
         except TransientError as error:
             if attempt == attempts:
-                hint = (" If the object changed since it was listed, run again: every run lists the source anew."
-                        if isinstance(error, VerificationError) else "")
-                message = f"download of {entry['key']} failed after {attempts} attempts: {error}.{hint}"
+                hint = (
+                    " If the object changed since it was listed, run again: every run lists the source anew."
+                    if isinstance(error, VerificationError)
+                    else ""
+                )
+                message = (
+                    f"download of {entry['key']} failed after {attempts} attempts: {error}.{hint}"
+                )
                 raise SourceError(message) from None
             wait = backoff * 2 ** (attempt - 1)
-            log.warning("attempt %d of %d for %s failed (%s); retrying in %.1f s", attempt, attempts, entry["key"], error, wait)
+            log.warning(
+                "attempt %d of %d for %s failed (%s); retrying in %.1f s",
+                attempt,
+                attempts,
+                entry["key"],
+                error,
+                wait,
+            )
             time.sleep(wait)
     raise AssertionError("unreachable")

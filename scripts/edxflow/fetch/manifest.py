@@ -38,11 +38,19 @@ def select_objects(
 def selection(config: dict, file_type: str) -> dict:
     """What decides a manifest's content (also the rule's params, so that a change re-lists)."""
     begin, end = date_range(config)
-    return {"org": config["org"], "bucket": config["source"]["buckets"][file_type], "begin": begin.isoformat(),
-            "end": end.isoformat(), "latest": config["dates"]["latest"], "source": config["source"]}
+    return {
+        "org": config["org"],
+        "bucket": config["source"]["buckets"][file_type],
+        "begin": begin.isoformat(),
+        "end": end.isoformat(),
+        "latest": config["dates"]["latest"],
+        "source": config["source"],
+    }
 
 
-def build_manifest(source, org: str, file_type: str, site: str, bucket: str, begin, end, latest: bool):
+def build_manifest(
+    source, org: str, file_type: str, site: str, bucket: str, begin, end, latest: bool
+):
     listed = []
     for prefix in naming.list_prefixes(org, file_type, site, begin, end):
         listed += source.list(bucket, prefix)
@@ -59,7 +67,9 @@ def read_manifest(path: str | Path) -> list[dict]:
 
 def manifest_paths(manifest_dir: str | Path, file_type: str, site: str) -> tuple[Path, Path]:
     """(objects, passed over) files of one manifest unit."""
-    return Path(manifest_dir, file_type, f"{site}.json"), Path(manifest_dir, file_type, f"{site}.passed_over.json")
+    return Path(manifest_dir, file_type, f"{site}.json"), Path(
+        manifest_dir, file_type, f"{site}.passed_over.json"
+    )
 
 
 def version_path(versions_dir: str | Path, item: dict) -> Path:
@@ -77,8 +87,13 @@ def record_version(versions_dir: str | Path, item: dict) -> None:
         os.utime(path, (0, 0))
 
 
-def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: str | Path,
-                    source=None, versions_dir: str | Path | None = None) -> dict[tuple[str, str], dict]:
+def refresh_listing(
+    config: dict,
+    units: list[tuple[str, str]],
+    manifest_dir: str | Path,
+    source=None,
+    versions_dir: str | Path | None = None,
+) -> dict[tuple[str, str], dict]:
     """List every (file type, site) unit from the source now, so that each plan sees new, replaced
     and removed objects. A manifest is rewritten only when what was listed changed."""
     if source is None:
@@ -89,23 +104,34 @@ def refresh_listing(config: dict, units: list[tuple[str, str]], manifest_dir: st
     for file_type, site in units:
         chosen = selection(config, file_type)
         begin, end = dt.date.fromisoformat(chosen["begin"]), dt.date.fromisoformat(chosen["end"])
-        selected, passed_over = build_manifest(source, chosen["org"], file_type, site, chosen["bucket"], begin, end,
-                                               chosen["latest"])
+        selected, passed_over = build_manifest(
+            source, chosen["org"], file_type, site, chosen["bucket"], begin, end, chosen["latest"]
+        )
         objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)
         for item in selected if versions_dir else []:
             record_version(versions_dir, item)
         changed = write_json_if_changed(objects_path, selected)
         write_json_if_changed(passed_over_path, passed_over)
-        listing[(file_type, site)] = {"objects": selected, "passed_over": passed_over, "changed": changed,
-                                      "where": source.describe(chosen["bucket"])}
+        listing[(file_type, site)] = {
+            "objects": selected,
+            "passed_over": passed_over,
+            "changed": changed,
+            "where": source.describe(chosen["bucket"]),
+        }
     return listing
 
 
-def read_listing(units: list[tuple[str, str]], manifest_dir: str | Path) -> dict[tuple[str, str], dict]:
+def read_listing(
+    units: list[tuple[str, str]], manifest_dir: str | Path
+) -> dict[tuple[str, str], dict]:
     """The listing the main process recorded (what a job process, which must not list again, plans with)."""
     listing = {}
     for file_type, site in units:
         objects_path, passed_over_path = manifest_paths(manifest_dir, file_type, site)
-        listing[(file_type, site)] = {"objects": read_manifest(objects_path), "passed_over": [], "changed": False,
-                                      "where": ""}
+        listing[(file_type, site)] = {
+            "objects": read_manifest(objects_path),
+            "passed_over": [],
+            "changed": False,
+            "where": "",
+        }
     return listing

@@ -11,6 +11,7 @@ import hashlib
 import os
 from pathlib import Path
 from typing import Iterator
+
 from edxflow.core.errors import UserError
 
 CHUNK = 1 << 20
@@ -84,7 +85,14 @@ class LocalSource:
                 key = path.relative_to(bucket_dir).as_posix()
                 if key.startswith(prefix) and not filename.startswith("."):
                     stat = path.stat()
-                    objects.append({"bucket": bucket, "key": key, "size": stat.st_size, "etag": local_etag(stat)})
+                    objects.append(
+                        {
+                            "bucket": bucket,
+                            "key": key,
+                            "size": stat.st_size,
+                            "etag": local_etag(stat),
+                        }
+                    )
         return objects
 
     def get(self, bucket: str, key: str) -> tuple[dict, Iterator[bytes]]:
@@ -95,7 +103,9 @@ class LocalSource:
         try:
             handle = open(path, "rb")
         except FileNotFoundError:
-            raise SourceError(f"{path} is gone since the listing: run again (every run lists the source anew)")
+            raise SourceError(
+                f"{path} is gone since the listing: run again (every run lists the source anew)"
+            )
         return {"local": True}, _chunks(handle)
 
 
@@ -105,16 +115,25 @@ def _attempts_from_environment(default: int = 6) -> int:
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise SourceError(f"AWS_MAX_ATTEMPTS={value!r} is not a whole number of attempts: set it to 1 or more, "
-                          "or unset it")
+        raise SourceError(
+            f"AWS_MAX_ATTEMPTS={value!r} is not a whole number of attempts: set it to 1 or more, "
+            "or unset it"
+        )
     return int(value)
 
 
 class S3Source:
     """S3 through boto3: credentials from `aws_profile` or the standard AWS chain."""
 
-    def __init__(self, endpoint_url: str | None = None, aws_profile: str | None = None, client=None,
-                 max_attempts: int | None = None, connect_timeout: float = 10, read_timeout: float = 60):
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        aws_profile: str | None = None,
+        client=None,
+        max_attempts: int | None = None,
+        connect_timeout: float = 10,
+        read_timeout: float = 60,
+    ):
         self.endpoint_url = endpoint_url
         self.aws_profile = aws_profile
         self._client = client
@@ -130,12 +149,17 @@ class S3Source:
             try:
                 session = boto3.Session(profile_name=self.aws_profile)
             except Exception as error:  # botocore.exceptions.ProfileNotFound
-                raise SourceError(f"AWS profile problem: {error}; check source.aws_profile") from None
+                raise SourceError(
+                    f"AWS profile problem: {error}; check source.aws_profile"
+                ) from None
             self._client = session.client(
                 "s3",
                 endpoint_url=self.endpoint_url,
-                config=Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts},
-                              connect_timeout=self.connect_timeout, read_timeout=self.read_timeout),
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": self.max_attempts},
+                    connect_timeout=self.connect_timeout,
+                    read_timeout=self.read_timeout,
+                ),
             )
         return self._client
 
@@ -146,15 +170,24 @@ class S3Source:
     def list(self, bucket: str, prefix: str) -> list[dict]:
         objects = []
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix
+            ):
                 for item in page.get("Contents", []):
                     objects.append(
-                        {"bucket": bucket, "key": item["Key"], "size": item["Size"], "etag": item["ETag"].strip('"')}
+                        {
+                            "bucket": bucket,
+                            "key": item["Key"],
+                            "size": item["Size"],
+                            "etag": item["ETag"].strip('"'),
+                        }
                     )
         except Exception as error:
             explained = self.explain(error, bucket)
             # A listing is not retried above this module: what is still failing is the user's to hear.
-            raise (SourceError(str(explained)) if isinstance(explained, TransientError) else explained) from None
+            raise (
+                SourceError(str(explained)) if isinstance(explained, TransientError) else explained
+            ) from None
         return objects
 
     def get(self, bucket: str, key: str) -> tuple[dict, Iterator[bytes]]:
@@ -165,9 +198,15 @@ class S3Source:
             answer = self.client.get_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
         except Exception as error:
             raise self.explain(error, bucket, key) from None
-        facts = {"encryption": answer.get("ServerSideEncryption"), "sse_c": bool(answer.get("SSECustomerAlgorithm")),
-                 "checksums": {name: answer[field] for name, field in CHECKSUM_FIELDS.items()
-                               if "-" not in answer.get(field, "-")}}
+        facts = {
+            "encryption": answer.get("ServerSideEncryption"),
+            "sse_c": bool(answer.get("SSECustomerAlgorithm")),
+            "checksums": {
+                name: answer[field]
+                for name, field in CHECKSUM_FIELDS.items()
+                if "-" not in answer.get(field, "-")
+            },
+        }
         return facts, self._chunks(answer["Body"], bucket, key)
 
     def _chunks(self, body, bucket: str, key: str) -> Iterator[bytes]:
@@ -193,11 +232,19 @@ class S3Source:
         if isinstance(error, bx.ProfileNotFound):
             return SourceError(f"{error}: check source.aws_profile")
         if isinstance(error, bx.FlexibleChecksumError):
-            return TransientError(f"{where}: the bytes received do not match the object's checksum ({error})")
+            return TransientError(
+                f"{where}: the bytes received do not match the object's checksum ({error})"
+            )
         if isinstance(error, (bx.ReadTimeoutError, bx.ConnectTimeoutError)):
-            timeout = self.read_timeout if isinstance(error, bx.ReadTimeoutError) else self.connect_timeout
-            return TransientError(f"{where}: no answer within {timeout:g} s, {tries}: check the network and "
-                                  "source.endpoint_url, then run again")
+            timeout = (
+                self.read_timeout
+                if isinstance(error, bx.ReadTimeoutError)
+                else self.connect_timeout
+            )
+            return TransientError(
+                f"{where}: no answer within {timeout:g} s, {tries}: check the network and "
+                "source.endpoint_url, then run again"
+            )
         if isinstance(error, bx.EndpointConnectionError):
             return SourceError(
                 f"cannot reach the S3 endpoint for {where} ({error}): check source.endpoint_url and the network"
@@ -206,24 +253,48 @@ class S3Source:
             code = error.response.get("Error", {}).get("Code", "")
             message = error.response.get("Error", {}).get("Message", "")
             if code == "NoSuchBucket":
-                return SourceError(f"bucket {bucket!r} does not exist ({where}): check source.buckets and source.endpoint_url")
+                return SourceError(
+                    f"bucket {bucket!r} does not exist ({where}): check source.buckets and source.endpoint_url"
+                )
             if code in ("NoSuchKey", "404"):
-                return SourceError(f"{where} is gone since the listing: run again (every run lists the source anew)")
-            if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "ExpiredToken"):
+                return SourceError(
+                    f"{where} is gone since the listing: run again (every run lists the source anew)"
+                )
+            if code in (
+                "AccessDenied",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+                "403",
+                "ExpiredToken",
+            ):
                 return SourceError(
                     f"access to {where} was refused ({code}): check the credentials of source.aws_profile "
                     "or the AWS_* environment variables"
                 )
-            if code in ("SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded", "503",
-                        "ServiceUnavailable"):
-                return TransientError(f"{where}: S3 is throttling the requests ({code}), {tries}: run again later, "
-                                      "or let fewer jobs call S3 at once (snakemake --resources s3_api=1)")
+            if code in (
+                "SlowDown",
+                "Throttling",
+                "ThrottlingException",
+                "RequestLimitExceeded",
+                "503",
+                "ServiceUnavailable",
+            ):
+                return TransientError(
+                    f"{where}: S3 is throttling the requests ({code}), {tries}: run again later, "
+                    "or let fewer jobs call S3 at once (snakemake --resources s3_api=1)"
+                )
             if code in ("InternalError", "RequestTimeout") or code.startswith("5"):
-                return TransientError(f"{where}: the S3 server failed ({code}), {tries}: run again later")
-            return SourceError(f"{where}: S3 refused the request ({code}: {message}): check source.buckets, "
-                               "source.endpoint_url and what the credentials may read")
+                return TransientError(
+                    f"{where}: the S3 server failed ({code}), {tries}: run again later"
+                )
+            return SourceError(
+                f"{where}: S3 refused the request ({code}: {message}): check source.buckets, "
+                "source.endpoint_url and what the credentials may read"
+            )
         if isinstance(error, (bx.ConnectionError, bx.HTTPClientError, ConnectionError)):
-            return TransientError(f"{where}: the connection failed ({error}): check the network, then run again")
+            return TransientError(
+                f"{where}: the connection failed ({error}): check the network, then run again"
+            )
         return TransientError(f"{where}: {type(error).__name__}: {error}")
 
 

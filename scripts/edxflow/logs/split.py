@@ -26,9 +26,9 @@ from isal import igzip, isal_zlib
 
 from edxflow.core.atomic import naming, sync, write_json
 from edxflow.core.courses import course_base_name
+from edxflow.core.errors import UserError
 from edxflow.logs.event_course import CourseFinder, I4x, module_of, resolve_i4x
 from edxflow.logs.tracklog import normalise, payload_of, valid_time
-from edxflow.core.errors import UserError
 
 CHUNK = 1 << 20
 PIECE = 16 << 10
@@ -69,7 +69,7 @@ class InputLines:
         for chunk in itertools.chain([first], chunks):
             # Small pieces: when the stream is damaged, only the piece holding the damage is lost.
             for start in range(0, len(chunk), PIECE):
-                pending = chunk[start:start + PIECE]
+                pending = chunk[start : start + PIECE]
                 while pending:
                     if decompressor.eof:  # the data after a member is the next member
                         decompressor = isal_zlib.decompressobj(wbits=31)
@@ -206,7 +206,11 @@ class BufferedOutputs:
         written = {}
         for path in sorted(self.digests):
             os.replace(self.temporary(path), path)
-            written[path] = {"lines": self.lines[path], "bytes": self.sizes[path], "sha256": self.digests[path].hexdigest()}
+            written[path] = {
+                "lines": self.lines[path],
+                "bytes": self.sizes[path],
+                "sha256": self.digests[path].hexdigest(),
+            }
         return written
 
     def abort(self) -> None:
@@ -270,7 +274,9 @@ class Layout:
                     f"courses {other!r} and {course_id!r} both map to the directory {base!r}; "
                     "exclude one of them with the course filter (courses / course_list_file)"
                 )
-            path = self._paths[(course_id, day)] = str(self.outdir / base / f"tracklog-{day}.{self.suffix}.json.gz")
+            path = self._paths[(course_id, day)] = str(
+                self.outdir / base / f"tracklog-{day}.{self.suffix}.json.gz"
+            )
         return path
 
 
@@ -294,8 +300,15 @@ def split_tracking_log(
     module_memo: dict = {}
     keep = set(courses) if courses else None
     seen = SeenHashes() if deduplicate else None
-    counts = {"lines_in": 0, "blank": 0, "no_course": 0, "rejected": 0, "duplicates": 0, "filtered_out": 0,
-              "prefix_stripped": 0}
+    counts = {
+        "lines_in": 0,
+        "blank": 0,
+        "no_course": 0,
+        "rejected": 0,
+        "duplicates": 0,
+        "filtered_out": 0,
+        "prefix_stripped": 0,
+    }
     rejected_by_reason: dict[str, int] = defaultdict(int)
     by_course: dict[str, int] = defaultdict(int)
     runs_by_org_num: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -323,7 +336,9 @@ def split_tracking_log(
             if dynamic_date:
                 path = layout.course_file(course, record["time"][:10])
             else:
-                path = course_files.get(course) or course_files.setdefault(course, layout.course_file(course, file_date))
+                path = course_files.get(course) or course_files.setdefault(
+                    course, layout.course_file(course, file_date)
+                )
         payload = payload_of(record.get("event"))
         row = normalise(record, course, module_of(record, payload, module_memo), payload)
         add(path, dumps(row) + b"\n")  # a copy of exact size: orjson's own buffer keeps ~16 KB
@@ -367,8 +382,14 @@ def split_tracking_log(
                 elif course is None:
                     write(record, None)
                 else:  # an i4x key without a run: decided once the whole file has been seen
-                    with naming(layout.outdir):  # the temporary file of these events has no name to give
-                        pending.write(dumps([course.org, course.num, record], option=orjson.OPT_APPEND_NEWLINE))
+                    with naming(
+                        layout.outdir
+                    ):  # the temporary file of these events has no name to give
+                        pending.write(
+                            dumps(
+                                [course.org, course.num, record], option=orjson.OPT_APPEND_NEWLINE
+                            )
+                        )
         if reader.tail:
             number += 1
             reject(number, reader.tail, "incomplete last line (the gzip stream breaks inside it)")
@@ -393,17 +414,28 @@ def split_tracking_log(
     counts["lines_in"] = number
     _remove_stale_outputs(layout, set(written))
     receipt = {
-        "input": {"path": str(input_path), "bytes": reader.bytes, "sha256": reader.sha256.hexdigest(),
-                  "site": site, "date": file_date},
+        "input": {
+            "path": str(input_path),
+            "bytes": reader.bytes,
+            "sha256": reader.sha256.hexdigest(),
+            "site": site,
+            "date": file_date,
+        },
         **counts,
         "truncated": reader.truncated,
         "rejected_by_reason": dict(sorted(rejected_by_reason.items())),
         "by_course": dict(sorted(by_course.items())),
         "outputs": [{"path": path, **info} for path, info in written.items()],
-        "settings": {"deduplicate": deduplicate, "dynamic_date": dynamic_date, "courses": sorted(keep) if keep else []},
+        "settings": {
+            "deduplicate": deduplicate,
+            "dynamic_date": dynamic_date,
+            "courses": sorted(keep) if keep else [],
+        },
         "seconds": round(time.monotonic() - started, 3),
     }
-    accounted = sum(by_course.values()) + sum(counts[k] for k in ("blank", "no_course", "rejected", "duplicates", "filtered_out"))
+    accounted = sum(by_course.values()) + sum(
+        counts[k] for k in ("blank", "no_course", "rejected", "duplicates", "filtered_out")
+    )
     if accounted != number:
         raise AssertionError(f"{input_path}: {number} lines read but {accounted} accounted for")
     write_json(layout.index, sorted(written))

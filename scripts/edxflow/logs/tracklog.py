@@ -14,21 +14,47 @@ import orjson
 from edxflow.core.coerce import to_boolean, to_float, to_integer, to_string
 from edxflow.core.jsonl import shipped_schema
 
-
 # Payloads whose fields are typed in event_struct (edx2bigquery's list); other dict payloads get
 # only GET, POST and query there.
-STRUCT_EVENT_TYPES = frozenset({
-    "play_video", "pause_video", "stop_video", "seq_goto", "seq_next", "seq_prev", "seek_video", "load_video",
-    "save_problem_success", "save_problem_fail", "reset_problem_success", "reset_problem_fail", "show_answer",
-    "showanswer", "speed_change_video", "problem_check", "problem_save", "problem_reset",
-    "edx.course.enrollment.activated", "edx.course.enrollment.deactivated", "edx.course.enrollment.mode_changed",
-    "edx.course.enrollment.upgrade.succeeded",
-})
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?$")
+STRUCT_EVENT_TYPES = frozenset(
+    {
+        "play_video",
+        "pause_video",
+        "stop_video",
+        "seq_goto",
+        "seq_next",
+        "seq_prev",
+        "seek_video",
+        "load_video",
+        "save_problem_success",
+        "save_problem_fail",
+        "reset_problem_success",
+        "reset_problem_fail",
+        "show_answer",
+        "showanswer",
+        "speed_change_video",
+        "problem_check",
+        "problem_save",
+        "problem_reset",
+        "edx.course.enrollment.activated",
+        "edx.course.enrollment.deactivated",
+        "edx.course.enrollment.mode_changed",
+        "edx.course.enrollment.upgrade.succeeded",
+    }
+)
+_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?$"
+)
 _RENAMED = {"child-id": "child_id"}
 
 
-_COERCE = {"STRING": to_string, "INTEGER": to_integer, "FLOAT": to_float, "BOOLEAN": to_boolean, "TIMESTAMP": to_string}
+_COERCE = {
+    "STRING": to_string,
+    "INTEGER": to_integer,
+    "FLOAT": to_float,
+    "BOOLEAN": to_boolean,
+    "TIMESTAMP": to_string,
+}
 
 
 class Plan:
@@ -37,7 +63,11 @@ class Plan:
 
     def __init__(self, fields: list[dict]):
         self.strings = frozenset(f["name"] for f in fields if f["type"] in ("STRING", "TIMESTAMP"))
-        self.scalars = {f["name"]: _COERCE[f["type"]] for f in fields if f["type"] in ("INTEGER", "FLOAT", "BOOLEAN")}
+        self.scalars = {
+            f["name"]: _COERCE[f["type"]]
+            for f in fields
+            if f["type"] in ("INTEGER", "FLOAT", "BOOLEAN")
+        }
         self.records = {f["name"]: Plan(f["fields"]) for f in fields if f["type"] == "RECORD"}
         self.names = self.strings | self.scalars.keys() | self.records.keys()
 
@@ -45,8 +75,21 @@ class Plan:
 _SCHEMA = Plan(shipped_schema("tracking_log"))
 _CONTEXT_PLAN = _SCHEMA.records["context"]
 _STRUCT_PLAN = _SCHEMA.records["event_struct"]
-_OWN_TOP = frozenset({"username", "ip", "event_source", "event_type", "name", "agent", "host", "page", "session",
-                      "referer", "accept_language"})
+_OWN_TOP = frozenset(
+    {
+        "username",
+        "ip",
+        "event_source",
+        "event_type",
+        "name",
+        "agent",
+        "host",
+        "page",
+        "session",
+        "referer",
+        "accept_language",
+    }
+)
 
 
 def coerce_record(value: dict, plan: Plan, unknown: dict | None = None) -> dict | None:
@@ -108,7 +151,9 @@ def event_struct(event_type, payload: dict | None) -> dict | None:
     return coerce_record(picked, _STRUCT_PLAN) if picked else None
 
 
-def normalise(record: dict, course_id: str | None, module_id: str | None, payload: dict | None) -> dict:
+def normalise(
+    record: dict, course_id: str | None, module_id: str | None, payload: dict | None
+) -> dict:
     """The output row for one event (a dict whose `time` was checked by `valid_time`);
     `payload` is `payload_of(record["event"])`."""
     row = {"time": record["time"]}

@@ -20,9 +20,9 @@ from itertools import islice
 from pathlib import Path
 
 from edxflow.core.courses import course_base_name, course_in_id
+from edxflow.core.errors import UserError
 from edxflow.fetch.decrypt import DecryptionError, decrypted_stream, safe_member_path
 from edxflow.sql.tsv import TsvReader
-from edxflow.core.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +45,23 @@ def parse_member(name: str) -> dict | None:
     ora = "/ora/" in f"/{name}"
     mongo = _MONGO_MEMBER.match(plain)
     if mongo:
-        return {"prefix": mongo["prefix"], "table": "forum", "site": SITE_OF[mongo["site"]], "ext": "mongo", "ora": ora}
+        return {
+            "prefix": mongo["prefix"],
+            "table": "forum",
+            "site": SITE_OF[mongo["site"]],
+            "ext": "mongo",
+            "ora": ora,
+        }
     table = _TABLE_MEMBER.match(plain)
     if table:
         site = SITE_OF[table["site"] or table["test"]]
-        return {"prefix": table["prefix"], "table": table["table"], "site": site, "ext": table["ext"], "ora": ora}
+        return {
+            "prefix": table["prefix"],
+            "table": table["table"],
+            "site": site,
+            "ext": table["ext"],
+            "ora": ora,
+        }
     return None
 
 
@@ -75,15 +87,21 @@ def bundle_org(zip_path: str | Path) -> str:
     return match.group(1) if match else ""
 
 
-def index_bundle(zip_path: str | Path, sites: list[str], courses: list[str] | None = None,
-                 gpg: dict | None = None) -> dict:
+def index_bundle(
+    zip_path: str | Path,
+    sites: list[str],
+    courses: list[str] | None = None,
+    gpg: dict | None = None,
+) -> dict:
     """The courses the zip holds and their members, from its directory. Edge members are kept only
     when `sites` lists edge; `courses` (Org/Num/Run ids), when given, filters. With `gpg`
     ({homedir, passphrase}), an ambiguous member prefix is resolved from the members' content."""
     try:
         archive = zipfile.ZipFile(zip_path)
     except zipfile.BadZipFile as error:
-        raise BundleError(f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew")
+        raise BundleError(
+            f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew"
+        )
     with archive:
         infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
         org = bundle_org(zip_path)
@@ -106,14 +124,26 @@ def index_bundle(zip_path: str | Path, sites: list[str], courses: list[str] | No
         by_course: dict[str, dict] = {}
         for prefix, members in by_prefix.items():
             try:
-                course_id, how = course_of_members(prefix, org, known, archive, members, gpg, zip_path)
+                course_id, how = course_of_members(
+                    prefix, org, known, archive, members, gpg, zip_path
+                )
             except BundleError:
                 unmapped.extend(member["name"] for member in members)
                 continue
-            entry = by_course.setdefault(course_id, {"course_id": course_id, "base": course_base_name(course_id),
-                                                     "prefix": prefix, "resolved_by": how, "members": []})
-            entry["members"].extend({key: member[key] for key in ("name", "table", "site", "ext", "ora")}
-                                    for member in members)
+            entry = by_course.setdefault(
+                course_id,
+                {
+                    "course_id": course_id,
+                    "base": course_base_name(course_id),
+                    "prefix": prefix,
+                    "resolved_by": how,
+                    "members": [],
+                },
+            )
+            entry["members"].extend(
+                {key: member[key] for key in ("name", "table", "site", "ext", "ora")}
+                for member in members
+            )
     for entry in by_course.values():
         entry["members"].sort(key=lambda member: member["name"])
     unmapped = _attach_by_prefix(sorted(unmapped), by_course)
@@ -127,10 +157,18 @@ def index_bundle(zip_path: str | Path, sites: list[str], courses: list[str] | No
     for course_id, entry in by_course.items():
         other = bases.setdefault(entry["base"], course_id)
         if other != course_id:
-            raise BundleError(f"{zip_path}: courses {other!r} and {course_id!r} both map to the directory {entry['base']!r}")
-    return {"bundle": Path(zip_path).name, "org": org, "courses": [by_course[c] for c in sorted(by_course)],
-            "unmapped_members": unmapped, "members_of_other_sites": skipped_sites, "filtered_out_courses": filtered,
-            "refused_members": refused}
+            raise BundleError(
+                f"{zip_path}: courses {other!r} and {course_id!r} both map to the directory {entry['base']!r}"
+            )
+    return {
+        "bundle": Path(zip_path).name,
+        "org": org,
+        "courses": [by_course[c] for c in sorted(by_course)],
+        "unmapped_members": unmapped,
+        "members_of_other_sites": skipped_sites,
+        "filtered_out_courses": filtered,
+        "refused_members": refused,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +189,9 @@ def _course_in_dump(plain) -> str | None:
 
 
 # a block-v1 key (every block's names the course) or the course block's i4x key
-_STRUCTURE_KEY = re.compile(rb'"(block-v1:[^"]{1,1000}|i4x://[^"/]{1,200}/[^"/]{1,200}/course/[^"]{1,200})"')
+_STRUCTURE_KEY = re.compile(
+    rb'"(block-v1:[^"]{1,1000}|i4x://[^"/]{1,200}/[^"/]{1,200}/course/[^"]{1,200})"'
+)
 
 
 def _course_in_structure(plain) -> str | None:
@@ -171,7 +211,11 @@ def _course_in_olx(plain) -> str | None:
         with tarfile.open(fileobj=plain, mode="r|gz") as tar:
             for item in tar:
                 path = item.name.removeprefix("./")
-                if item.isfile() and path.count("/") <= 1 and posixpath.basename(path) == "course.xml":
+                if (
+                    item.isfile()
+                    and path.count("/") <= 1
+                    and posixpath.basename(path) == "course.xml"
+                ):
                     if item.size > 1 << 20:
                         return None
                     root = ET.fromstring(tar.extractfile(item).read())
@@ -185,7 +229,10 @@ def _course_in_olx(plain) -> str | None:
 # table -> (how the index names the source, reader)
 CONTENT_SOURCES = {
     "student_courseenrollment": ("student_courseenrollment.course_id", _course_in_dump),
-    "certificates_generatedcertificate": ("certificates_generatedcertificate.course_id", _course_in_dump),
+    "certificates_generatedcertificate": (
+        "certificates_generatedcertificate.course_id",
+        _course_in_dump,
+    ),
     "course_structure": ("course_structure", _course_in_structure),
     "course": ("course.xml", _course_in_olx),
 }
@@ -199,11 +246,15 @@ class _Stop(Exception):
         self.found = found
 
 
-def course_in_member(archive: zipfile.ZipFile, name: str, read, label: str, gpg: dict) -> str | None:
+def course_in_member(
+    archive: zipfile.ZipFile, name: str, read, label: str, gpg: dict
+) -> str | None:
     """The course `read` finds at the start of the member's plaintext, which is only ever a pipe."""
     with archive.open(name) as source:
         try:
-            with decrypted_stream(source, label, gpg.get("homedir"), gpg.get("passphrase")) as plain:
+            with decrypted_stream(
+                source, label, gpg.get("homedir"), gpg.get("passphrase")
+            ) as plain:
                 found = read(plain)
                 if found or plain.read(1):  # not at the end: stop gpg rather than decrypt the rest
                     raise _Stop(found)
@@ -217,15 +268,25 @@ def _filename_form(text: str) -> str:
     return re.sub(r"[^\w.-]", "", text)
 
 
-def course_of_members(prefix: str, bundle_org: str, known: dict[str, str], archive: zipfile.ZipFile,
-                      members: list[dict], gpg: dict | None, zip_path) -> tuple[str, str]:
+def course_of_members(
+    prefix: str,
+    bundle_org: str,
+    known: dict[str, str],
+    archive: zipfile.ZipFile,
+    members: list[dict],
+    gpg: dict | None,
+    zip_path,
+) -> tuple[str, str]:
     """(course_id, how it was resolved) for the members of one `Org-Num-Run` prefix. The content
     is read only when the name leaves a doubt; a course id it gives that disagrees with the name is
     not used (a warning says so), and without readable content the name rules stay."""
     if prefix in known or len(prefix.split("-")) <= 3 or gpg is None:
         return course_of_prefix(prefix, bundle_org, known)
-    sources = sorted((archive.getinfo(m["name"]).file_size, m["name"], m["table"]) for m in members
-                     if m["table"] in CONTENT_SOURCES and not m["ora"] and m["name"].endswith(".gpg"))
+    sources = sorted(
+        (archive.getinfo(m["name"]).file_size, m["name"], m["table"])
+        for m in members
+        if m["table"] in CONTENT_SOURCES and not m["ora"] and m["name"].endswith(".gpg")
+    )
     for _, name, table in sources:
         how, read = CONTENT_SOURCES[table]
         label = f"{zip_path} member {name}"
@@ -238,15 +299,21 @@ def course_of_members(prefix: str, bundle_org: str, known: dict[str, str], archi
             continue
         if _filename_form("-".join(found.split("/"))) == _filename_form(prefix):
             return found, how
-        log.warning("%s names the course %s, which does not match its file name: not used for %s", label, found,
-                    prefix)
+        log.warning(
+            "%s names the course %s, which does not match its file name: not used for %s",
+            label,
+            found,
+            prefix,
+        )
     return course_of_prefix(prefix, bundle_org, known)
 
 
 def _attach_by_prefix(names: list[str], by_course: dict[str, dict]) -> list[str]:
     """Members whose names start with a course's prefix but follow no known naming belong to that
     course's `other/`; the rest stay unmapped (reported in the index)."""
-    prefixes = sorted(((entry["prefix"], entry) for entry in by_course.values()), key=lambda p: -len(p[0]))
+    prefixes = sorted(
+        ((entry["prefix"], entry) for entry in by_course.values()), key=lambda p: -len(p[0])
+    )
     left = []
     for name in names:
         base = posixpath.basename(name)
@@ -254,5 +321,13 @@ def _attach_by_prefix(names: list[str], by_course: dict[str, dict]) -> list[str]
         if entry is None:
             left.append(name)
         else:
-            entry["members"].append({"name": name, "table": None, "site": None, "ext": None, "ora": "/ora/" in f"/{name}"})
+            entry["members"].append(
+                {
+                    "name": name,
+                    "table": None,
+                    "site": None,
+                    "ext": None,
+                    "ora": "/ora/" in f"/{name}",
+                }
+            )
     return left

@@ -18,17 +18,24 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from edxflow.sql.bundle import index_bundle
 from edxflow.core.coerce import course_id_or_text
-from edxflow.fetch.decrypt import (DecryptionError, ExpansionError, decrypt_stream, decrypted_stream, make_gpg, owner_only_dir,
-                      safe_member_path)
+from edxflow.core.jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
+from edxflow.fetch.decrypt import (
+    DecryptionError,
+    ExpansionError,
+    decrypt_stream,
+    decrypted_stream,
+    make_gpg,
+    owner_only_dir,
+    safe_member_path,
+)
+from edxflow.sql.bundle import index_bundle
 from edxflow.sql.derived.course_axis import build_course_axis, build_grading_policy
 from edxflow.sql.derived.forum import build_forum
 from edxflow.sql.derived.grades import build_grades_persistent, build_grades_persistent_subsection
 from edxflow.sql.derived.roles import build_roles
 from edxflow.sql.derived.studentmodule import split_studentmodule_dump
 from edxflow.sql.derived.user_info_combo import build_user_info_combo
-from edxflow.core.jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
 from edxflow.sql.tsv import NonUtf8Count, read_tsv
 
 log = logging.getLogger(__name__)
@@ -39,13 +46,32 @@ CLEANED = {
     "grades_persistentcoursegrade": "grades_persistent",
     "grades_persistentsubsectiongrade": "grades_persistent_subsection",
 }
-TYPED = {"grades_persistent": build_grades_persistent, "grades_persistent_subsection": build_grades_persistent_subsection}
-USER_TABLES = ("auth_user", "auth_userprofile", "student_courseenrollment", "certificates_generatedcertificate", "user_id_map")
+TYPED = {
+    "grades_persistent": build_grades_persistent,
+    "grades_persistent_subsection": build_grades_persistent_subsection,
+}
+USER_TABLES = (
+    "auth_user",
+    "auth_userprofile",
+    "student_courseenrollment",
+    "certificates_generatedcertificate",
+    "user_id_map",
+)
 # What bad data in a member raises while its tables are built: those tables are rejected, the
 # course's others written. Anything else (a failing disk; a damaged member, or one for another
 # key: DecryptionError) fails the course's job.
-BAD_DATA = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, EOFError, zlib.error,
-            tarfile.TarError, ExpansionError)
+BAD_DATA = (
+    ValueError,
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    RecursionError,
+    EOFError,
+    zlib.error,
+    tarfile.TarError,
+    ExpansionError,
+)
 # A member's plaintext may be at most this many times its encrypted size (config key
 # max_member_expansion; dumps compress 5-20 times), and is never refused below MIN_EXPANSION_BYTES.
 MAX_EXPANSION = 200
@@ -55,8 +81,13 @@ MIN_EXPANSION_BYTES = 64 << 20
 class CourseSplit:
     """The tables of one course as they are written: rows, schema and members, for the receipt."""
 
-    def __init__(self, workdir: Path, course_id: str, max_expansion: int = MAX_EXPANSION,
-                 min_expansion_bytes: int = MIN_EXPANSION_BYTES):
+    def __init__(
+        self,
+        workdir: Path,
+        course_id: str,
+        max_expansion: int = MAX_EXPANSION,
+        min_expansion_bytes: int = MIN_EXPANSION_BYTES,
+    ):
         self.workdir = workdir
         self.course_id = course_id
         self.max_expansion = max_expansion
@@ -79,48 +110,102 @@ class CourseSplit:
             self.reject_tables(tables, members, error)
 
     def reject_tables(self, tables: tuple[str, ...], members: list[str], error: Exception) -> None:
-        reason = " ".join(f"{type(error).__name__}: {error}".split())  # one line (tarfile's messages are several)
+        reason = " ".join(
+            f"{type(error).__name__}: {error}".split()
+        )  # one line (tarfile's messages are several)
         if isinstance(error, ExpansionError):
-            reason += (f". If the member is genuine, raise the config key max_member_expansion (now {self.max_expansion}"
-                       f": a member's plaintext may be {self.max_expansion} times its encrypted size, at least "
-                       f"{self.min_expansion_bytes / 2**20:g} MiB)")
+            reason += (
+                f". If the member is genuine, raise the config key max_member_expansion (now {self.max_expansion}"
+                f": a member's plaintext may be {self.max_expansion} times its encrypted size, at least "
+                f"{self.min_expansion_bytes / 2**20:g} MiB)"
+            )
         for table in tables:
             self.rejected_tables[table] = {"members": members, "reason": reason}
-        log.warning("%s: %s not written, rejected: cannot build %s from %s: %s", self.course_id, ", ".join(tables),
-                    "it" if len(tables) == 1 else "them", ", ".join(members), reason)
+        log.warning(
+            "%s: %s not written, rejected: cannot build %s from %s: %s",
+            self.course_id,
+            ", ".join(tables),
+            "it" if len(tables) == 1 else "them",
+            ", ".join(members),
+            reason,
+        )
 
-    def write(self, table: str, rows, schema: list[dict], members: list[str], non_utf8: NonUtf8Count | None = None):
+    def write(
+        self,
+        table: str,
+        rows,
+        schema: list[dict],
+        members: list[str],
+        non_utf8: NonUtf8Count | None = None,
+    ):
         count = write_rows(self.workdir / f"{table}.json.gz", rows)
         self.record(table, count, schema, members, non_utf8)
 
-    def record(self, table: str, count: int, schema: list[dict], members: list[str],
-               non_utf8: NonUtf8Count | None = None) -> None:
+    def record(
+        self,
+        table: str,
+        count: int,
+        schema: list[dict],
+        members: list[str],
+        non_utf8: NonUtf8Count | None = None,
+    ) -> None:
         write_schema(self.workdir / f"{table}.schema.json", schema)
-        self.tables[table] = {"rows": count, "file": f"{table}.json.gz", "schema": f"{table}.schema.json",
-                              "members": members}
+        self.tables[table] = {
+            "rows": count,
+            "file": f"{table}.json.gz",
+            "schema": f"{table}.schema.json",
+            "members": members,
+        }
         if non_utf8 is not None:
             self.tables[table]["non_utf8"] = non_utf8.receipt()
             if non_utf8.bytes:
-                log.warning("%s %s: %d bytes that are not UTF-8 replaced by U+FFFD, on %d lines of %s (first: %s)",
-                            self.course_id, table, non_utf8.bytes, non_utf8.lines, ", ".join(members),
-                            ", ".join(map(str, non_utf8.first_lines)))
+                log.warning(
+                    "%s %s: %d bytes that are not UTF-8 replaced by U+FFFD, on %d lines of %s (first: %s)",
+                    self.course_id,
+                    table,
+                    non_utf8.bytes,
+                    non_utf8.lines,
+                    ", ".join(members),
+                    ", ".join(map(str, non_utf8.first_lines)),
+                )
 
-    def write_studentmodule(self, zip_path: str | Path, member: str, table: str, homedir: str | None,
-                            passphrase: str | None, max_bytes: int) -> None:
+    def write_studentmodule(
+        self,
+        zip_path: str | Path,
+        member: str,
+        table: str,
+        homedir: str | None,
+        passphrase: str | None,
+        max_bytes: int,
+    ) -> None:
         """`table` (studentmodule or studentmodule_edge) and its problem_analysis in one pass over the
         largest dump of a course, decrypted from the zip through a pipe: its plaintext never touches the disk."""
         label = f"{zip_path} member {member}"
         analyses_table = "problem_analysis" + table.removeprefix("studentmodule")
         with self.building((table, analyses_table), [member]):
             # gpg's verdict (decrypted_stream's exit) comes before the tables are renamed into place
-            with TableWriter(self.workdir / f"{table}.json.gz") as modules, \
-                    TableWriter(self.workdir / f"{analyses_table}.json.gz") as analyses, \
-                    zipfile.ZipFile(zip_path) as archive, archive.open(member) as source, \
-                    decrypted_stream(source, label, homedir, passphrase, max_bytes) as plain:
+            with (
+                TableWriter(self.workdir / f"{table}.json.gz") as modules,
+                TableWriter(self.workdir / f"{analyses_table}.json.gz") as analyses,
+                zipfile.ZipFile(zip_path) as archive,
+                archive.open(member) as source,
+                decrypted_stream(source, label, homedir, passphrase, max_bytes) as plain,
+            ):
                 reader = split_studentmodule_dump(plain, label, self.course_id, modules, analyses)
-            self.record(table, modules.count, shipped_schema("studentmodule"), [member], reader.non_utf8_count)
-            self.record(analyses_table, analyses.count, shipped_schema("problem_analysis"), [member],
-                        reader.non_utf8_count)
+            self.record(
+                table,
+                modules.count,
+                shipped_schema("studentmodule"),
+                [member],
+                reader.non_utf8_count,
+            )
+            self.record(
+                analyses_table,
+                analyses.count,
+                shipped_schema("problem_analysis"),
+                [member],
+                reader.non_utf8_count,
+            )
             self.reject(table, reader.rejects)
 
     def reject(self, table: str, rejects: list[dict]) -> None:
@@ -131,7 +216,10 @@ class CourseSplit:
 def _is_known(member: dict) -> bool:
     """Members the split understands: table dumps, the forum, the structure and the OLX export."""
     table, ext = member["table"], member["ext"]
-    return ext in ("sql", "mongo") or (table, ext) in (("course_structure", "json"), ("course", "xml.tar.gz"))
+    return ext in ("sql", "mongo") or (table, ext) in (
+        ("course_structure", "json"),
+        ("course", "xml.tar.gz"),
+    )
 
 
 def table_name(member: dict, taken: set[str]) -> str:
@@ -153,12 +241,22 @@ def _normalised_course_ids(rows):
 
 
 def _is_studentmodule(member: dict) -> bool:
-    return (member["table"], member["ext"], member["ora"]) == ("courseware_studentmodule", "sql", False)
+    return (member["table"], member["ext"], member["ora"]) == (
+        "courseware_studentmodule",
+        "sql",
+        False,
+    )
 
 
-def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir: str | None,
-                 passphrase: str | None, max_expansion: int = MAX_EXPANSION,
-                 min_expansion_bytes: int = MIN_EXPANSION_BYTES) -> dict:
+def split_course(
+    zip_path: str | Path,
+    entry: dict,
+    outdir: str | Path,
+    homedir: str | None,
+    passphrase: str | None,
+    max_expansion: int = MAX_EXPANSION,
+    min_expansion_bytes: int = MIN_EXPANSION_BYTES,
+) -> dict:
     """Split one course (`entry` from the bundle index) into `outdir`; returns the receipt."""
     started = time.monotonic()
     outdir = Path(outdir)
@@ -171,7 +269,9 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
     owner_only_dir(plain)
     split = CourseSplit(workdir, course_id, max_expansion, min_expansion_bytes)
     decrypted: dict[str, tuple[Path, str]] = {}  # table -> (plaintext, member name)
-    streamed: list[tuple[str, str, int]] = []  # (table, member name, its limit): read once, through a pipe
+    streamed: list[
+        tuple[str, str, int]
+    ] = []  # (table, member name, its limit): read once, through a pipe
     other, refused, taken = [], [], set()
     try:
         with zipfile.ZipFile(zip_path) as archive:
@@ -193,7 +293,9 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
                 target = plain / posixpath.basename(relative).removesuffix(".gpg")
                 try:
                     with archive.open(name) as stream:
-                        decrypt_stream(gpg, stream, f"{zip_path} member {name}", target, passphrase, limit)
+                        decrypt_stream(
+                            gpg, stream, f"{zip_path} member {name}", target, passphrase, limit
+                        )
                 except ExpansionError as error:
                     split.reject_tables((table or f"other/{target.name}",), [name], error)
                     continue
@@ -213,10 +315,19 @@ def split_course(zip_path: str | Path, entry: dict, outdir: str | Path, homedir:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
     return {
-        "bundle": Path(zip_path).name, "course_id": course_id, "base": entry["base"], "directory": str(outdir),
-        "tables": split.tables, "rejected_tables": split.rejected_tables,
-        "rejects": {table: {"rows": len(rows), "file": f"rejects/{table}.json.gz"} for table, rows in split.rejects.items()},
-        "other": other, "refused": refused, "seconds": round(time.monotonic() - started, 3),
+        "bundle": Path(zip_path).name,
+        "course_id": course_id,
+        "base": entry["base"],
+        "directory": str(outdir),
+        "tables": split.tables,
+        "rejected_tables": split.rejected_tables,
+        "rejects": {
+            table: {"rows": len(rows), "file": f"rejects/{table}.json.gz"}
+            for table, rows in split.rejects.items()
+        },
+        "other": other,
+        "refused": refused,
+        "seconds": round(time.monotonic() - started, 3),
     }
 
 
@@ -230,11 +341,21 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
             with split.building((table,), [name]):
                 reader = read_tsv(path)
                 if build is None:
-                    split.write(table, _normalised_course_ids(reader), string_schema(reader.columns), [name],
-                                reader.non_utf8_count)
+                    split.write(
+                        table,
+                        _normalised_course_ids(reader),
+                        string_schema(reader.columns),
+                        [name],
+                        reader.non_utf8_count,
+                    )
                 else:
-                    split.write(table, build(reader, course_id), shipped_schema(table.removesuffix("_edge")), [name],
-                                reader.non_utf8_count)
+                    split.write(
+                        table,
+                        build(reader, course_id),
+                        shipped_schema(table.removesuffix("_edge")),
+                        [name],
+                        reader.non_utf8_count,
+                    )
                 split.reject(table, reader.rejects)
     for table in ("forum", "forum_edge"):
         if table in decrypted:
@@ -251,9 +372,15 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
             split.write("roles", rows, shipped_schema("roles"), member_of(*role_tables))
     if any(table in decrypted for table in USER_TABLES):
         with split.building(("user_info_combo",), member_of(*USER_TABLES)):
-            tables = {table: _rows_of(decrypted, table) for table in USER_TABLES if table in decrypted}
-            split.write("user_info_combo", build_user_info_combo(tables, course_id), shipped_schema("user_info_combo"),
-                        member_of(*USER_TABLES))
+            tables = {
+                table: _rows_of(decrypted, table) for table in USER_TABLES if table in decrypted
+            }
+            split.write(
+                "user_info_combo",
+                build_user_info_combo(tables, course_id),
+                shipped_schema("user_info_combo"),
+                member_of(*USER_TABLES),
+            )
     structure_path = decrypted.get("course_structure", (None,))[0]
     olx = decrypted.get("course", (None,))[0]
     if olx is not None:
@@ -263,12 +390,20 @@ def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id:
         os.replace(structure_path, workdir / "course_structure.json")
         with split.building(("course_axis",), member_of("course_structure", "course")):
             structure = json.loads((workdir / "course_structure.json").read_bytes())
-            split.write("course_axis", build_course_axis(structure, olx, course_id), shipped_schema("course_axis"),
-                        member_of("course_structure", "course"))
+            split.write(
+                "course_axis",
+                build_course_axis(structure, olx, course_id),
+                shipped_schema("course_axis"),
+                member_of("course_structure", "course"),
+            )
     if olx is not None:
         with split.building(("grading_policy",), member_of("course")):
-            split.write("grading_policy", build_grading_policy(olx, course_id), shipped_schema("grading_policy"),
-                        member_of("course"))
+            split.write(
+                "grading_policy",
+                build_grading_policy(olx, course_id),
+                shipped_schema("grading_policy"),
+                member_of("course"),
+            )
     for table, rejects in split.rejects.items():
         write_rows(workdir / "rejects" / f"{table}.json.gz", rejects)
 
@@ -290,9 +425,17 @@ def _swap_in(workdir: Path, outdir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def split_snapshot(zip_path: str | Path, sites: list[str], courses: list[str], sql_root: str | Path,
-                   course_receipts: str | Path | None, source_object: dict | None, gnupghome: str | None,
-                   passphrase: str | None, max_expansion: int = MAX_EXPANSION) -> dict:
+def split_snapshot(
+    zip_path: str | Path,
+    sites: list[str],
+    courses: list[str],
+    sql_root: str | Path,
+    course_receipts: str | Path | None,
+    source_object: dict | None,
+    gnupghome: str | None,
+    passphrase: str | None,
+    max_expansion: int = MAX_EXPANSION,
+) -> dict:
     """Split every course of an older weekly bundle into `SQL/{BASE}/{date}/` (snapshots: all).
     A course already split from this very object (its `sql_course` receipt from the week the bundle
     was the newest) is not split again."""
@@ -305,10 +448,24 @@ def split_snapshot(zip_path: str | Path, sites: list[str], courses: list[str], s
         receipt = json.loads(earlier.read_text()) if earlier and earlier.exists() else None
         reused = receipt is not None and receipt.get("source_object") == source_object
         if not reused:
-            receipt = split_course(zip_path, entry, Path(sql_root) / entry["base"] / date, gnupghome, passphrase,
-                                   max_expansion)
-        done[entry["base"]] = {"course_id": entry["course_id"], "reused": str(earlier) if reused else None,
-                               "tables": {table: info["rows"] for table, info in receipt["tables"].items()},
-                               "rejected_tables": receipt.get("rejected_tables", {})}
-    return {"bundle": Path(zip_path).name, "source_object": source_object, "courses": done,
-            "unmapped_members": index["unmapped_members"], "seconds": round(time.monotonic() - started, 3)}
+            receipt = split_course(
+                zip_path,
+                entry,
+                Path(sql_root) / entry["base"] / date,
+                gnupghome,
+                passphrase,
+                max_expansion,
+            )
+        done[entry["base"]] = {
+            "course_id": entry["course_id"],
+            "reused": str(earlier) if reused else None,
+            "tables": {table: info["rows"] for table, info in receipt["tables"].items()},
+            "rejected_tables": receipt.get("rejected_tables", {}),
+        }
+    return {
+        "bundle": Path(zip_path).name,
+        "source_object": source_object,
+        "courses": done,
+        "unmapped_members": index["unmapped_members"],
+        "seconds": round(time.monotonic() - started, 3),
+    }

@@ -11,7 +11,17 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator
 
-_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\", "0": "\0", "Z": "\x1a", "b": "\b", "'": "'", '"': '"'}
+_ESCAPES = {
+    "t": "\t",
+    "n": "\n",
+    "r": "\r",
+    "\\": "\\",
+    "0": "\0",
+    "Z": "\x1a",
+    "b": "\b",
+    "'": "'",
+    '"': '"',
+}
 _ESCAPE = re.compile(r"\\(.)", re.S)
 NULLS = frozenset({"NULL", "\\N"})
 # A header is a row of column names: a first line longer than this is not one (a schema inferred
@@ -85,12 +95,18 @@ class TsvReader:
         self._lines = iter(lines)
         header = _header_line(self._lines)
         if len(header.rstrip(b"\r\n")) > MAX_HEADER_BYTES:
-            raise ValueError(f"{source}: the first line is longer than {MAX_HEADER_BYTES} bytes, so it is not a table "
-                             "dump's header (a row of column names)")
+            raise ValueError(
+                f"{source}: the first line is longer than {MAX_HEADER_BYTES} bytes, so it is not a table "
+                "dump's header (a row of column names)"
+            )
         self.rejects: list[dict] = []
         self.non_utf8_count = NonUtf8Count()
         self.rows_read = 0
-        self.columns = [name.strip() for name in self._decode(header, 1).rstrip("\r\n").split("\t")] if header.strip() else []
+        self.columns = (
+            [name.strip() for name in self._decode(header, 1).rstrip("\r\n").split("\t")]
+            if header.strip()
+            else []
+        )
 
     @property
     def bad_utf8_lines(self) -> list[int]:
@@ -119,8 +135,13 @@ class TsvReader:
             return None
         fields = text.split("\t")
         if len(fields) != len(self.columns):
-            self.rejects.append({"line": number, "reason": f"expected {len(self.columns)} fields, found {len(fields)}",
-                                 "raw": text})
+            self.rejects.append(
+                {
+                    "line": number,
+                    "reason": f"expected {len(self.columns)} fields, found {len(fields)}",
+                    "raw": text,
+                }
+            )
             return None
         self.rows_read += 1
         if "\\" in text:

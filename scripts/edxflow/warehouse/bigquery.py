@@ -26,12 +26,16 @@ JOB_ATTEMPTS = 4
 # jobs on the same dataset (table creation, DML), which the next attempt does not meet.
 _TRANSIENT_REASONS = {"backendError", "internalError", "jobInternalError", "rateLimitExceeded"}
 # (The emulator reports a conflict between concurrent transactions as "Failed to commit".)
-_TRANSIENT_MESSAGE = re.compile(r"conflict|concurrent|try again|rate limit|failed to commit", re.IGNORECASE)
-_STATE_SCHEMA = [{"name": "unit", "type": "STRING", "mode": "REQUIRED"},
-                 {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
-                 {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
-                 {"name": "loaded_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
-                 {"name": "file_type", "type": "STRING", "mode": "NULLABLE"}]
+_TRANSIENT_MESSAGE = re.compile(
+    r"conflict|concurrent|try again|rate limit|failed to commit", re.IGNORECASE
+)
+_STATE_SCHEMA = [
+    {"name": "unit", "type": "STRING", "mode": "REQUIRED"},
+    {"name": "fingerprint", "type": "STRING", "mode": "REQUIRED"},
+    {"name": "rows", "type": "INTEGER", "mode": "NULLABLE"},
+    {"name": "loaded_at", "type": "TIMESTAMP", "mode": "NULLABLE"},
+    {"name": "file_type", "type": "STRING", "mode": "NULLABLE"},
+]
 # The fingerprint of a state row recording that its unit's table was dropped.
 _DROPPED = ""
 
@@ -99,9 +103,14 @@ class BigQueryWarehouse:
             except GoogleAPICallError as error:
                 if attempt == JOB_ATTEMPTS or not _TRANSIENT_MESSAGE.search(str(error)):
                     raise explain(error, what) from None
-                log.warning("%s: %s; trying again (attempt %d of %d)", what, str(error).splitlines()[0][:200],
-                            attempt + 1, JOB_ATTEMPTS)
-                time.sleep(min(2.0 ** attempt, 30.0) / 4)
+                log.warning(
+                    "%s: %s; trying again (attempt %d of %d)",
+                    what,
+                    str(error).splitlines()[0][:200],
+                    attempt + 1,
+                    JOB_ATTEMPTS,
+                )
+                time.sleep(min(2.0**attempt, 30.0) / 4)
             except Exception as error:
                 raise explain(error, what) from None
 
@@ -111,16 +120,26 @@ class BigQueryWarehouse:
         spec = bigquery.Dataset(f"{self.client.project}.{dataset}")
         spec.location = self.location
         spec.description = description
-        self._call(f"cannot create the dataset {spec.dataset_id} in project {self.client.project}",
-                   self.client.create_dataset, spec, exists_ok=True, retry=retry(), timeout=TIMEOUT)
+        self._call(
+            f"cannot create the dataset {spec.dataset_id} in project {self.client.project}",
+            self.client.create_dataset,
+            spec,
+            exists_ok=True,
+            retry=retry(),
+            timeout=TIMEOUT,
+        )
 
     def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
         """unit -> (fingerprint, rows, file type) of its last load."""
         from google.api_core.exceptions import NotFound
 
         try:
-            rows = [dict(row) for row in self.client.list_rows(self.ref(dataset, STATE_TABLE), retry=retry(),
-                                                                timeout=TIMEOUT)]
+            rows = [
+                dict(row)
+                for row in self.client.list_rows(
+                    self.ref(dataset, STATE_TABLE), retry=retry(), timeout=TIMEOUT
+                )
+            ]
         except NotFound:
             rows = []
         except Exception as error:
@@ -130,46 +149,89 @@ class BigQueryWarehouse:
             newest[row["unit"]] = (row["fingerprint"], row["rows"], row.get("file_type"))
         return {unit: entry for unit, entry in newest.items() if entry[0] != _DROPPED}
 
-    def write_state(self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]) -> None:
+    def write_state(
+        self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]
+    ) -> None:
         from google.cloud import bigquery
 
         # Appended, never rewritten: loads of one dataset run side by side (a course's days, its SQL
         # and email loads), and each adds its units' rows; the newest row of a unit is its state.
         now = dt.datetime.now(dt.timezone.utc).isoformat()
-        rows = [{"unit": unit.key, "fingerprint": unit.fingerprint, "rows": count, "loaded_at": now,
-                 "file_type": file_type} for unit, count in loaded]
-        rows += [{"unit": key, "fingerprint": _DROPPED, "rows": 0, "loaded_at": now, "file_type": file_type}
-                 for key in dropped]
+        rows = [
+            {
+                "unit": unit.key,
+                "fingerprint": unit.fingerprint,
+                "rows": count,
+                "loaded_at": now,
+                "file_type": file_type,
+            }
+            for unit, count in loaded
+        ]
+        rows += [
+            {
+                "unit": key,
+                "fingerprint": _DROPPED,
+                "rows": 0,
+                "loaded_at": now,
+                "file_type": file_type,
+            }
+            for key in dropped
+        ]
         # (A state table made before file_type was recorded gains the column.)
-        config = bigquery.LoadJobConfig(schema=schema_fields(_STATE_SCHEMA),
-                                        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
-                                        schema_update_options=[bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION])
+        config = bigquery.LoadJobConfig(
+            schema=schema_fields(_STATE_SCHEMA),
+            write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+            schema_update_options=[bigquery.SchemaUpdateOption.ALLOW_FIELD_ADDITION],
+        )
         where = self.ref(dataset, STATE_TABLE)
 
         def start():
-            return self._call(f"cannot record the loads in {where}", self.client.load_table_from_json,
-                              rows, where, job_config=config)
+            return self._call(
+                f"cannot record the loads in {where}",
+                self.client.load_table_from_json,
+                rows,
+                where,
+                job_config=config,
+            )
 
         self._wait(start(), where, ["(load bookkeeping)"], start)
 
     def drop_tables(self, dataset: str, tables: list[str]) -> None:
         for table in tables:
             where = self.ref(dataset, table)
-            self._call(f"cannot drop {where}", self.client.delete_table, where, not_found_ok=True, retry=retry(),
-                       timeout=TIMEOUT)
+            self._call(
+                f"cannot drop {where}",
+                self.client.delete_table,
+                where,
+                not_found_ok=True,
+                retry=retry(),
+                timeout=TIMEOUT,
+            )
 
     def _ensure_partitioned(self, unit: Unit) -> None:
         from google.cloud import bigquery
 
-        table = bigquery.Table(self.ref(unit.dataset, unit.table), schema=schema_fields(unit.schema))
-        table.time_partitioning = bigquery.TimePartitioning(type_=bigquery.TimePartitioningType.DAY, field="time")
+        table = bigquery.Table(
+            self.ref(unit.dataset, unit.table), schema=schema_fields(unit.schema)
+        )
+        table.time_partitioning = bigquery.TimePartitioning(
+            type_=bigquery.TimePartitioningType.DAY, field="time"
+        )
         where = self.ref(unit.dataset, unit.table)
-        existing = self._call(f"cannot create {where}", self.client.create_table, table, exists_ok=True,
-                              retry=retry(), timeout=TIMEOUT)
+        existing = self._call(
+            f"cannot create {where}",
+            self.client.create_table,
+            table,
+            exists_ok=True,
+            retry=retry(),
+            timeout=TIMEOUT,
+        )
         partitioning = existing.time_partitioning
         if partitioning is None or partitioning.field != "time":
-            raise WarehouseError(f"{where} exists but is not partitioned by day on `time`: drop it (the next load "
-                                 "rebuilds it from every day), or set warehouse.log_tables: sharded")
+            raise WarehouseError(
+                f"{where} exists but is not partitioned by day on `time`: drop it (the next load "
+                "rebuilds it from every day), or set warehouse.log_tables: sharded"
+            )
 
     def _start_load(self, unit: Unit, uris: list[str] | None, destination: str):
         """Start a WRITE_TRUNCATE load of the unit's files (gs:// objects, or the local files sent
@@ -187,22 +249,48 @@ class BigQueryWarehouse:
         sources = uris or [str(self.results_dir / name) for name in unit.files]
         what = f"cannot start the load of {', '.join(sources)} into {destination}"
         if uris:
-            return self._call(what, self.client.load_table_from_uri, uris, destination, job_config=config,
-                              retry=retry(), timeout=TIMEOUT), sources
-        with io.BufferedReader(ConcatenatedGzip([self.results_dir / name for name in unit.files]), 1 << 20) as data:
-            return self._call(what, self.client.load_table_from_file, data, destination, job_config=config,
-                              rewind=False, timeout=TIMEOUT), sources
+            return self._call(
+                what,
+                self.client.load_table_from_uri,
+                uris,
+                destination,
+                job_config=config,
+                retry=retry(),
+                timeout=TIMEOUT,
+            ), sources
+        with io.BufferedReader(
+            ConcatenatedGzip([self.results_dir / name for name in unit.files]), 1 << 20
+        ) as data:
+            return self._call(
+                what,
+                self.client.load_table_from_file,
+                data,
+                destination,
+                job_config=config,
+                rewind=False,
+                timeout=TIMEOUT,
+            ), sources
 
     def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
         """Replace each unit's table; the jobs run side by side and are all waited for."""
-        started = [(unit, *self._start_load(unit, sources.get(unit.key), self.ref(unit.dataset, unit.table)))
-                   for unit in units]
+        started = [
+            (
+                unit,
+                *self._start_load(unit, sources.get(unit.key), self.ref(unit.dataset, unit.table)),
+            )
+            for unit in units
+        ]
         counts = {}
         for unit, job, named in started:
             destination = self.ref(unit.dataset, unit.table)
-            job = self._wait(job, destination, named,
-                             lambda unit=unit, destination=destination: self._start_load(
-                                 unit, sources.get(unit.key), destination)[0])
+            job = self._wait(
+                job,
+                destination,
+                named,
+                lambda unit=unit, destination=destination: self._start_load(
+                    unit, sources.get(unit.key), destination
+                )[0],
+            )
             counts[unit.key] = int(job.output_rows or 0)
         return counts
 
@@ -216,29 +304,54 @@ class BigQueryWarehouse:
         # A staging table of this load's own: loads of other days of the course may run meanwhile.
         target = self.ref(first.dataset, first.table)
         staging = self.ref(first.dataset, f"_edxflow_staging_{first.table}_{uuid.uuid4().hex[:12]}")
-        batch = Unit(first.dataset, first.table, [name for unit in units for name in unit.files], first.schema)
+        batch = Unit(
+            first.dataset,
+            first.table,
+            [name for unit in units for name in unit.files],
+            first.schema,
+        )
         uris = [uri for unit in units for uri in (sources.get(unit.key) or [])] or None
         job, named = self._start_load(batch, uris, staging)
-        self._wait(job, f"{target} (through {staging})", named, lambda: self._start_load(batch, uris, staging)[0])
+        self._wait(
+            job,
+            f"{target} (through {staging})",
+            named,
+            lambda: self._start_load(batch, uris, staging)[0],
+        )
         try:
-            per_day = {row.day.isoformat(): row.n for row in self._query(
-                f"SELECT DATE(time) AS day, COUNT(*) AS n FROM `{staging}` GROUP BY day", [], target)}
+            per_day = {
+                row.day.isoformat(): row.n
+                for row in self._query(
+                    f"SELECT DATE(time) AS day, COUNT(*) AS n FROM `{staging}` GROUP BY day",
+                    [],
+                    target,
+                )
+            }
             days = sorted(unit.day for unit in units)
             outside = {day: count for day, count in per_day.items() if day not in days}
             if outside:
                 raise WarehouseError(
                     f"{', '.join(named)}: events of other days ({outside}) are in these files, so they cannot "
                     f"replace whole days of {target}: split the logs with logs.dynamic_date: true, or set "
-                    "warehouse.log_tables: sharded")
+                    "warehouse.log_tables: sharded"
+                )
             names = ", ".join(f"`{field['name']}`" for field in first.schema)
-            self._query(f"BEGIN TRANSACTION; DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
-                        f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`; COMMIT TRANSACTION;",
-                        [bigquery.ArrayQueryParameter("days", "DATE", days)], target, named)
+            self._query(
+                f"BEGIN TRANSACTION; DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
+                f"INSERT INTO `{target}` ({names}) SELECT {names} FROM `{staging}`; COMMIT TRANSACTION;",
+                [bigquery.ArrayQueryParameter("days", "DATE", days)],
+                target,
+                named,
+            )
         finally:
             try:
                 self.client.delete_table(staging, not_found_ok=True, retry=retry(), timeout=TIMEOUT)
             except Exception as error:  # the load's own outcome matters more than the clean-up's
-                log.warning("could not remove the staging table %s (%s); the next load replaces it", staging, error)
+                log.warning(
+                    "could not remove the staging table %s (%s); the next load replaces it",
+                    staging,
+                    error,
+                )
         return {unit.key: per_day.get(unit.day, 0) for unit in units}
 
     def _query(self, sql: str, parameters: list, target: str, files: list[str] | None = None):
@@ -248,9 +361,15 @@ class BigQueryWarehouse:
         config = bigquery.QueryJobConfig(query_parameters=parameters)
 
         def start():
-            return self._call(f"cannot start a query on {target}", self.client.query, sql, job_config=config)
+            return self._call(
+                f"cannot start a query on {target}", self.client.query, sql, job_config=config
+            )
 
-        return list(self._wait(start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start).result())
+        return list(
+            self._wait(
+                start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start
+            ).result()
+        )
 
     def _wait(self, job, destination: str, sources: list[str], restart):
         """The finished job; a job failing for a transient reason is run again (`restart()` starts
@@ -262,24 +381,36 @@ class BigQueryWarehouse:
             except Exception as error:
                 messages = job_errors(job)
                 if messages and attempt < JOB_ATTEMPTS and is_transient(job):
-                    log.warning("%s: %s; trying again (attempt %d of %d)", destination, messages[0], attempt + 1,
-                                JOB_ATTEMPTS)
-                    time.sleep(min(2.0 ** attempt, 30.0))
+                    log.warning(
+                        "%s: %s; trying again (attempt %d of %d)",
+                        destination,
+                        messages[0],
+                        attempt + 1,
+                        JOB_ATTEMPTS,
+                    )
+                    time.sleep(min(2.0**attempt, 30.0))
                     job = restart()
                     continue
                 if not messages:
-                    raise explain(error, f"loading {', '.join(sources)} into {destination} failed") from None
-                shown = "; ".join(messages[:5]) + (f" (and {len(messages) - 5} more)" if len(messages) > 5 else "")
-                raise WarehouseError(f"loading {', '.join(sources)} into {destination} failed (job {job.job_id}): "
-                                     f"{shown}") from None
+                    raise explain(
+                        error, f"loading {', '.join(sources)} into {destination} failed"
+                    ) from None
+                shown = "; ".join(messages[:5]) + (
+                    f" (and {len(messages) - 5} more)" if len(messages) > 5 else ""
+                )
+                raise WarehouseError(
+                    f"loading {', '.join(sources)} into {destination} failed (job {job.job_id}): "
+                    f"{shown}"
+                ) from None
 
     def close(self, success: bool) -> None:
         self.client.close()
 
 
-
 def _error_entries(job) -> list[dict]:
-    return list(getattr(job, "errors", None) or []) or ([job.error_result] if getattr(job, "error_result", None) else [])
+    return list(getattr(job, "errors", None) or []) or (
+        [job.error_result] if getattr(job, "error_result", None) else []
+    )
 
 
 def job_errors(job) -> list[str]:
@@ -288,5 +419,8 @@ def job_errors(job) -> list[str]:
 
 def is_transient(job) -> bool:
     entries = _error_entries(job)
-    return bool(entries) and all(entry.get("reason") in _TRANSIENT_REASONS
-                                 or _TRANSIENT_MESSAGE.search(entry.get("message", "")) for entry in entries)
+    return bool(entries) and all(
+        entry.get("reason") in _TRANSIENT_REASONS
+        or _TRANSIENT_MESSAGE.search(entry.get("message", ""))
+        for entry in entries
+    )

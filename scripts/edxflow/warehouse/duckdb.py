@@ -21,9 +21,22 @@ from edxflow.warehouse.plan import STATE_TABLE, Unit, WarehouseError
 
 log = logging.getLogger("edxflow.warehouse")
 
-_TYPES = {"STRING": "VARCHAR", "INTEGER": "BIGINT", "INT64": "BIGINT", "FLOAT": "DOUBLE", "FLOAT64": "DOUBLE",
-          "BOOLEAN": "BOOLEAN", "BOOL": "BOOLEAN", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE",
-          "DATETIME": "TIMESTAMP", "TIME": "TIME", "NUMERIC": "DECIMAL(38, 9)", "BYTES": "BLOB", "JSON": "JSON"}
+_TYPES = {
+    "STRING": "VARCHAR",
+    "INTEGER": "BIGINT",
+    "INT64": "BIGINT",
+    "FLOAT": "DOUBLE",
+    "FLOAT64": "DOUBLE",
+    "BOOLEAN": "BOOLEAN",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMPTZ",
+    "DATE": "DATE",
+    "DATETIME": "TIMESTAMP",
+    "TIME": "TIME",
+    "NUMERIC": "DECIMAL(38, 9)",
+    "BYTES": "BLOB",
+    "JSON": "JSON",
+}
 LOCK_WAIT = 600.0
 
 
@@ -53,9 +66,17 @@ def json_source(paths: list[Path], schema: list[dict]) -> str:
     """A read_json() call that reads gzip JSON lines as the schema's typed columns; fields the
     schema does not name are ignored, a line that is not JSON fails the load."""
     files = "[" + ", ".join(_literal(str(path)) for path in paths) + "]"
-    columns = "{" + ", ".join(f"{_literal(field['name'])}: {_literal(column_type(field))}" for field in schema) + "}"
-    return (f"read_json({files}, format = 'newline_delimited', compression = 'gzip', columns = {columns}, "
-            "maximum_object_size = 268435456)")
+    columns = (
+        "{"
+        + ", ".join(
+            f"{_literal(field['name'])}: {_literal(column_type(field))}" for field in schema
+        )
+        + "}"
+    )
+    return (
+        f"read_json({files}, format = 'newline_delimited', compression = 'gzip', columns = {columns}, "
+        "maximum_object_size = 268435456)"
+    )
 
 
 class DuckDBWarehouse:
@@ -74,7 +95,9 @@ class DuckDBWarehouse:
             spill = self.path.with_name(f".{self.path.name}.tmp")
             spill.mkdir(mode=0o700, exist_ok=True)
             self._execute(f"SET temp_directory = {_literal(str(spill))}", "opening")
-            self._execute("SET TimeZone = 'UTC'", "opening")  # a naive timestamp, and a day, are UTC's
+            self._execute(
+                "SET TimeZone = 'UTC'", "opening"
+            )  # a naive timestamp, and a day, are UTC's
             self._execute("BEGIN TRANSACTION", "opening")
         except BaseException:
             os.umask(self._umask)
@@ -98,9 +121,11 @@ class DuckDBWarehouse:
         """`doing` what failed, e.g. "loading F into T"."""
         text = str(error).strip()
         if "no space left" in text.lower():
-            return WarehouseError(f"no space left on the device of the warehouse {self.path} when {doing} "
-                                  f"({text.splitlines()[0]}): free space there and run again; the warehouse holds "
-                                  "what it held before this load")
+            return WarehouseError(
+                f"no space left on the device of the warehouse {self.path} when {doing} "
+                f"({text.splitlines()[0]}): free space there and run again; the warehouse holds "
+                "what it held before this load"
+            )
         return WarehouseError(f"{doing} failed (warehouse {self.path}): {text}")
 
     def _execute(self, sql: str, doing: str, parameters: list | None = None):
@@ -113,42 +138,70 @@ class DuckDBWarehouse:
         return f"{quote(unit.dataset)}.{quote(unit.table)}"
 
     def ensure_dataset(self, dataset: str, description: str) -> None:
-        self._execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}", f"creating the schema {dataset}")
+        self._execute(
+            f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}", f"creating the schema {dataset}"
+        )
 
     def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
         """unit -> (fingerprint, rows, file type) of its last load."""
         state, doing = f"{quote(dataset)}.{STATE_TABLE}", f"reading {dataset}.{STATE_TABLE}"
-        self._execute(f"CREATE TABLE IF NOT EXISTS {state} (unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, "
-                      "rows BIGINT, loaded_at TIMESTAMPTZ, file_type VARCHAR)", doing)
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {state} (unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, "
+            "rows BIGINT, loaded_at TIMESTAMPTZ, file_type VARCHAR)",
+            doing,
+        )
         self._execute(f"ALTER TABLE {state} ADD COLUMN IF NOT EXISTS file_type VARCHAR", doing)
-        rows = self._execute(f"SELECT unit, fingerprint, rows, file_type FROM {state}", doing).fetchall()
-        return {unit: (fingerprint, count, file_type) for unit, fingerprint, count, file_type in rows}
+        rows = self._execute(
+            f"SELECT unit, fingerprint, rows, file_type FROM {state}", doing
+        ).fetchall()
+        return {
+            unit: (fingerprint, count, file_type) for unit, fingerprint, count, file_type in rows
+        }
 
-    def write_state(self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]) -> None:
-        state, doing = f"{quote(dataset)}.{STATE_TABLE}", f"recording the loads in {dataset}.{STATE_TABLE}"
+    def write_state(
+        self, dataset: str, file_type: str, loaded: list[tuple[Unit, int]], dropped: list[str]
+    ) -> None:
+        state, doing = (
+            f"{quote(dataset)}.{STATE_TABLE}",
+            f"recording the loads in {dataset}.{STATE_TABLE}",
+        )
         for unit, rows in loaded:
-            self._execute(f"INSERT OR REPLACE INTO {state} (unit, fingerprint, rows, loaded_at, file_type) "
-                          "VALUES (?, ?, ?, now(), ?)", doing, [unit.key, unit.fingerprint, rows, file_type])
+            self._execute(
+                f"INSERT OR REPLACE INTO {state} (unit, fingerprint, rows, loaded_at, file_type) "
+                "VALUES (?, ?, ?, now(), ?)",
+                doing,
+                [unit.key, unit.fingerprint, rows, file_type],
+            )
         for key in dropped:
             self._execute(f"DELETE FROM {state} WHERE unit = ?", doing, [key])
 
     def drop_tables(self, dataset: str, tables: list[str]) -> None:
         for table in tables:
-            self._execute(f"DROP TABLE IF EXISTS {quote(dataset)}.{quote(table)}", f"dropping {dataset}.{table}")
+            self._execute(
+                f"DROP TABLE IF EXISTS {quote(dataset)}.{quote(table)}",
+                f"dropping {dataset}.{table}",
+            )
 
     def _paths(self, units: list[Unit]) -> list[Path]:
         return [self.results_dir / name for unit in units for name in unit.files]
 
     def _failed(self, units: list[Unit], error: Exception) -> WarehouseError:
-        return self._error(error, f"loading {', '.join(map(str, self._paths(units)))} into {self.where(units[0])}")
+        return self._error(
+            error, f"loading {', '.join(map(str, self._paths(units)))} into {self.where(units[0])}"
+        )
 
     def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
         """Replace each unit's table with its files; returns the rows loaded per unit."""
         counts = {}
         for unit in units:
-            table, names = self.where(unit), ", ".join(quote(field["name"]) for field in unit.schema)
+            table, names = (
+                self.where(unit),
+                ", ".join(quote(field["name"]) for field in unit.schema),
+            )
             try:
-                self.connection.execute(f"CREATE OR REPLACE TABLE {table} ({columns_sql(unit.schema)})")
+                self.connection.execute(
+                    f"CREATE OR REPLACE TABLE {table} ({columns_sql(unit.schema)})"
+                )
                 counts[unit.key] = self.connection.execute(
                     f"INSERT INTO {table} SELECT {names} FROM {json_source(self._paths([unit]), unit.schema)}"
                 ).fetchone()[0]
@@ -163,18 +216,27 @@ class DuckDBWarehouse:
         days = {unit.day: unit for unit in units}
         listed = ", ".join(f"DATE '{day}'" for day in days)
         try:
-            self.connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns_sql(first.schema)})")
-            self.connection.execute(f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {names}, "
-                                    f"CAST(time AT TIME ZONE 'UTC' AS DATE) AS day "
-                                    f"FROM {json_source(self._paths(units), first.schema)}")
-            per_day = dict(self.connection.execute("SELECT day, count(*) FROM staged GROUP BY day").fetchall())
+            self.connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ({columns_sql(first.schema)})"
+            )
+            self.connection.execute(
+                f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {names}, "
+                f"CAST(time AT TIME ZONE 'UTC' AS DATE) AS day "
+                f"FROM {json_source(self._paths(units), first.schema)}"
+            )
+            per_day = dict(
+                self.connection.execute("SELECT day, count(*) FROM staged GROUP BY day").fetchall()
+            )
             outside = {str(day): count for day, count in per_day.items() if str(day) not in days}
             if outside:
                 raise WarehouseError(
                     f"{', '.join(map(str, self._paths(units)))}: events of other days ({outside}) are in these "
                     f"files, so they cannot replace whole days of {table}: split the logs with "
-                    "logs.dynamic_date: true, or set warehouse.log_tables: sharded")
-            self.connection.execute(f"DELETE FROM {table} WHERE CAST(time AT TIME ZONE 'UTC' AS DATE) IN ({listed})")
+                    "logs.dynamic_date: true, or set warehouse.log_tables: sharded"
+                )
+            self.connection.execute(
+                f"DELETE FROM {table} WHERE CAST(time AT TIME ZONE 'UTC' AS DATE) IN ({listed})"
+            )
             self.connection.execute(f"INSERT INTO {table} SELECT {names} FROM staged")
             self.connection.execute("DROP TABLE staged")
         except duckdb.Error as error:
@@ -186,7 +248,9 @@ class DuckDBWarehouse:
             if success:
                 self._execute("COMMIT", "committing the load")
             else:
-                with contextlib.suppress(duckdb.Error):  # what failed may have ended it; none of it is written
+                with contextlib.suppress(
+                    duckdb.Error
+                ):  # what failed may have ended it; none of it is written
                     self.connection.execute("ROLLBACK")
         finally:
             try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+
 from edxflow.core.errors import UserError
 
 TIMEOUT = 60.0
@@ -29,8 +30,13 @@ def retry():
     from google.api_core.retry import Retry, if_transient_error
 
     seconds = float(os.environ.get("EDXFLOW_RETRY_SECONDS") or 60)
-    return Retry(predicate=if_transient_error, initial=min(1.0, seconds), maximum=10.0, multiplier=2.0,
-                 timeout=seconds)
+    return Retry(
+        predicate=if_transient_error,
+        initial=min(1.0, seconds),
+        maximum=10.0,
+        multiplier=2.0,
+        timeout=seconds,
+    )
 
 
 def credentials(service_account_file: str | None, key: str, scopes: list[str]):
@@ -51,7 +57,9 @@ def credentials(service_account_file: str | None, key: str, scopes: list[str]):
     try:
         return google.auth.default(scopes=scopes)
     except DefaultCredentialsError:
-        raise CloudError(f"no Google credentials found: {_CREDENTIALS_HELP.format(key=key)}") from None
+        raise CloudError(
+            f"no Google credentials found: {_CREDENTIALS_HELP.format(key=key)}"
+        ) from None
 
 
 def storage_client(project: str | None, service_account_file: str | None):
@@ -60,11 +68,16 @@ def storage_client(project: str | None, service_account_file: str | None):
 
     emulator = os.environ.get("STORAGE_EMULATOR_HOST")
     if emulator:
-        return storage.Client(project=project or "emulator", credentials=AnonymousCredentials(),
-                              client_options={"api_endpoint": emulator})
+        return storage.Client(
+            project=project or "emulator",
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": emulator},
+        )
     found, default_project = credentials(
-        service_account_file, "storage.service_account_file",
-        ["https://www.googleapis.com/auth/devstorage.read_write"])
+        service_account_file,
+        "storage.service_account_file",
+        ["https://www.googleapis.com/auth/devstorage.read_write"],
+    )
     return storage.Client(project=project or default_project, credentials=found)
 
 
@@ -74,13 +87,24 @@ def bigquery_client(project: str | None, location: str | None, service_account_f
 
     emulator = os.environ.get("BIGQUERY_EMULATOR_HOST")
     if emulator:
-        return bigquery.Client(project=project or "emulator", location=location,
-                               credentials=AnonymousCredentials(), client_options={"api_endpoint": emulator})
+        return bigquery.Client(
+            project=project or "emulator",
+            location=location,
+            credentials=AnonymousCredentials(),
+            client_options={"api_endpoint": emulator},
+        )
     found, default_project = credentials(
-        service_account_file, "warehouse.service_account_file", ["https://www.googleapis.com/auth/bigquery",
-                                                                 "https://www.googleapis.com/auth/devstorage.read_only"])
+        service_account_file,
+        "warehouse.service_account_file",
+        [
+            "https://www.googleapis.com/auth/bigquery",
+            "https://www.googleapis.com/auth/devstorage.read_only",
+        ],
+    )
     if not (project or default_project):
-        raise CloudError("warehouse.project is not set and the credentials name no project: set warehouse.project")
+        raise CloudError(
+            "warehouse.project is not set and the credentials name no project: set warehouse.project"
+        )
     return bigquery.Client(project=project or default_project, location=location, credentials=found)
 
 
@@ -92,16 +116,30 @@ def explain(error: Exception, what: str) -> CloudError:
 
     if isinstance(error, CloudError):
         return error
-    if isinstance(error, (requests.ConnectionError, TransportError, api_errors.RetryError,
-                          api_errors.ServiceUnavailable, ConnectionError)):
-        return CloudError(f"{what}: the service cannot be reached ({_first_line(error)}); check the network "
-                          "and the endpoint (STORAGE_EMULATOR_HOST / BIGQUERY_EMULATOR_HOST when set), then run again")
+    if isinstance(
+        error,
+        (
+            requests.ConnectionError,
+            TransportError,
+            api_errors.RetryError,
+            api_errors.ServiceUnavailable,
+            ConnectionError,
+        ),
+    ):
+        return CloudError(
+            f"{what}: the service cannot be reached ({_first_line(error)}); check the network "
+            "and the endpoint (STORAGE_EMULATOR_HOST / BIGQUERY_EMULATOR_HOST when set), then run again"
+        )
     if isinstance(error, RefreshError):
-        return CloudError(f"{what}: the credentials were refused ({_first_line(error)}); renew them or "
-                          "use another service account key")
+        return CloudError(
+            f"{what}: the credentials were refused ({_first_line(error)}); renew them or "
+            "use another service account key"
+        )
     if isinstance(error, (api_errors.Unauthorized, api_errors.Forbidden)):
-        return CloudError(f"{what}: permission denied ({_first_line(error)}); grant this account access "
-                          "or use another service account key")
+        return CloudError(
+            f"{what}: permission denied ({_first_line(error)}); grant this account access "
+            "or use another service account key"
+        )
     if isinstance(error, api_errors.GoogleAPICallError):
         return CloudError(f"{what}: {_first_line(error)}")
     return CloudError(f"{what}: {type(error).__name__}: {_first_line(error)}")

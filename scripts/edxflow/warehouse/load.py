@@ -25,6 +25,7 @@ log = logging.getLogger("edxflow.warehouse.load")
 # staging table a month at a time, which bounds its size (memory, and one BigQuery job's URIs).
 DAY_BATCH = 31
 
+
 def description(base: str, file_type: str) -> str:
     if file_type == "log":
         return f"Tracking logs of {base}, one row per event (edxflow)."
@@ -37,15 +38,25 @@ def open_warehouse(settings: dict, results_dir: str | Path):
         from edxflow.warehouse.duckdb import DuckDBWarehouse
 
         return DuckDBWarehouse(settings["path"], results_dir)
-    from edxflow.warehouse.google_cloud import bigquery_client
     from edxflow.warehouse.bigquery import BigQueryWarehouse
+    from edxflow.warehouse.google_cloud import bigquery_client
 
-    client = bigquery_client(settings.get("project"), settings.get("location"), settings.get("service_account_file"))
+    client = bigquery_client(
+        settings.get("project"), settings.get("location"), settings.get("service_account_file")
+    )
     return BigQueryWarehouse(client, results_dir, settings.get("location"))
 
 
-def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, files: list[str],
-               log_tables: str = "partitioned", bucket: str | None = None, published: set[str] | None = None) -> dict:
+def load_units(
+    warehouse,
+    file_type: str,
+    base: str,
+    results_dir: str | Path,
+    files: list[str],
+    log_tables: str = "partitioned",
+    bucket: str | None = None,
+    published: set[str] | None = None,
+) -> dict:
     """Load what changed of one course's files, and drop the tables an earlier load of the file type
     wrote that the files no longer have (a SQL table gone from the newest bundle); returns its
     receipt. Raises before recording anything on a failure. With a bucket, a unit is loaded from
@@ -60,15 +71,26 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
         warehouse.ensure_dataset(dataset, description(base, file_type))
         state = warehouse.read_state(dataset)
     changed, gone = changed_units(units, state), gone_units(file_type, units, state)
-    remote = {unit.key for unit in changed if bucket and (published is None or published.issuperset(unit.files))}
-    sources = {unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files] if unit.key in remote else None
-               for unit in changed}
+    remote = {
+        unit.key
+        for unit in changed
+        if bucket and (published is None or published.issuperset(unit.files))
+    }
+    sources = {
+        unit.key: [gcs_uri(bucket, file_type, name) for name in unit.files]
+        if unit.key in remote
+        else None
+        for unit in changed
+    }
     # Whole tables are replaced one by one; days of a partitioned table together, in batches that
     # read either gs:// objects or local files.
     counts = warehouse.replace_tables([unit for unit in changed if not unit.day], sources)
-    for batch in ([u for u in changed if u.day and u.key in remote], [u for u in changed if u.day and u.key not in remote]):
+    for batch in (
+        [u for u in changed if u.day and u.key in remote],
+        [u for u in changed if u.day and u.key not in remote],
+    ):
         for start in range(0, len(batch), DAY_BATCH):
-            counts.update(warehouse.replace_days(batch[start:start + DAY_BATCH], sources))
+            counts.update(warehouse.replace_days(batch[start : start + DAY_BATCH], sources))
     loaded = [(unit, counts[unit.key]) for unit in changed]
     for unit, rows in loaded:
         log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))
@@ -78,18 +100,34 @@ def load_units(warehouse, file_type: str, base: str, results_dir: str | Path, fi
     if loaded or gone:
         warehouse.write_state(dataset, file_type, loaded, gone)
     loaded_keys = {unit.key for unit, _ in loaded}
-    rows_by_key = {**{key: rows for key, (_, rows, _) in state.items()}, **{unit.key: rows for unit, rows in loaded}}
+    rows_by_key = {
+        **{key: rows for key, (_, rows, _) in state.items()},
+        **{unit.key: rows for unit, rows in loaded},
+    }
     tables = {}
     for unit in units:
         entry = tables.setdefault(unit.table, {"dataset": unit.dataset, "rows": 0, "units": {}})
         rows = rows_by_key[unit.key]
         entry["rows"] += rows
-        entry["units"][unit.key] = {"rows": rows, "files": unit.files, "loaded": unit.key in loaded_keys}
-    return {"course": base, "datasets": datasets, "tables": tables, "loaded": [unit.key for unit, _ in loaded],
-            "unchanged": len(units) - len(loaded), "dropped": gone, "seconds": round(time.monotonic() - started, 3)}
+        entry["units"][unit.key] = {
+            "rows": rows,
+            "files": unit.files,
+            "loaded": unit.key in loaded_keys,
+        }
+    return {
+        "course": base,
+        "datasets": datasets,
+        "tables": tables,
+        "loaded": [unit.key for unit, _ in loaded],
+        "unchanged": len(units) - len(loaded),
+        "dropped": gone,
+        "seconds": round(time.monotonic() - started, 3),
+    }
 
 
-def course_load_files(file_type: str, results_dir: str | Path, base: str, files: list[str]) -> list[str]:
+def course_load_files(
+    file_type: str, results_dir: str | Path, base: str, files: list[str]
+) -> list[str]:
     """What a course's load reads: a split day's files stand for every file of the course days
     they hold (another daily file may hold events of the same day)."""
     if file_type != "log":
@@ -104,8 +142,15 @@ BIGQUERY_COURSES_AT_ONCE = 8
 SETTLE_PASSES = 3
 
 
-def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | Path, base: str, files: list[str],
-                 bucket: str | None) -> dict:
+def load_settled(
+    warehouse,
+    settings: dict,
+    file_type: str,
+    results_dir: str | Path,
+    base: str,
+    files: list[str],
+    bucket: str | None,
+) -> dict:
     """Load a course's files of one unit. A log day is read again after its load: another job may
     have finished a file of the same course days meanwhile (loads run side by side on BigQuery),
     and then the days it touched are loaded again, so the last load of a day always has all of it."""
@@ -115,8 +160,16 @@ def load_settled(warehouse, settings: dict, file_type: str, results_dir: str | P
         wanted = course_load_files(file_type, results_dir, base, files)
         if wanted == loaded:
             break
-        receipt = load_units(warehouse, file_type, base, results_dir, wanted,
-                             settings.get("log_tables", "partitioned"), bucket, published)
+        receipt = load_units(
+            warehouse,
+            file_type,
+            base,
+            results_dir,
+            wanted,
+            settings.get("log_tables", "partitioned"),
+            bucket,
+            published,
+        )
         done += receipt["loaded"]
         dropped += receipt["dropped"]
         loaded = wanted
@@ -136,19 +189,42 @@ def warehouse_session(settings: dict, results_dir: str | Path):
         warehouse.close(success)
 
 
-def load_course(settings: dict, file_type: str, base: str, results_dir: str | Path, files: list[str],
-                receipt_path: str | Path, bucket: str | None = None) -> dict:
+def load_course(
+    settings: dict,
+    file_type: str,
+    base: str,
+    results_dir: str | Path,
+    files: list[str],
+    receipt_path: str | Path,
+    bucket: str | None = None,
+) -> dict:
     """One course's files, in a session of their own; writes and returns the receipt."""
     with warehouse_session(settings, results_dir) as warehouse:
-        receipt = {"warehouse": settings["kind"], "file_type": file_type,
-                   **load_units(warehouse, file_type, base, results_dir, files,
-                                settings.get("log_tables", "partitioned"), bucket)}
+        receipt = {
+            "warehouse": settings["kind"],
+            "file_type": file_type,
+            **load_units(
+                warehouse,
+                file_type,
+                base,
+                results_dir,
+                files,
+                settings.get("log_tables", "partitioned"),
+                bucket,
+            ),
+        }
     write_json(receipt_path, receipt)
     return receipt
 
 
-def load_files(settings: dict, file_type: str, results_dir: str | Path, step_receipt: str | Path,
-               receipt_path: str | Path, bucket: str | None = None) -> dict:
+def load_files(
+    settings: dict,
+    file_type: str,
+    results_dir: str | Path,
+    step_receipt: str | Path,
+    receipt_path: str | Path,
+    bucket: str | None = None,
+) -> dict:
     """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
     warehouse session; writes and returns the receipt."""
     started = time.monotonic()
@@ -156,18 +232,31 @@ def load_files(settings: dict, file_type: str, results_dir: str | Path, step_rec
     courses = {}
     if by_course:
         with warehouse_session(settings, results_dir) as warehouse:
+
             def load(base: str) -> dict:
-                receipt = load_settled(warehouse, settings, file_type, results_dir, base, by_course[base], bucket)
-                log.info("%s (%s): %d unit(s) loaded, %d unchanged", base, file_type, len(receipt["loaded"]),
-                         receipt["unchanged"])
+                receipt = load_settled(
+                    warehouse, settings, file_type, results_dir, base, by_course[base], bucket
+                )
+                log.info(
+                    "%s (%s): %d unit(s) loaded, %d unchanged",
+                    base,
+                    file_type,
+                    len(receipt["loaded"]),
+                    receipt["unchanged"],
+                )
                 return receipt
 
             # BigQuery waits on its jobs: a day's courses go side by side. DuckDB has one writer.
             workers = BIGQUERY_COURSES_AT_ONCE if warehouse.kind == "bigquery" else 1
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 courses = dict(zip(by_course, pool.map(load, by_course)))
-    receipt = {"warehouse": settings["kind"], "file_type": file_type, "input": str(step_receipt), "courses": courses,
-               "seconds": round(time.monotonic() - started, 3)}
+    receipt = {
+        "warehouse": settings["kind"],
+        "file_type": file_type,
+        "input": str(step_receipt),
+        "courses": courses,
+        "seconds": round(time.monotonic() - started, 3),
+    }
     write_json(receipt_path, receipt)
     return receipt
 
@@ -179,7 +268,10 @@ SUMMARY_TABLES = 100
 def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
     """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
     several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
-    receipts = sorted(Path(results_dir, "receipts", "load").glob("**/*.json"), key=lambda path: path.stat().st_mtime_ns)
+    receipts = sorted(
+        Path(results_dir, "receipts", "load").glob("**/*.json"),
+        key=lambda path: path.stat().st_mtime_ns,
+    )
     if not receipts:
         return ""
     rows: dict[tuple[str, str], dict[str, int]] = {}
@@ -191,13 +283,26 @@ def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})
             for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
                 rows.pop((course["datasets"][0], table), None)
-    where = settings["path"] if settings["kind"] == "duckdb" else f"BigQuery project {settings.get('project') or '(default)'}"
+    where = (
+        settings["path"]
+        if settings["kind"] == "duckdb"
+        else f"BigQuery project {settings.get('project') or '(default)'}"
+    )
     counts = {key: sum(units.values()) for key, units in rows.items()}
     if len(counts) <= SUMMARY_TABLES:
-        lines = [f"  {dataset}.{table}: {count:,} rows" for (dataset, table), count in sorted(counts.items())]
+        lines = [
+            f"  {dataset}.{table}: {count:,} rows"
+            for (dataset, table), count in sorted(counts.items())
+        ]
     else:  # an organisation: each table over its courses' datasets
         by_table: dict[str, list[int]] = {}
         for (_, table), count in counts.items():
             by_table.setdefault(table, []).append(count)
-        lines = [f"  {table}: {sum(found):,} rows in {len(found):,} datasets" for table, found in sorted(by_table.items())]
-    return f"Loaded into {where} ({len(counts):,} tables, {sum(counts.values()):,} rows):\n" + "\n".join(lines)
+        lines = [
+            f"  {table}: {sum(found):,} rows in {len(found):,} datasets"
+            for table, found in sorted(by_table.items())
+        ]
+    return (
+        f"Loaded into {where} ({len(counts):,} tables, {sum(counts.values()):,} rows):\n"
+        + "\n".join(lines)
+    )

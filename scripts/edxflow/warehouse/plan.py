@@ -17,9 +17,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edxflow.core.errors import UserError
 from edxflow.core.jsonl import shipped_schema
 from edxflow.fetch.source import file_md5
-from edxflow.core.errors import UserError
 
 STATE_TABLE = "_edxflow_loads"
 EMAIL_TABLE = "email_opt_in"
@@ -59,12 +59,16 @@ def table_name(filename: str) -> str:
 def log_day(filename: str) -> str:
     match = _LOG_DAY.match(filename)
     if not match:
-        raise WarehouseError(f"{filename} is not named tracklog-YYYY-MM-DD.*: only the split's per-course "
-                             "tracking-log files load as logs")
+        raise WarehouseError(
+            f"{filename} is not named tracklog-YYYY-MM-DD.*: only the split's per-course "
+            "tracking-log files load as logs"
+        )
     return "-".join(match.groups())
 
 
-def plan_units(file_type: str, base: str, files: list[str], results_dir: str | Path, log_tables: str) -> list[Unit]:
+def plan_units(
+    file_type: str, base: str, files: list[str], results_dir: str | Path, log_tables: str
+) -> list[Unit]:
     """The units of one course's files (as listed by the course index)."""
     results_dir = Path(results_dir)
     dataset = dataset_name(base, file_type)
@@ -75,14 +79,26 @@ def plan_units(file_type: str, base: str, files: list[str], results_dir: str | P
             by_day.setdefault(log_day(Path(name).name), []).append(name)
         schema = shipped_schema("tracking_log")
         if log_tables == "sharded":
-            units = [Unit(dataset, f"tracklog_{day.replace('-', '')}", names, schema) for day, names in by_day.items()]
+            units = [
+                Unit(dataset, f"tracklog_{day.replace('-', '')}", names, schema)
+                for day, names in by_day.items()
+            ]
         else:
-            units = [Unit(dataset, "tracklog", names, schema, day=day) for day, names in by_day.items()]
+            units = [
+                Unit(dataset, "tracklog", names, schema, day=day) for day, names in by_day.items()
+            ]
     else:
         units = []
         for name in data:
             schema_path = results_dir / (name.removesuffix(".json.gz") + ".schema.json")
-            units.append(Unit(dataset, table_name(Path(name).name), [name], json.loads(schema_path.read_text())))
+            units.append(
+                Unit(
+                    dataset,
+                    table_name(Path(name).name),
+                    [name],
+                    json.loads(schema_path.read_text()),
+                )
+            )
     for unit in units:
         unit.fingerprint = fingerprint(results_dir, unit.files)
     return sorted(units, key=lambda unit: unit.key)
@@ -96,16 +112,24 @@ def fingerprint(results_dir: Path, files: list[str]) -> str:
 
 def changed_units(units: list[Unit], state: dict[str, tuple[str, int, str | None]]) -> list[Unit]:
     """The units whose fingerprint differs from the one recorded at their last load."""
-    return [unit for unit in units if unit.key not in state or state[unit.key][0] != unit.fingerprint]
+    return [
+        unit for unit in units if unit.key not in state or state[unit.key][0] != unit.fingerprint
+    ]
 
 
-def gone_units(file_type: str, units: list[Unit], state: dict[str, tuple[str, int, str | None]]) -> list[str]:
+def gone_units(
+    file_type: str, units: list[Unit], state: dict[str, tuple[str, int, str | None]]
+) -> list[str]:
     """The tables an earlier load of this file type wrote that its files no longer have. A course's
     SQL (or email) load has all of its tables, so these are dropped; a log load has only its days."""
     if file_type == "log":
         return []
     present = {unit.key for unit in units}
-    return sorted(key for key, (_, _, owner) in state.items() if key not in present and written_by(owner, key) == file_type)
+    return sorted(
+        key
+        for key, (_, _, owner) in state.items()
+        if key not in present and written_by(owner, key) == file_type
+    )
 
 
 def written_by(file_type: str | None, key: str) -> str:

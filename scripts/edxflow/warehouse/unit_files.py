@@ -41,8 +41,11 @@ def unit_files(file_type: str, receipt_path: str | Path) -> dict[str, list[str]]
                 courses.setdefault(base, []).append(relative)
     elif file_type == "sql":
         directory = from_root(receipt["directory"], "sql")
-        courses[receipt["base"]] = [f"{directory}/{info[key]}" for info in receipt["tables"].values()
-                                    for key in ("file", "schema")]
+        courses[receipt["base"]] = [
+            f"{directory}/{info[key]}"
+            for info in receipt["tables"].values()
+            for key in ("file", "schema")
+        ]
     elif file_type == "email":
         for info in receipt["by_course"].values():
             relative = from_root(info["file"], "email")
@@ -56,4 +59,6 @@ def log_partition_files(results_dir: str | Path, base: str, day: str) -> list[st
     """Every split file holding a course's events of one day: edx and edge files of that day, and
     with dynamic_date the neighbouring days' files too."""
     directory = Path(results_dir) / LOCAL_ROOTS["log"] / base
-    return sorted(str(path.relative_to(results_dir)) for path in directory.glob(f"tracklog-{day}.*.json.gz"))
+    return sorted(
+        str(path.relative_to(results_dir)) for path in directory.glob(f"tracklog-{day}.*.json.gz")
+    )

@@ -29,10 +29,21 @@ from edxflow.core.courses import module_id, normalize_course_id
 
 log = logging.getLogger(__name__)
 
-RESPONSE_TYPES = frozenset({
-    "choiceresponse", "coderesponse", "customresponse", "fieldset", "formularesponse", "imageresponse",
-    "multiplechoiceresponse", "numericalresponse", "optionresponse", "stringresponse", "schematicresponse",
-})
+RESPONSE_TYPES = frozenset(
+    {
+        "choiceresponse",
+        "coderesponse",
+        "customresponse",
+        "fieldset",
+        "formularesponse",
+        "imageresponse",
+        "multiplechoiceresponse",
+        "numericalresponse",
+        "optionresponse",
+        "stringresponse",
+        "schematicresponse",
+    }
+)
 # OLX components whose XML course_axis reads, at `{top}/{category}/{url_name}.xml` (drafts/ excluded).
 OLX_COMPONENTS = ("problem", "video")
 # Problem and video XML is small; anything bigger than this is not what we are looking for.
@@ -53,14 +64,21 @@ def member_parts(name: str) -> list[str] | None:
     return None if ".." in parts else parts
 
 
-def read_olx_members(olx_tar: str | Path, wanted: Callable[[list[str]], bool]) -> list[tuple[list[str], bytes]]:
+def read_olx_members(
+    olx_tar: str | Path, wanted: Callable[[list[str]], bool]
+) -> list[tuple[list[str], bytes]]:
     """(path segments, bytes) of the regular files `wanted` accepts, in tarball order."""
     found = []
     try:
         with tarfile.open(olx_tar, mode="r:*") as archive:
             for member in archive:
                 parts = member_parts(member.name)
-                if not member.isfile() or not parts or member.size > MAX_MEMBER_BYTES or not wanted(parts):
+                if (
+                    not member.isfile()
+                    or not parts
+                    or member.size > MAX_MEMBER_BYTES
+                    or not wanted(parts)
+                ):
                     continue
                 found.append((parts, archive.extractfile(member).read()))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
@@ -148,7 +166,9 @@ def as_timestamp(value) -> str | None:
         when = dt.datetime.fromisoformat(value.strip().strip('"'))
     except ValueError:
         return None
-    return when.replace(tzinfo=when.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc).isoformat()
+    return (
+        when.replace(tzinfo=when.tzinfo or dt.timezone.utc).astimezone(dt.timezone.utc).isoformat()
+    )
 
 
 def as_text(value) -> str | None:
@@ -170,7 +190,9 @@ def metadata_of(block: dict) -> dict:
 
 def find_root(structure: dict) -> str:
     if not isinstance(structure, dict):
-        raise ValueError(f"course_structure is a JSON {type(structure).__name__}, not an object of blocks by key")
+        raise ValueError(
+            f"course_structure is a JSON {type(structure).__name__}, not an object of blocks by key"
+        )
     for key, block in structure.items():
         if isinstance(block, dict) and block.get("category") == "course":
             return key
@@ -195,9 +217,17 @@ def walk(structure: dict, root: str) -> Iterator[list[str]]:
         yield chain
         children = structure[key].get("children") or []
         missing += [child for child in children if not isinstance(structure.get(child), dict)]
-        stack += [chain + [child] for child in reversed(children) if isinstance(structure.get(child), dict)]
+        stack += [
+            chain + [child]
+            for child in reversed(children)
+            if isinstance(structure.get(child), dict)
+        ]
     if missing:
-        log.warning("course_structure lists %d children that it does not hold, e.g. %s", len(missing), missing[0])
+        log.warning(
+            "course_structure lists %d children that it does not hold, e.g. %s",
+            len(missing),
+            missing[0],
+        )
 
 
 def inherited(structure: dict, chain: list[str], field: str):
@@ -255,7 +285,9 @@ def video_duration(xml: bytes | None) -> float | None:
 def data_record(block: dict, url_name: str, components: dict[tuple[str, str], bytes]) -> dict:
     category = block.get("category")
     metadata = metadata_of(block)
-    problem = problem_data(block, components.get(("problem", url_name))) if category == "problem" else {}
+    problem = (
+        problem_data(block, components.get(("problem", url_name))) if category == "problem" else {}
+    )
     group_id_to_child = metadata.get("group_id_to_child")
     if isinstance(group_id_to_child, dict):
         group_id_to_child = json.dumps(group_id_to_child, sort_keys=True)
@@ -268,7 +300,9 @@ def data_record(block: dict, url_name: str, components: dict[tuple[str, str], by
         "num_items": problem.get("num_items"),
         "has_solution": problem.get("has_solution"),
         "has_image": problem.get("has_image"),
-        "duration": video_duration(components.get(("video", url_name))) if category == "video" else None,
+        "duration": video_duration(components.get(("video", url_name)))
+        if category == "video"
+        else None,
     }
 
 
@@ -288,29 +322,36 @@ def build_course_axis(structure: dict, olx_tar: str | Path | None, course_id: st
         key = chain[-1]
         block = structure[key]
         url_name = block_url_name(key)
-        split_test = next((k for k in reversed(chain) if structure[k].get("category") == "split_test"), None)
+        split_test = next(
+            (k for k in reversed(chain) if structure[k].get("category") == "split_test"), None
+        )
         chapter = next((k for k in chain if structure[k].get("category") == "chapter"), None)
         graded = as_bool(inherited(structure, chain, "graded")) or False
         due = as_timestamp(inherited(structure, chain, "due"))
-        rows.append({
-            "index": index,
-            "category": block.get("category"),
-            "url_name": url_name,
-            "name": as_text(inherited(structure, chain, "display_name")),
-            "gformat": as_text(inherited(structure, chain, "format")),
-            "due": due or (course_end if graded else None),
-            "start": as_timestamp(inherited(structure, chain, "start")),
-            "graded": graded,
-            "visible_to_staff_only": as_bool(inherited(structure, chain, "visible_to_staff_only")) or False,
-            "parent": block_url_name(chain[-2]) if len(chain) > 1 else None,
-            "path": "/" + "/".join(block_url_name(k) for k in chain[1:]),
-            "module_id": module_id(key) or key,
-            "course_id": course_id,
-            "is_split": split_test is not None,
-            "split_url_name": block_url_name(split_test) if split_test else None,
-            "chapter_mid": (module_id(chapter) or chapter) if chapter else None,
-            "data": data_record(block, url_name, components),
-        })
+        rows.append(
+            {
+                "index": index,
+                "category": block.get("category"),
+                "url_name": url_name,
+                "name": as_text(inherited(structure, chain, "display_name")),
+                "gformat": as_text(inherited(structure, chain, "format")),
+                "due": due or (course_end if graded else None),
+                "start": as_timestamp(inherited(structure, chain, "start")),
+                "graded": graded,
+                "visible_to_staff_only": as_bool(
+                    inherited(structure, chain, "visible_to_staff_only")
+                )
+                or False,
+                "parent": block_url_name(chain[-2]) if len(chain) > 1 else None,
+                "path": "/" + "/".join(block_url_name(k) for k in chain[1:]),
+                "module_id": module_id(key) or key,
+                "course_id": course_id,
+                "is_split": split_test is not None,
+                "split_url_name": block_url_name(split_test) if split_test else None,
+                "chapter_mid": (module_id(chapter) or chapter) if chapter else None,
+                "data": data_record(block, url_name, components),
+            }
+        )
     return rows
 
 
@@ -323,7 +364,9 @@ def grading_policy_member(olx_tar: str | Path, run: str) -> bytes | None:
     return members[0][1] if members else None
 
 
-def cutoff_range(grade_cutoffs) -> tuple[tuple[float | None, str | None], tuple[float | None, str | None]]:
+def cutoff_range(
+    grade_cutoffs,
+) -> tuple[tuple[float | None, str | None], tuple[float | None, str | None]]:
     """((lowest cutoff, its label), (highest cutoff, its label)) of GRADE_CUTOFFS {label: fraction}."""
     cutoffs = sorted(
         (as_float(value), str(label))
@@ -336,7 +379,9 @@ def cutoff_range(grade_cutoffs) -> tuple[tuple[float | None, str | None], tuple[
 def build_grading_policy(olx_tar: str | Path | None, course_id: str) -> list[dict]:
     """One row per GRADER entry of the course's grading_policy.json; [] without tarball or policy."""
     course_id = normalize_course_id(course_id)
-    content = grading_policy_member(olx_tar, course_id.split("/")[2]) if olx_tar is not None else None
+    content = (
+        grading_policy_member(olx_tar, course_id.split("/")[2]) if olx_tar is not None else None
+    )
     if content is None:
         return []
     try:

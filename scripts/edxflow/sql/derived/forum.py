@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from edxflow.core.courses import normalize_course_id
-from edxflow.core.jsonl import shipped_schema as load_schema
 from edxflow.core.coerce import (
     coerce_record,
     course_id_or,
@@ -22,6 +20,8 @@ from edxflow.core.coerce import (
     to_integer,
     to_timestamp,
 )
+from edxflow.core.courses import normalize_course_id
+from edxflow.core.jsonl import shipped_schema as load_schema
 
 FIELDS = [field for field in load_schema("forum") if field["name"] != "extra"]
 OID_KEYS = ("parent_id", "comment_thread_id")

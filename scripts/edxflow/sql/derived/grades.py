@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator
 
-from edxflow.core.courses import normalize_course_id
 from edxflow.core.coerce import coerce_record, course_id_or
+from edxflow.core.courses import normalize_course_id
 from edxflow.core.jsonl import shipped_schema as load_schema
 
 COURSE_GRADE_FIELDS = load_schema("grades_persistent")

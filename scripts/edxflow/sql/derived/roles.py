@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from edxflow.core.courses import normalize_course_id
 from edxflow.core.coerce import to_integer
+from edxflow.core.courses import normalize_course_id
 
 ACCESS_ROLE_FLAGS = {
     "beta_testers": "roles_isBetaTester",
@@ -43,7 +43,9 @@ def _mark(
         role = role.strip() if role is not None else ""
         if user_id is None or not role:
             continue
-        roles = roles_by_user.setdefault(user_id, {"flags": set(), ACCESS_OTHER: set(), FORUM_OTHER: set()})
+        roles = roles_by_user.setdefault(
+            user_id, {"flags": set(), ACCESS_OTHER: set(), FORUM_OTHER: set()}
+        )
         if role in flag_of:
             roles["flags"].add(flag_of[role])
         else:

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from itertools import product
-
 from typing import Iterable
 
 import orjson
 
-from edxflow.core.courses import block_key, module_id, normalize_course_id
-from edxflow.core.jsonl import TableWriter
-from edxflow.sql.tsv import TsvReader
 from edxflow.core.coerce import (
     course_id_or,
     json_text,
@@ -27,6 +23,9 @@ from edxflow.core.coerce import (
     to_string,
     to_timestamp,
 )
+from edxflow.core.courses import block_key, module_id, normalize_course_id
+from edxflow.core.jsonl import TableWriter
+from edxflow.sql.tsv import TsvReader
 
 try:
     from edxflow_native import studentmodule_lines
@@ -91,8 +90,19 @@ def state_text(state: str | None) -> str | None:
     return state_and_parsed(state)[0]
 
 
-COLUMNS = ("id", "module_type", "module_id", "student_id", "state", "grade", "created", "modified", "max_grade",
-           "done", "course_id")
+COLUMNS = (
+    "id",
+    "module_type",
+    "module_id",
+    "student_id",
+    "state",
+    "grade",
+    "created",
+    "modified",
+    "max_grade",
+    "done",
+    "course_id",
+)
 
 
 # null_if_null_text as a lookup, for the columns read millions of times (`NULL` is already None)
@@ -116,12 +126,26 @@ class StudentmoduleSplit:
         return course_id_or(raw, self.course_id)
 
     def row(self, values: list) -> None:
-        row_id, module_type, module_key, student, raw_state, grade, created, modified, max_grade, done, course = values
+        (
+            row_id,
+            module_type,
+            module_key,
+            student,
+            raw_state,
+            grade,
+            created,
+            modified,
+            max_grade,
+            done,
+            course,
+        ) = values
         if raw_state is None or (len(raw_state) == 4 and raw_state.lower() == "null"):
             state = parsed = None
         else:
             try:
-                parsed = orjson.loads(raw_state)  # strict: a state it accepts is valid JSON as it stands
+                parsed = orjson.loads(
+                    raw_state
+                )  # strict: a state it accepts is valid JSON as it stands
                 state = raw_state
                 if type(parsed) is not dict:
                     parsed = None
@@ -134,24 +158,31 @@ class StudentmoduleSplit:
         if normalised is None:
             normalised = self.courses[course] = self.course_of(course)
         course = normalised
-        student_id = int(student) if student is not None and len(student) < 19 and student.isdigit() \
-            else to_integer(student)  # to_integer keeps to INT64
+        student_id = (
+            int(student)
+            if student is not None and len(student) < 19 and student.isdigit()
+            else to_integer(student)
+        )  # to_integer keeps to INT64
         created_raw, created = created, to_timestamp(created)
         grade = None if grade is None else to_float(grade)
         max_grade = None if max_grade is None else to_float(max_grade)
-        self.write_module({
-            "id": int(row_id) if row_id is not None and len(row_id) < 19 and row_id.isdigit() else to_integer(row_id),
-            "module_type": _NULL_TEXTS.get(module_type, module_type),
-            "module_id": names[0],
-            "student_id": student_id,
-            "state": state,
-            "grade": grade,
-            "created": created,
-            "modified": created if modified == created_raw else to_timestamp(modified),
-            "max_grade": max_grade,
-            "done": _NULL_TEXTS.get(done, done),
-            "course_id": course,
-        })
+        self.write_module(
+            {
+                "id": int(row_id)
+                if row_id is not None and len(row_id) < 19 and row_id.isdigit()
+                else to_integer(row_id),
+                "module_type": _NULL_TEXTS.get(module_type, module_type),
+                "module_id": names[0],
+                "student_id": student_id,
+                "state": state,
+                "grade": grade,
+                "created": created,
+                "modified": created if modified == created_raw else to_timestamp(modified),
+                "max_grade": max_grade,
+                "done": _NULL_TEXTS.get(done, done),
+                "course_id": course,
+            }
+        )
         if parsed is not None:
             self.analysis(parsed, student_id, names[1], grade, max_grade, created, course)
 
@@ -160,38 +191,59 @@ class StudentmoduleSplit:
         if type(parsed) is not dict or "correct_map" not in parsed:
             return
         correct_map, student_answers = parsed.get("correct_map"), parsed.get("student_answers")
-        if type(correct_map) is dict and correct_map and type(student_answers) is dict and student_answers:
+        if (
+            type(correct_map) is dict
+            and correct_map
+            and type(student_answers) is dict
+            and student_answers
+        ):
             finished = parsed.get("done")
-            self.write_analysis({
-                "course_id": course,
-                "user_id": student_id,
-                "problem_url_name": url_name,
-                "item": answer_items(correct_map, student_answers),
-                "attempts": to_integer(parsed.get("attempts")),  # INT64 only: the fallback parser reads any size
-                "done": finished if type(finished) is bool else to_boolean(finished),
-                "grade": grade,
-                "max_grade": max_grade,
-                "created": created,
-            })
+            self.write_analysis(
+                {
+                    "course_id": course,
+                    "user_id": student_id,
+                    "problem_url_name": url_name,
+                    "item": answer_items(correct_map, student_answers),
+                    "attempts": to_integer(
+                        parsed.get("attempts")
+                    ),  # INT64 only: the fallback parser reads any size
+                    "done": finished if type(finished) is bool else to_boolean(finished),
+                    "grade": grade,
+                    "max_grade": max_grade,
+                    "created": created,
+                }
+            )
 
 
-def split_studentmodule(records: Iterable[list], course_id: str, write_module, write_analysis) -> None:
+def split_studentmodule(
+    records: Iterable[list], course_id: str, write_module, write_analysis
+) -> None:
     """Both tables of rows given as value lists in the order of COLUMNS (see StudentmoduleSplit)."""
     row = StudentmoduleSplit(course_id, write_module, write_analysis).row
     for values in records:
         row(values)
 
 
-def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWriter, analyses: TableWriter,
-                             compiled: bool = True) -> TsvReader:
+def split_studentmodule_dump(
+    plain,
+    label: str,
+    course_id: str,
+    modules: TableWriter,
+    analyses: TableWriter,
+    compiled: bool = True,
+) -> TsvReader:
     """Both tables of a `courseware_studentmodule` dump read from the binary stream `plain`;
     returns its reader (rows read, rejects). The compiled fast path (native/, when installed)
     writes the common rows of both tables and hands every other line, and every problem state in
     a form it does not take, to the same Python code as without it."""
     reader = TsvReader(plain, label)
     if not (compiled and studentmodule_lines is not None and tuple(reader.columns) == COLUMNS):
-        split_studentmodule(records_in_order(reader.columns, reader.records()), course_id, modules.write,
-                            analyses.write)
+        split_studentmodule(
+            records_in_order(reader.columns, reader.records()),
+            course_id,
+            modules.write,
+            analyses.write,
+        )
         return reader
     split = StudentmoduleSplit(course_id, modules.write, analyses.write)
 
@@ -206,8 +258,18 @@ def split_studentmodule_dump(plain, label: str, course_id: str, modules: TableWr
     key_cache, course_cache = {}, {}  # the compiled code's own: bytes keys, JSON values
 
     def lines(data, number: int) -> int:
-        number, written = studentmodule_lines(data, number, key_cache, course_cache, names_of_key, split.course_of,
-                                              modules.write_lines, analyses.write_lines, analysis, slow)
+        number, written = studentmodule_lines(
+            data,
+            number,
+            key_cache,
+            course_cache,
+            names_of_key,
+            split.course_of,
+            modules.write_lines,
+            analyses.write_lines,
+            analysis,
+            slow,
+        )
         reader.rows_read += written
         return number
 
@@ -227,12 +289,20 @@ def records_in_order(columns: list[str], records: Iterable[list]) -> Iterable[li
     if list(columns) == list(COLUMNS):
         return records
     positions = [columns.index(name) if name in columns else None for name in COLUMNS]
-    return ([None if position is None else values[position] for position in positions] for values in records)
+    return (
+        [None if position is None else values[position] for position in positions]
+        for values in records
+    )
 
 
 def _built(rows: Iterable[dict], course_id: str) -> tuple[list[dict], list[dict]]:
     modules, analyses = [], []
-    split_studentmodule(([row.get(name) for name in COLUMNS] for row in rows), course_id, modules.append, analyses.append)
+    split_studentmodule(
+        ([row.get(name) for name in COLUMNS] for row in rows),
+        course_id,
+        modules.append,
+        analyses.append,
+    )
     return modules, analyses
 
 
@@ -247,7 +317,11 @@ def answer_items(correct_map: dict, student_answers: dict) -> list[dict]:
         if type(entry) is not dict:
             entry = {}
         correctness, npoints, msg, hint = (
-            entry.get("correctness"), entry.get("npoints"), entry.get("msg"), entry.get("hint"))
+            entry.get("correctness"),
+            entry.get("npoints"),
+            entry.get("msg"),
+            entry.get("hint"),
+        )
         # most values are already strings or null: convert only the others
         if correctness is not None and type(correctness) is not str:
             correctness = to_string(correctness)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from edxflow.core.courses import normalize_course_id
-from edxflow.core.jsonl import shipped_schema as load_schema
 from edxflow.core.coerce import (
     coerce_record,
     course_id_or_text,
     null_if_null_text,
     to_integer,
 )
+from edxflow.core.courses import normalize_course_id
+from edxflow.core.jsonl import shipped_schema as load_schema
 
 FIELDS = load_schema("user_info_combo")
 COLUMNS = frozenset(field["name"] for field in FIELDS)
