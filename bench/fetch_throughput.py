@@ -23,7 +23,7 @@ from edxflow.core import naming  # noqa: E402
 from edxflow.fetch.decrypt import decrypt_file  # noqa: E402
 from edxflow.fetch.download import download  # noqa: E402
 from edxflow.fetch.source import LocalSource, S3Source  # noqa: E402
-from tests.conftest import Keys, kill_agent  # noqa: E402
+from tests.helpers import Keys, kill_agent  # noqa: E402
 
 
 def timed(step):

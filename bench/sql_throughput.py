@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import Keys, kill_agent  # noqa: E402
+from tests.helpers import Keys, kill_agent  # noqa: E402
 
 COURSE = "course-v1:MITx+6.002x+2T2021"
 PREFIX = "MITx-6.002x-2T2021"

@@ -12,6 +12,7 @@ With --bucket, BigQuery loads the published gs:// objects instead of the local f
 
 from edxflow.core import cli
 from edxflow.warehouse.load import load_files
+from edxflow.warehouse.settings import WarehouseSettings
 
 
 def main(argv=None) -> int:
@@ -27,33 +28,27 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     cli.configure_logging()
-    settings = {
-        "kind": "duckdb" if args.duckdb else "bigquery",
-        "path": args.duckdb,
-        "project": args.bigquery_project,
-        "location": args.location,
-        "service_account_file": args.service_account_file,
-        "log_tables": args.log_tables,
-    }
-    return cli.run(
-        load_files,
-        settings,
-        args.file_type,
-        args.results_dir,
-        args.input,
-        args.receipt,
+    settings = WarehouseSettings.from_config(
+        {
+            "kind": "duckdb" if args.duckdb else "bigquery",
+            "path": args.duckdb,
+            "project": args.bigquery_project,
+            "location": args.location,
+            "service_account_file": args.service_account_file,
+            "log_tables": args.log_tables,
+        },
         args.bucket,
     )
+    return cli.run(load_files, settings, args.file_type, args.results_dir, args.input, args.receipt)
 
 
 def from_snakemake(job):
     return load_files(
-        job.params.warehouse,
+        WarehouseSettings.from_config(job.params.warehouse, job.params.bucket),
         job.wildcards.file_type,
         job.params.results_dir,
         job.input.written,
         job.output.receipt,
-        job.params.bucket,
     )
 
 

@@ -1,85 +1,40 @@
-"""Shared fixtures: a real gpg with throwaway keys, and a real S3 server (moto) on a free port."""
+"""Fixtures shared by several test modules: a real gpg with throwaway keys, the demo package, and
+real S3, GCS and BigQuery servers on free ports. Plain helpers are in tests/helpers.py."""
 
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from tests.disks import small_tmpfs
+from tests.helpers import REPO, Keys, kill_agent, short_tempdir
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
-
-PASSPHRASE = "correct horse battery staple"
-
-
-def _short_tempdir(prefix: str) -> Path:
-    # gpg-agent's socket path must be short, and pytest's tmp_path can be long.
-    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-
-
-def make_gnupghome(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # No passphrase caching: a wrong passphrase must fail even right after a right one.
-    (path / "gpg-agent.conf").write_text(
-        "default-cache-ttl 0\nmax-cache-ttl 0\nallow-loopback-pinentry\n"
-    )
-    return path
-
-
-def kill_agent(home: Path) -> None:
-    subprocess.run(
-        ["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], check=False, capture_output=True
-    )
-
-
-class Keys:
-    """A keyring with two keys (one without passphrase, one with), and a second keyring holding
-    only a foreign key, for files the first keyring cannot decrypt."""
-
-    def __init__(self, root: Path):
-        import gnupg
-
-        self.home = make_gnupghome(root / "home")
-        self.other_home = make_gnupghome(root / "other")
-        self.gpg = gnupg.GPG(gnupghome=str(self.home))
-        self.plain_key = self._generate(self.gpg, "czar@example.org", None)
-        self.protected_key = self._generate(self.gpg, "czar-pass@example.org", PASSPHRASE)
-        self.other_gpg = gnupg.GPG(gnupghome=str(self.other_home))
-        self.foreign_key = self._generate(self.other_gpg, "someone-else@example.org", None)
-        self.gpg.import_keys(self.other_gpg.export_keys(self.foreign_key))
-
-    @staticmethod
-    def _generate(gpg, email, passphrase):
-        options = {"passphrase": passphrase} if passphrase else {"no_protection": True}
-        key = gpg.gen_key(
-            gpg.gen_key_input(
-                key_type="RSA", key_length=2048, name_email=email, expire_date=0, **options
-            )
-        )
-        assert key.fingerprint, key.stderr
-        return key.fingerprint
-
-    def encrypt(self, data: bytes, key: str | None = None) -> bytes:
-        result = self.gpg.encrypt(data, [key or self.plain_key], armor=False, always_trust=True)
-        assert result.ok, result.status
-        return result.data
-
-    def close(self):
-        kill_agent(self.home)
-        kill_agent(self.other_home)
 
 
 @pytest.fixture(scope="session")
 def keys():
-    root = _short_tempdir("gpg")
+    root = short_tempdir("gpg")
     keys = Keys(root)
     yield keys
     keys.close()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The demo package (scripts/make_demo_package.py) with its own gpg home, made once per module."""
+    root = short_tempdir("demo")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(root / "pkg")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    yield root / "pkg"
+    kill_agent(root / "pkg" / "gnupg")
     shutil.rmtree(root, ignore_errors=True)
 
 

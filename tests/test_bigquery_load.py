@@ -13,8 +13,9 @@ import pytest
 from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
 from edxflow.warehouse.bigquery import BigQueryWarehouse
 from edxflow.warehouse.google_cloud import CloudError, bigquery_client, storage_client
+from edxflow.warehouse.interface import WarehouseError
 from edxflow.warehouse.load import load_course, load_files, load_units
-from edxflow.warehouse.plan import STATE_TABLE, WarehouseError
+from edxflow.warehouse.plan import STATE_TABLE
 from edxflow.warehouse.publish import publish_files
 from tests.servers import closed_port
 
@@ -685,3 +686,50 @@ def test_the_sql_and_email_loads_of_one_course_at_once(bq, tmp_path, base, sql_f
     assert [
         t.table_id for t in bq.list_tables(f"{PROJECT}.{base}_latest") if "staging" in t.table_id
     ] == []
+
+
+def test_the_bigquery_backend_is_a_warehouse(warehouse):
+    from edxflow.warehouse.interface import Warehouse
+
+    assert isinstance(warehouse, Warehouse) and warehouse.kind == "bigquery"
+
+
+def test_run_query_replaces_a_table_with_the_result(bq, warehouse, tmp_path, base):
+    files = [
+        write_log_day(tmp_path, base, day, [event(day, n) for n in range(rows)])
+        for day, rows in (("2021-01-01", 3), ("2021-01-02", 2))
+    ]
+    load_units(warehouse, "log", base, tmp_path, files)
+    report = f"{base}_latest"
+    warehouse.ensure_dataset(report, "reports")
+    sql = (
+        f"SELECT DATE(time) AS day, COUNT(*) AS events FROM `{PROJECT}.{base}_logs.tracklog` "
+        "GROUP BY day"
+    )
+
+    assert warehouse.run_query(sql, report, "per_day") == 2
+    assert sorted(
+        query(bq, f"SELECT CAST(day AS STRING), events FROM `{PROJECT}.{report}.per_day`")
+    ) == [
+        ("2021-01-01", 3),
+        ("2021-01-02", 2),
+    ]
+    assert warehouse.run_query(f"{sql} HAVING COUNT(*) > 2", report, "per_day") == 1
+    assert count(bq, f"{report}.per_day") == 1
+    with pytest.raises(WarehouseError, match=f"into {PROJECT}.{report}.per_day failed"):
+        warehouse.run_query("SELECT nothing FROM nowhere", report, "per_day")
+    assert count(bq, f"{report}.per_day") == 1  # as it was
+
+
+def test_list_tables_names_a_datasets_tables_without_the_load_state(
+    bq, warehouse, tmp_path, base, sql_files
+):
+    assert warehouse.list_tables(f"{base}_latest") == []  # no such dataset
+    load_units(warehouse, "sql", base, tmp_path, sql_files)
+    warehouse.run_query("SELECT 1 AS one", f"{base}_latest", "a_report")
+    assert STATE_TABLE in latest_tables(bq, base)
+    assert warehouse.list_tables(f"{base}_latest") == [
+        "a_report",
+        "problem_analysis",
+        "studentmodule",
+    ]

@@ -12,7 +12,7 @@ import pytest
 
 from edxflow.core.courses import course_base_name, normalize_course_id
 from edxflow.sql.bundle import BundleError, course_of_prefix, index_bundle, parse_member
-from tests.conftest import PASSPHRASE, REPO
+from tests.helpers import PASSPHRASE, REPO
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from edxflow.core.config import (
     selected_courses,
     validate_config,
 )
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_defaults_are_filled_in():

@@ -18,13 +18,13 @@ import gnupg
 import pytest
 
 from edxflow.core.courses import course_base_name
-from tests.test_workflow import (  # noqa: F401
+from tests.helpers import (
     DEMO_DATES,
-    demo,
     demo_config,
     job_counts,
     snakemake,
     snakemake_command,
+    table_contents,
     warehouse_counts,
 )
 
@@ -131,25 +131,6 @@ def fresh(package, tmp_path_factory):
     ran = snakemake(workdir, config_for(package, source, workdir, DEMO_DATES))
     assert ran.returncode == 0, ran.stdout + ran.stderr
     return workdir / "results"
-
-
-def table_contents(results: Path) -> dict[str, tuple[int, str]]:
-    """dataset.table -> (rows, a digest of its sorted rows), from the DuckDB file itself."""
-    import duckdb
-
-    contents = {}
-    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
-        for table, rows in warehouse_counts(results).items():
-            schema, name = table.split(".")
-            text = (
-                connection.execute(
-                    f"SELECT string_agg(CAST(t AS VARCHAR), chr(10) ORDER BY CAST(t AS VARCHAR)) "
-                    f'FROM "{schema}"."{name}" AS t'
-                ).fetchone()[0]
-                or ""
-            )
-            contents[table] = (rows, hashlib.sha256(text.encode()).hexdigest())
-    return contents
 
 
 def split_files(results: Path) -> dict[str, str]:

@@ -14,7 +14,7 @@ from edxflow.fetch.decrypt import (
     decrypt_zip_members,
     read_passphrase,
 )
-from tests.conftest import PASSPHRASE, REPO
+from tests.helpers import PASSPHRASE, REPO
 
 PLAIN = b'{"username": "alice", "event_type": "play_video"}\n' * 50
 

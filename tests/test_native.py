@@ -11,7 +11,7 @@ import pytest
 import edxflow_native  # noqa: F401  (CI builds it: without it these tests would compare Python with itself)
 from edxflow.core.jsonl import TableWriter, read_rows
 from edxflow.sql.derived import studentmodule
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 COURSE_KEY = "course-v1:MITx+6.002x+2T2021"
 HEADER = "\t".join(studentmodule.COLUMNS)

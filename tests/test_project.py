@@ -7,10 +7,11 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 SNAKEFMT = Path(sys.executable).with_name("snakefmt")
+RUFF = Path(sys.executable).with_name("ruff")
 
 # conda names that differ from the pip names
 CONDA_TO_PIP = {"python-isal": "isal", "python-duckdb": "duckdb"}
@@ -103,6 +104,18 @@ def test_snakefmt_is_clean():
         [str(SNAKEFMT), "--check", "workflow"], cwd=REPO, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_ruff_is_clean():
+    """The Python files are formatted and lint-clean, as pyproject.toml's [tool.ruff] says."""
+    output = ""
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [str(RUFF), *command, "--no-cache", "."], cwd=REPO, capture_output=True, text=True
+        )
+        if done.returncode:
+            output += f"$ ruff {' '.join(command)} .\n{done.stdout}{done.stderr}\n"
+    assert not output, output
 
 
 def test_scripts_explain_themselves():

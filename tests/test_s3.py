@@ -15,8 +15,8 @@ from edxflow.core import naming
 from edxflow.fetch.download import download
 from edxflow.fetch.manifest import build_manifest, read_listing, refresh_listing, version_path
 from edxflow.fetch.source import LocalSource, S3Source, SourceError
-from tests.conftest import REPO
 from tests.flaky_proxy import FlakyProxy
+from tests.helpers import REPO
 from tests.s3_faults import FaultyS3
 
 D = dt.date

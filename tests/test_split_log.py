@@ -18,8 +18,8 @@ from isal import igzip
 from edxflow.core.courses import course_base_name, normalize_course_id
 from edxflow.logs import split as split_log
 from edxflow.logs.split import SeenHashes, SplitError, line_digest, split_tracking_log
-from tests.conftest import REPO
 from tests.disks import fill
+from tests.helpers import REPO
 
 DAY = "2021-01-01"
 

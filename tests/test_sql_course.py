@@ -11,7 +11,7 @@ from edxflow.core.jsonl import read_rows
 from edxflow.fetch.decrypt import DecryptionError
 from edxflow.sql.bundle import index_bundle
 from edxflow.sql.course import split_course
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"
 DIR = "mitx-2021-01-03"

@@ -3,7 +3,7 @@
 import pytest
 
 from edxflow.sql.tsv import MAX_HEADER_BYTES, TsvReader, read_tsv, unescape
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"
 

@@ -12,8 +12,9 @@ import pytest
 
 from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
 from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
+from edxflow.warehouse.interface import WarehouseError
 from edxflow.warehouse.load import load_course, load_files, load_units, warehouse_summary
-from edxflow.warehouse.plan import WarehouseError, log_day, plan_units, table_name
+from edxflow.warehouse.plan import log_day, plan_units, table_name
 from edxflow.warehouse.unit_files import log_partition_files, unit_files
 from tests.disks import grow, small_tmpfs
 
@@ -598,3 +599,131 @@ def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
     grow(small_disk, "64m")
     receipt = load_course(warehouse, "sql", BASE, tmp_path, newest, tmp_path / "r2.json")
     assert receipt["tables"]["roles"]["rows"] == 60000 and receipt["loaded"] == ["forum", "roles"]
+
+
+def test_both_backends_are_warehouses(tmp_path):
+    import inspect
+
+    from edxflow.warehouse.bigquery import BigQueryWarehouse
+    from edxflow.warehouse.interface import Warehouse
+
+    methods = [
+        "ensure_dataset",
+        "read_state",
+        "write_state",
+        "drop_tables",
+        "replace_tables",
+        "replace_days",
+        "run_query",
+        "list_tables",
+        "close",
+    ]
+    for backend in (DuckDBWarehouse, BigQueryWarehouse):
+        for name in methods:
+            assert inspect.signature(getattr(backend, name)).parameters.keys() == (
+                inspect.signature(getattr(Warehouse, name)).parameters.keys()
+            ), (backend.__name__, name)
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", tmp_path)
+    try:
+        assert isinstance(warehouse, Warehouse) and warehouse.kind == "duckdb"
+    finally:
+        warehouse.close(False)
+
+
+def test_settings_are_built_once_from_the_config_or_the_command_line(tmp_path, monkeypatch):
+    from edxflow.warehouse.settings import WarehouseSettings, as_settings
+
+    config = {"kind": "bigquery", "path": None, "project": "p", "location": "EU"}
+    settings = WarehouseSettings.from_config(config, "bucket")
+    assert settings == WarehouseSettings(
+        "bigquery", project="p", location="EU", log_tables="partitioned", bucket="bucket"
+    )
+    assert as_settings(settings) is settings and as_settings(config) == WarehouseSettings(
+        "bigquery", project="p", location="EU"
+    )
+    assert as_settings(settings, "other").bucket == "other"
+    assert settings.describe() == "BigQuery project p"
+    with pytest.raises(AttributeError):
+        settings.kind = "duckdb"  # frozen
+
+    # load_files.py builds them alike from its command line and from the rule's params
+    from types import SimpleNamespace
+
+    import load_files as script
+
+    seen = []
+    monkeypatch.setattr(script, "load_files", lambda *args: seen.append(args) or {})
+    assert (
+        script.main(
+            ["--results-dir", str(tmp_path), "--file-type", "log", "--input", "in.json"]
+            + ["--receipt", "r.json", "--bigquery-project", "p", "--bucket", "b"]
+        )
+        == 0
+    )
+    job = SimpleNamespace(
+        params=SimpleNamespace(
+            warehouse={**config, "service_account_file": None, "log_tables": "partitioned"},
+            bucket="b",
+            results_dir=str(tmp_path),
+        ),
+        wildcards=SimpleNamespace(file_type="log"),
+        input=SimpleNamespace(written="in.json"),
+        output=SimpleNamespace(receipt="r.json"),
+    )
+    script.from_snakemake(job)
+    assert seen[0][0] == WarehouseSettings("bigquery", project="p", bucket="b")
+    assert seen[1][0] == WarehouseSettings("bigquery", project="p", location="EU", bucket="b")
+    assert seen[0][1:] == seen[1][1:] == ("log", str(tmp_path), "in.json", "r.json")
+
+
+def test_run_query_replaces_a_table_with_the_result(tmp_path):
+    names = [write_day(tmp_path, "2021-01-01", 3), write_day(tmp_path, "2021-01-02", 2)]
+    path = tmp_path / "warehouse.duckdb"
+    warehouse = DuckDBWarehouse(path, tmp_path)
+    try:
+        load_units(warehouse, "log", BASE, tmp_path, names)
+        warehouse.ensure_dataset("report", "reports")
+        assert warehouse.list_tables("report") == []
+        sql = (
+            f'SELECT CAST(time AS DATE) AS day, count(*) AS events FROM "{BASE}_logs".tracklog '
+            "GROUP BY 1"
+        )
+        assert warehouse.run_query(sql, "report", "per_day") == 2
+        assert warehouse.run_query(f"{sql} HAVING count(*) > 2", "report", "per_day") == 1
+        assert warehouse.run_query("SELECT 1 AS one", "report", "another") == 1
+        with pytest.raises(WarehouseError, match=r"running a query into report\.per_day failed"):
+            warehouse.run_query("SELECT nothing FROM nowhere", "report", "per_day")
+    finally:
+        warehouse.close(False)  # the failed query ended the transaction
+
+    warehouse = DuckDBWarehouse(path, tmp_path)
+    try:
+        load_units(warehouse, "log", BASE, tmp_path, names)
+        warehouse.ensure_dataset("report", "reports")
+        warehouse.run_query("SELECT 1 AS one UNION ALL SELECT 2", "report", "another")
+        assert warehouse.run_query("SELECT 7 AS seven", "report", "per_day") == 1
+    finally:
+        warehouse.close(True)
+    assert query(tmp_path, 'SELECT * FROM "report".per_day') == [(7,)]
+    assert query(tmp_path, 'SELECT count(*) FROM "report".another') == [(2,)]
+
+
+def test_list_tables_names_a_datasets_tables_without_the_load_state(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse = DuckDBWarehouse(path, tmp_path)
+    try:
+        assert warehouse.list_tables(f"{BASE}_logs") == []  # no such dataset
+        load_units(warehouse, "log", BASE, tmp_path, [write_day(tmp_path, "2021-01-01", 3)])
+        load_units(
+            warehouse,
+            "sql",
+            BASE,
+            tmp_path,
+            write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
+            + write_table(tmp_path, "forum", [{"x": "y"}], [{"name": "x", "type": "STRING"}]),
+        )
+        warehouse.run_query("SELECT 1 AS one", f"{BASE}_latest", "a_report")
+        assert warehouse.list_tables(f"{BASE}_logs") == ["tracklog"]
+        assert warehouse.list_tables(f"{BASE}_latest") == ["a_report", "forum", "roles"]
+    finally:
+        warehouse.close(True)

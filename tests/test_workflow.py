@@ -4,7 +4,6 @@ import datetime as dt
 import gzip
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -17,73 +16,22 @@ import yaml
 from edxflow.core import naming
 from edxflow.core.courses import course_base_name
 from edxflow.core.jsonl import read_rows
-from tests.conftest import PASSPHRASE, REPO, _short_tempdir, kill_agent, make_gnupghome
+from tests.helpers import (
+    DEMO_DATES,
+    PASSPHRASE,
+    REPO,
+    demo_config,
+    job_counts,
+    kill_agent,
+    make_gnupghome,
+    short_tempdir,
+    snakemake,
+    warehouse_counts,
+)
 
 pytestmark = pytest.mark.workflow
 
 DAYS = 7
-DEMO_DATES = {"begin": "2026-11-01", "end": "2026-11-08"}
-
-
-def snakemake_command(workdir: Path, config: dict, *args) -> list[str]:
-    configfile = workdir / "config.yaml"
-    configfile.write_text(yaml.safe_dump(config))
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "workflow" / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "2",
-        *args,
-    ]
-
-
-def snakemake(workdir: Path, config: dict, *args, env=None):
-    return subprocess.run(
-        snakemake_command(workdir, config, *args),
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
-
-
-def job_counts(output: str) -> dict[str, int]:
-    table = output[output.index("Job stats:") :]
-    return {
-        m.group(1): int(m.group(2))
-        for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)
-        if m.group(1) != "total"
-    }
-
-
-@pytest.fixture(scope="module")
-def demo():
-    root = _short_tempdir("demo")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "make_demo_package.py"), str(root / "pkg")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    yield root / "pkg"
-    kill_agent(root / "pkg" / "gnupg")
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def demo_config(demo: Path, workdir: Path, **changes) -> dict:
-    config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
-    config["source"]["local_root"] = str(demo / "source")
-    config["gpg"]["homedir"] = str(demo / "gnupg")
-    config["results_dir"] = str(workdir / "results")
-    config.update(changes)
-    return config
 
 
 def test_plan_run_and_rerun(demo, tmp_path):
@@ -236,23 +184,6 @@ def check_email_tables(results: Path) -> None:
         )
 
 
-def warehouse_counts(results: Path) -> dict[str, int]:
-    """dataset.table -> rows, read from the DuckDB file itself."""
-    import duckdb
-
-    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
-        tables = connection.execute(
-            "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_name NOT LIKE '\\_%' ESCAPE '\\'"
-        ).fetchall()
-        return {
-            f"{schema}.{table}": connection.execute(
-                f'SELECT count(*) FROM "{schema}"."{table}"'
-            ).fetchone()[0]
-            for schema, table in tables
-        }
-
-
 def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
     """Every split event, SQL row and email row is in DuckDB exactly once, with the schema's types."""
     import duckdb
@@ -351,7 +282,7 @@ def test_invalid_config_stops_before_any_job(demo, tmp_path):
 
 
 def test_wrong_key_fails_naming_the_file_and_leaves_no_plaintext(demo, tmp_path):
-    other = make_gnupghome(_short_tempdir("other"))
+    other = make_gnupghome(short_tempdir("other"))
     try:
         config = demo_config(
             demo, tmp_path, file_types=["log"], dates={**DEMO_DATES, "latest": True}

@@ -9,14 +9,14 @@ import zipfile
 import gnupg
 import pytest
 
-from tests.test_workflow import demo, demo_config, snakemake  # noqa: F401 (demo is a fixture)
+from tests.helpers import demo_config, snakemake
 
 pytestmark = pytest.mark.workflow
 
 BOMB = "demox-2026-11-08/DemoX-DS101-2026_T1-wiki_article-prod-analytics.sql.gpg"
 
 
-def test_a_decompression_bomb_is_refused_and_the_course_loaded(demo, tmp_path):  # noqa: F811
+def test_a_decompression_bomb_is_refused_and_the_course_loaded(demo, tmp_path):
     source = tmp_path / "source"
     shutil.copytree(demo / "source", source)
     gpg = gnupg.GPG(gnupghome=str(demo / "gnupg"))

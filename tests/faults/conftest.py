@@ -4,15 +4,15 @@ import shutil
 
 import pytest
 
-from tests.conftest import _short_tempdir
 from tests.faults.harness import fault_config, make_package, run
+from tests.helpers import short_tempdir
 
 pytestmark = pytest.mark.workflow
 
 
 @pytest.fixture(scope="session")
 def package(keys):
-    root = _short_tempdir("faultpkg")
+    root = short_tempdir("faultpkg")
     yield make_package(root, keys)
     shutil.rmtree(root, ignore_errors=True)
 

@@ -23,9 +23,7 @@ from pathlib import Path
 
 from edxflow.core.courses import course_base_name
 from edxflow.demo import build_package, encrypted_object_bytes, zip_bytes
-from tests.conftest import PASSPHRASE
-from tests.test_convergence import split_files, table_contents  # noqa: F401 (re-exported for the tests)
-from tests.test_workflow import demo_config, snakemake_command, warehouse_counts  # noqa: F401
+from tests.helpers import PASSPHRASE, demo_config, snakemake_command, warehouse_counts
 
 PASSPHRASE_ENV = "EDXFLOW_FAULT_PASSPHRASE"
 END = dt.date(2026, 11, 8)
@@ -45,7 +43,7 @@ class Package:
 
     source: Path
     plain: dict[str, bytes | dict[str, bytes]]  # "{bucket}/{key}" -> plain text, or a zip's members
-    keys: object  # tests.conftest.Keys
+    keys: object  # tests.helpers.Keys
 
     def path(self, name: str) -> Path:
         return self.source / name

@@ -19,8 +19,8 @@ from tests.faults.harness import (
     fault_config,
     job_log,
     run,
-    table_contents,
 )
+from tests.helpers import table_contents
 
 pytestmark = pytest.mark.workflow
 

@@ -11,8 +11,8 @@ from tests.faults.harness import (
     fault_config,
     file_digests,
     run,
-    table_contents,
 )
+from tests.helpers import table_contents
 
 pytestmark = pytest.mark.workflow
 

@@ -19,8 +19,8 @@ from tests.faults.harness import (
     job_log,
     log_object,
     run,
-    table_contents,
 )
+from tests.helpers import table_contents
 
 pytestmark = pytest.mark.workflow
 

@@ -13,9 +13,9 @@ from tests.faults.harness import (
     kill_when,
     run,
     start,
-    table_contents,
     tables_of,
 )
+from tests.helpers import table_contents
 
 pytestmark = pytest.mark.workflow
 

@@ -17,8 +17,8 @@ from tests.faults.harness import (
     fault_config,
     log_object,
     run,
-    warehouse_counts,
 )
+from tests.helpers import warehouse_counts
 
 pytestmark = pytest.mark.workflow
 

@@ -15,10 +15,10 @@ from tests.faults.harness import (
     job_log,
     log_object,
     run,
-    table_contents,
     tables_of,
 )
 from tests.faults.s3_proxy import FaultProxy
+from tests.helpers import table_contents
 
 pytestmark = pytest.mark.workflow
 

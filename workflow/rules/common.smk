@@ -34,6 +34,8 @@ def check_passphrase():
         raise WorkflowError(problem)
 
 
+# Wildcards never match across the path segments they are not meant to: every file has one rule
+# that can write it, and matching stays fast on large plans.
 wildcard_constraints:
     file_type="|".join(naming.FILE_TYPES),
     site="|".join(naming.SITES + (naming.ALL_SITES,)),
@@ -59,6 +61,10 @@ NOTHING_MATCHED = (
 COURSES = selected_courses(config)
 
 
+# Listing is neither a rule nor a checkpoint. A listing rule's output, once written, would be up to
+# date, so new and replaced objects would wait for a forced run; a listing checkpoint would hide
+# every download, split and load from the dry run until it ran, and add a DAG round. Listed here at
+# plan time, one run takes in whatever is new and the next has nothing to do.
 @functools.cache
 def listing():
     """(file type, site) -> what the source holds now. The main process lists the source at every
@@ -140,70 +146,71 @@ def listed_bundle(wildcards):
     return listed_on("sql", naming.ALL_SITES, wildcards.bundle[-10:])
 
 
-def encrypted_log(wildcards):
+def get_encrypted_log(wildcards):
     return raw_path(listed_log(wildcards))
 
 
-def encrypted_email(wildcards):
+def get_encrypted_email(wildcards):
     return raw_path(listed_email(wildcards))
 
 
-def sql_bundle(wildcards):
+def get_sql_bundle(wildcards):
     return raw_path(listed_bundle(wildcards))
 
 
 # Every step reading a source object takes its version file as an input (see record_version): a
 # step whose output lasts runs again when the object is replaced upstream, though the download
-# itself is temporary.
+# itself is temporary. An input rather than a param: a newer input file is seen whatever the
+# --rerun-triggers, a changed param only through Snakemake's metadata in .snakemake/.
 def version(item):
     return out(f"manifests/versions/{item['bucket']}/{item['key']}.json")
 
 
-def log_version(wildcards):
+def get_log_version(wildcards):
     return version(listed_log(wildcards))
 
 
-def email_version(wildcards):
+def get_email_version(wildcards):
     return version(listed_email(wildcards))
 
 
-def bundle_version(wildcards):
+def get_bundle_version(wildcards):
     return version(listed_bundle(wildcards))
 
 
-def all_manifests(wildcards=None):
+def get_all_manifests(wildcards=None):
     listing()
     return [str(manifest_paths(MANIFEST_DIR, t, s)[0]) for t, s in MANIFEST_UNITS]
 
 
-def all_downloads(wildcards):
+def get_all_downloads(wildcards):
     items = [item for _, item in log_items()] + snapshots("sql") + snapshots("email")
     return [raw_path(item) for item in items]
 
 
-def decrypted_logs(wildcards):
+def get_decrypted_logs(wildcards):
     return [out(f"decrypted/log/{site}/{item['date']}.log.gz") for site, item in log_items()]
 
 
-def decrypted_emails(wildcards):
+def get_decrypted_emails(wildcards):
     return [out(f"receipts/decrypt/email/{item['date']}.json") for item in snapshots("email")]
 
 
-def all_decrypted(wildcards):
-    return decrypted_logs(wildcards) + decrypted_emails(wildcards)
+def get_all_decrypted(wildcards):
+    return get_decrypted_logs(wildcards) + get_decrypted_emails(wildcards)
 
 
-def all_splits(wildcards):
+def get_all_splits(wildcards):
     return [
         out(f"receipts/split_tracking_log/{site}/{item['date']}.json") for site, item in log_items()
     ]
 
 
-def email_tables(wildcards):
+def get_email_tables(wildcards):
     return [out(f"receipts/email_opt_in/{item['date']}.json") for item in snapshots("email")]
 
 
-def sql_snapshots(wildcards):
+def get_sql_snapshots(wildcards):
     """Older bundles, one job each (snapshots: all); the newest is split one job per course."""
     return [
         out(f"receipts/sql_snapshot/{bundle_name(item)}.json") for item in snapshots("sql")[:-1]
@@ -229,14 +236,20 @@ def sql_bases():
     return bundle_bases(checkpoints.index_bundle.get(bundle=bundle_name(item)).output.index)
 
 
-def sql_courses(wildcards):
+def get_sql_courses(wildcards):
     bases = sql_bases()
     return [out(f"receipts/sql_course/{bundle_name(newest('sql'))}/{base}.json") for base in bases]
 
 
 # Every per-course file, as separate input functions: the SQL courses wait for the bundle index
 # while the logs and email files are already planned.
-ALL_SPLIT = [all_manifests, all_splits, email_tables, sql_courses, sql_snapshots]
+ALL_SPLIT = [
+    get_all_manifests,
+    get_all_splits,
+    get_email_tables,
+    get_sql_courses,
+    get_sql_snapshots,
+]
 
 PUBLISHING = config["storage"]["kind"] == "gcs"
 # BigQuery loads the published objects when there are some; DuckDB always reads the local files.
@@ -247,7 +260,7 @@ LOAD_BUCKET = (
 )
 
 
-def written_by(wildcards):
+def get_written_by(wildcards):
     """The receipt of the step that wrote a publish or load unit's files: a log day's split, a
     course's split of the newest bundle, or an email file's tables."""
     if wildcards.file_type == "log":
@@ -264,7 +277,7 @@ def results_of_receipt(wildcards, output):
     return str(Path(output.receipt).parents[4 if wildcards.file_type == "log" else 3])
 
 
-def published_receipt(wildcards):
+def get_published_receipt(wildcards):
     return (
         [out(f"receipts/publish/{wildcards.file_type}/{wildcards.unit}.json")]
         if LOAD_BUCKET
@@ -283,12 +296,14 @@ def warehouse_units(file_type):
 
 
 def per_unit(step, file_type):
-    def receipts(wildcards):
+    """The input function of a target: every `step` receipt of a file type's units."""
+
+    def get_unit_receipts(wildcards):
         return [
             out(f"receipts/{step}/{file_type}/{unit}.json") for unit in warehouse_units(file_type)
         ]
 
-    return receipts
+    return get_unit_receipts
 
 
 # Nothing to publish with storage.kind none: the `publish` target then builds nothing.
@@ -298,6 +313,10 @@ all_loaded = [per_unit("load", t) for t in config["file_types"]]
 ALL = [*ALL_SPLIT, *all_published, *all_loaded]
 
 
+# Downloads and plaintext are temp() unless a keep_* key says otherwise: encrypted objects are as
+# large as the package and stay on the source (their version files keep reruns right without
+# them); decrypted logs and email CSVs are personal data, kept on disk no longer than the split
+# needs them. The split per-course files are the results that last.
 def encrypted_output(path):
     """Encrypted downloads are removed once decrypted, unless keep_encrypted."""
     return path if config["keep_encrypted"] else temp(path)

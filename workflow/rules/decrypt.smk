@@ -1,7 +1,8 @@
+# Decrypted outputs are temp() unless keep_decrypted (see decrypted_output): personal data.
 rule decrypt_log:
     input:
-        encrypted=encrypted_log,
-        version=log_version,
+        encrypted=get_encrypted_log,
+        version=get_log_version,
     output:
         plain=decrypted_output(out("decrypted/log/{site}/{date}.log.gz")),
     log:
@@ -18,8 +19,8 @@ rule decrypt_log:
 
 rule decrypt_email:
     input:
-        encrypted=encrypted_email,
-        version=email_version,
+        encrypted=get_encrypted_email,
+        version=get_email_version,
     output:
         plain=decrypted_output(directory(out("decrypted/email/{date}"))),
         receipt=out("receipts/decrypt/email/{date}.json"),
@@ -37,5 +38,5 @@ rule decrypt_email:
 
 rule decrypt:
     input:
-        all_manifests,
-        all_decrypted,
+        get_all_manifests,
+        get_all_decrypted,

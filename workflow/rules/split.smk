@@ -1,9 +1,15 @@
 rule split_tracking_log:
     input:
         log=out("decrypted/log/{site}/{date}.log.gz"),
-        version=log_version,
+        version=get_log_version,
     output:
-        receipt=out("receipts/split_tracking_log/{site}/{date}.json"),
+        receipt=report(
+            out("receipts/split_tracking_log/{site}/{date}.json"),
+            caption="../report/split_tracking_log.rst",
+            category="Split",
+            subcategory="Tracking logs",
+            labels={"site": "{site}", "date": "{date}"},
+        ),
     log:
         out("logs/split_tracking_log/{site}/{date}.log"),
     conda:

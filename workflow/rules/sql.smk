@@ -1,10 +1,18 @@
-# The one checkpoint: which courses the newest bundle holds is known only from its zip directory.
+# The one checkpoint: which courses the newest bundle holds is known only from its zip directory,
+# once the bundle is fetched, and those courses decide the sql_course, publish and load jobs. Only
+# the newest bundle is indexed (older ones go to sql_snapshot), so a plan makes one DAG round more,
+# not one per bundle.
 checkpoint index_bundle:
     input:
-        bundle=sql_bundle,
-        version=bundle_version,
+        bundle=get_sql_bundle,
+        version=get_bundle_version,
     output:
-        index=out("manifests/sql/{bundle}.json"),
+        index=report(
+            out("manifests/sql/{bundle}.json"),
+            caption="../report/index_bundle.rst",
+            category="Manifests",
+            labels={"bundle": "{bundle}"},
+        ),
     log:
         out("logs/index_bundle/{bundle}.log"),
     conda:
@@ -17,13 +25,21 @@ checkpoint index_bundle:
         "../../scripts/index_bundle.py"
 
 
+# One job per course of the newest bundle: a bad course fails alone, and loads wait for their own
+# course only. The index tells the job which members are its course's.
 rule sql_course:
     input:
-        bundle=sql_bundle,
-        version=bundle_version,
+        bundle=get_sql_bundle,
+        version=get_bundle_version,
         index=out("manifests/sql/{bundle}.json"),
     output:
-        receipt=out("receipts/sql_course/{bundle}/{base}.json"),
+        receipt=report(
+            out("receipts/sql_course/{bundle}/{base}.json"),
+            caption="../report/sql_course.rst",
+            category="Split",
+            subcategory="SQL tables",
+            labels={"course": "{base}", "bundle": "{bundle}"},
+        ),
     log:
         out("logs/sql_course/{bundle}/{base}.log"),
     conda:
@@ -40,8 +56,8 @@ rule sql_course:
 # needs no index checkpoint: planning grows with bundles, not bundles times courses.
 rule sql_snapshot:
     input:
-        bundle=sql_bundle,
-        version=bundle_version,
+        bundle=get_sql_bundle,
+        version=get_bundle_version,
     output:
         receipt=out("receipts/sql_snapshot/{bundle}.json"),
     log:
@@ -62,10 +78,16 @@ rule sql_snapshot:
 rule email_opt_in:
     input:
         decrypted=out("receipts/decrypt/email/{date}.json"),
-        version=email_version,
+        version=get_email_version,
         plain=out("decrypted/email/{date}"),
     output:
-        receipt=out("receipts/email_opt_in/{date}.json"),
+        receipt=report(
+            out("receipts/email_opt_in/{date}.json"),
+            caption="../report/email_opt_in.rst",
+            category="Split",
+            subcategory="Email opt-in",
+            labels={"date": "{date}"},
+        ),
     log:
         out("logs/email_opt_in/{date}.log"),
     conda:

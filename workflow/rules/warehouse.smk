@@ -3,13 +3,21 @@
 # plan needs no index of every course's files.
 rule publish_files:
     input:
-        written=written_by,
+        written=get_written_by,
     output:
-        receipt=out("receipts/publish/{file_type}/{unit}.json"),
+        receipt=report(
+            out("receipts/publish/{file_type}/{unit}.json"),
+            caption="../report/publish_files.rst",
+            category="Warehouse",
+            subcategory="Published",
+            labels={"file type": "{file_type}", "unit": "{unit}"},
+        ),
     log:
         out("logs/publish/{file_type}/{unit}.log"),
     conda:
         "../envs/steps.yaml"
+    # One gcs_api per publish, capped in the profiles: many jobs must not become as many
+    # concurrent uploads to one bucket (Cloud Storage rate limits).
     resources:
         gcs_api=1,
     params:
@@ -21,14 +29,25 @@ rule publish_files:
 
 rule load_files:
     input:
-        written=written_by,
-        published=published_receipt,
+        written=get_written_by,
+        # BigQuery loads the published gs:// objects when publishing: the unit's publish first.
+        published=get_published_receipt,
     output:
-        receipt=out("receipts/load/{file_type}/{unit}.json"),
+        receipt=report(
+            out("receipts/load/{file_type}/{unit}.json"),
+            caption="../report/load_files.rst",
+            category="Warehouse",
+            subcategory="Loaded",
+            labels={"file type": "{file_type}", "unit": "{unit}"},
+        ),
     log:
         out("logs/load/{file_type}/{unit}.log"),
     conda:
         "../envs/steps.yaml"
+    # DuckDB allows one writing process per database file: every DuckDB load takes the one
+    # duckdb_writer the profiles provide, so loads queue in Snakemake rather than hold a core
+    # waiting for the file's lock (up to 10 min). BigQuery loads run side by side, bq_jobs at a
+    # time (its quotas on load jobs and table updates).
     resources:
         duckdb_writer=int(config["warehouse"]["kind"] == "duckdb"),
         bq_jobs=int(config["warehouse"]["kind"] == "bigquery"),

@@ -16,7 +16,8 @@ import uuid
 from pathlib import Path
 
 from edxflow.warehouse.google_cloud import TIMEOUT, explain, retry
-from edxflow.warehouse.plan import STATE_TABLE, Unit, WarehouseError
+from edxflow.warehouse.interface import State, WarehouseError, check_days, is_internal
+from edxflow.warehouse.plan import STATE_TABLE, Unit, local_paths
 
 log = logging.getLogger("edxflow.warehouse")
 
@@ -82,6 +83,8 @@ def schema_fields(schema: list[dict]):
 
 
 class BigQueryWarehouse:
+    """The Warehouse (interface.py) on BigQuery: a session is a client, each replacement a job."""
+
     kind = "bigquery"
 
     def __init__(self, client, results_dir: str | Path, location: str | None):
@@ -129,8 +132,7 @@ class BigQueryWarehouse:
             timeout=TIMEOUT,
         )
 
-    def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
-        """unit -> (fingerprint, rows, file type) of its last load."""
+    def read_state(self, dataset: str) -> State:
         from google.api_core.exceptions import NotFound
 
         try:
@@ -246,7 +248,7 @@ class BigQueryWarehouse:
             ignore_unknown_values=True,
             max_bad_records=0,
         )
-        sources = uris or [str(self.results_dir / name) for name in unit.files]
+        sources = uris or [str(path) for path in local_paths(self.results_dir, [unit])]
         what = f"cannot start the load of {', '.join(sources)} into {destination}"
         if uris:
             return self._call(
@@ -259,7 +261,7 @@ class BigQueryWarehouse:
                 timeout=TIMEOUT,
             ), sources
         with io.BufferedReader(
-            ConcatenatedGzip([self.results_dir / name for name in unit.files]), 1 << 20
+            ConcatenatedGzip(local_paths(self.results_dir, [unit])), 1 << 20
         ) as data:
             return self._call(
                 what,
@@ -272,7 +274,7 @@ class BigQueryWarehouse:
             ), sources
 
     def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
-        """Replace each unit's table; the jobs run side by side and are all waited for."""
+        """The jobs run side by side and are all waited for."""
         started = [
             (
                 unit,
@@ -295,8 +297,8 @@ class BigQueryWarehouse:
         return counts
 
     def replace_days(self, units: list[Unit], sources: dict) -> dict[str, int]:
-        """Replace days of one day-partitioned table: all their files are loaded into a staging
-        table, checked to hold only those days, then swapped in by one DELETE + INSERT transaction."""
+        """All the files are loaded into a staging table, checked to hold only those days, then
+        swapped in by one DELETE + INSERT transaction."""
         from google.cloud import bigquery
 
         first = units[0]
@@ -327,14 +329,8 @@ class BigQueryWarehouse:
                     target,
                 )
             }
+            counts = check_days(units, per_day, named, target)
             days = sorted(unit.day for unit in units)
-            outside = {day: count for day, count in per_day.items() if day not in days}
-            if outside:
-                raise WarehouseError(
-                    f"{', '.join(named)}: events of other days ({outside}) are in these files, so they cannot "
-                    f"replace whole days of {target}: split the logs with logs.dynamic_date: true, or set "
-                    "warehouse.log_tables: sharded"
-                )
             names = ", ".join(f"`{field['name']}`" for field in first.schema)
             self._query(
                 f"BEGIN TRANSACTION; DELETE FROM `{target}` WHERE DATE(time) IN UNNEST(@days); "
@@ -352,24 +348,58 @@ class BigQueryWarehouse:
                     staging,
                     error,
                 )
-        return {unit.key: per_day.get(unit.day, 0) for unit in units}
+        return counts
+
+    def run_query(self, sql: str, dataset: str, table: str) -> int:
+        """One query job writing its destination table WRITE_TRUNCATE: the table is replaced when
+        the job succeeds, all at once."""
+        from google.cloud import bigquery
+
+        destination = self.ref(dataset, table)
+        config = bigquery.QueryJobConfig(
+            destination=destination,
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+            create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
+        )
+        self._query_job(sql, config, f"a query into {destination}", destination)
+        found = self._call(
+            f"cannot read {destination}",
+            self.client.get_table,
+            destination,
+            retry=retry(),
+            timeout=TIMEOUT,
+        )
+        return int(found.num_rows or 0)
+
+    def list_tables(self, dataset: str) -> list[str]:
+        from google.api_core.exceptions import NotFound
+
+        where = f"{self.client.project}.{dataset}"
+        try:
+            found = [
+                table.table_id
+                for table in self.client.list_tables(where, retry=retry(), timeout=TIMEOUT)
+            ]
+        except NotFound:
+            return []
+        except Exception as error:
+            raise explain(error, f"cannot list the tables of {where}") from None
+        return sorted(name for name in found if not is_internal(name))
 
     def _query(self, sql: str, parameters: list, target: str, files: list[str] | None = None):
         """The rows of a query job; its failure names the files whose rows it moves, if any."""
         from google.cloud import bigquery
 
         config = bigquery.QueryJobConfig(query_parameters=parameters)
+        return list(self._query_job(sql, config, f"a query on {target}", target, files).result())
+
+    def _query_job(self, sql: str, config, what: str, target: str, files: list[str] | None = None):
+        """The finished query job (`what` names it in the error of a job that cannot start)."""
 
         def start():
-            return self._call(
-                f"cannot start a query on {target}", self.client.query, sql, job_config=config
-            )
+            return self._call(f"cannot start {what}", self.client.query, sql, job_config=config)
 
-        return list(
-            self._wait(
-                start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start
-            ).result()
-        )
+        return self._wait(start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start)
 
     def _wait(self, job, destination: str, sources: list[str], restart):
         """The finished job; a job failing for a transient reason is run again (`restart()` starts

@@ -9,7 +9,6 @@ A session reads and writes timestamps in UTC, as BigQuery does, whatever the loc
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import logging
 import os
 import time
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from edxflow.warehouse.plan import STATE_TABLE, Unit, WarehouseError
+from edxflow.warehouse.interface import State, WarehouseError, check_days, is_internal
+from edxflow.warehouse.plan import STATE_TABLE, Unit, local_paths
 
 log = logging.getLogger("edxflow.warehouse")
 
@@ -80,6 +80,8 @@ def json_source(paths: list[Path], schema: list[dict]) -> str:
 
 
 class DuckDBWarehouse:
+    """The Warehouse (interface.py) in a DuckDB file, a session being one transaction."""
+
     kind = "duckdb"
 
     def __init__(self, path: str | Path, results_dir: str | Path):
@@ -142,8 +144,7 @@ class DuckDBWarehouse:
             f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}", f"creating the schema {dataset}"
         )
 
-    def read_state(self, dataset: str) -> dict[str, tuple[str, int, str | None]]:
-        """unit -> (fingerprint, rows, file type) of its last load."""
+    def read_state(self, dataset: str) -> State:
         state, doing = f"{quote(dataset)}.{STATE_TABLE}", f"reading {dataset}.{STATE_TABLE}"
         self._execute(
             f"CREATE TABLE IF NOT EXISTS {state} (unit VARCHAR PRIMARY KEY, fingerprint VARCHAR, "
@@ -183,7 +184,7 @@ class DuckDBWarehouse:
             )
 
     def _paths(self, units: list[Unit]) -> list[Path]:
-        return [self.results_dir / name for unit in units for name in unit.files]
+        return local_paths(self.results_dir, units)
 
     def _failed(self, units: list[Unit], error: Exception) -> WarehouseError:
         return self._error(
@@ -191,7 +192,6 @@ class DuckDBWarehouse:
         )
 
     def replace_tables(self, units: list[Unit], sources: dict) -> dict[str, int]:
-        """Replace each unit's table with its files; returns the rows loaded per unit."""
         counts = {}
         for unit in units:
             table, names = (
@@ -210,7 +210,6 @@ class DuckDBWarehouse:
         return counts
 
     def replace_days(self, units: list[Unit], sources: dict) -> dict[str, int]:
-        """Replace days of one day-partitioned table (all units share it) with their files."""
         first = units[0]
         table, names = self.where(first), ", ".join(quote(field["name"]) for field in first.schema)
         days = {unit.day: unit for unit in units}
@@ -224,16 +223,15 @@ class DuckDBWarehouse:
                 f"CAST(time AT TIME ZONE 'UTC' AS DATE) AS day "
                 f"FROM {json_source(self._paths(units), first.schema)}"
             )
-            per_day = dict(
-                self.connection.execute("SELECT day, count(*) FROM staged GROUP BY day").fetchall()
+            per_day = self.connection.execute(
+                "SELECT day, count(*) FROM staged GROUP BY day"
+            ).fetchall()
+            counts = check_days(
+                units,
+                {str(day): count for day, count in per_day},
+                list(map(str, self._paths(units))),
+                table,
             )
-            outside = {str(day): count for day, count in per_day.items() if str(day) not in days}
-            if outside:
-                raise WarehouseError(
-                    f"{', '.join(map(str, self._paths(units)))}: events of other days ({outside}) are in these "
-                    f"files, so they cannot replace whole days of {table}: split the logs with "
-                    "logs.dynamic_date: true, or set warehouse.log_tables: sharded"
-                )
             self.connection.execute(
                 f"DELETE FROM {table} WHERE CAST(time AT TIME ZONE 'UTC' AS DATE) IN ({listed})"
             )
@@ -241,7 +239,21 @@ class DuckDBWarehouse:
             self.connection.execute("DROP TABLE staged")
         except duckdb.Error as error:
             raise self._failed(units, error) from None
-        return {unit.key: per_day.get(dt.date.fromisoformat(unit.day), 0) for unit in units}
+        return counts
+
+    def run_query(self, sql: str, dataset: str, table: str) -> int:
+        where, doing = f"{quote(dataset)}.{quote(table)}", f"running a query into {dataset}.{table}"
+        self._execute(f"CREATE OR REPLACE TABLE {where} AS {sql}", doing)
+        return self._execute(f"SELECT count(*) FROM {where}", doing).fetchone()[0]
+
+    def list_tables(self, dataset: str) -> list[str]:
+        rows = self._execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = ?",
+            f"listing the tables of {dataset}",
+            [dataset],
+        ).fetchall()
+        return sorted(name for (name,) in rows if not is_internal(name))
 
     def close(self, success: bool) -> None:
         try:

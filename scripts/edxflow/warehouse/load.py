@@ -12,11 +12,15 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from edxflow.core.atomic import write_json
+from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.plan import changed_units, dataset_name, gone_units, log_day, plan_units
 from edxflow.warehouse.publish import gcs_uri
+from edxflow.warehouse.settings import WarehouseSettings, as_settings
 from edxflow.warehouse.unit_files import log_partition_files, unit_files
 
 log = logging.getLogger("edxflow.warehouse.load")
@@ -32,23 +36,21 @@ def description(base: str, file_type: str) -> str:
     return f"Tables of {base}: its newest weekly SQL bundle and email opt-in (edxflow)."
 
 
-def open_warehouse(settings: dict, results_dir: str | Path):
-    """The warehouse the `warehouse` config section names."""
-    if settings["kind"] == "duckdb":
+def open_warehouse(settings: WarehouseSettings, results_dir: str | Path) -> Warehouse:
+    """The warehouse the settings name."""
+    if settings.kind == "duckdb":
         from edxflow.warehouse.duckdb import DuckDBWarehouse
 
-        return DuckDBWarehouse(settings["path"], results_dir)
+        return DuckDBWarehouse(settings.path, results_dir)
     from edxflow.warehouse.bigquery import BigQueryWarehouse
     from edxflow.warehouse.google_cloud import bigquery_client
 
-    client = bigquery_client(
-        settings.get("project"), settings.get("location"), settings.get("service_account_file")
-    )
-    return BigQueryWarehouse(client, results_dir, settings.get("location"))
+    client = bigquery_client(settings.project, settings.location, settings.service_account_file)
+    return BigQueryWarehouse(client, results_dir, settings.location)
 
 
 def load_units(
-    warehouse,
+    warehouse: Warehouse,
     file_type: str,
     base: str,
     results_dir: str | Path,
@@ -143,17 +145,18 @@ SETTLE_PASSES = 3
 
 
 def load_settled(
-    warehouse,
-    settings: dict,
+    warehouse: Warehouse,
+    settings: WarehouseSettings,
     file_type: str,
     results_dir: str | Path,
     base: str,
     files: list[str],
-    bucket: str | None,
 ) -> dict:
-    """Load a course's files of one unit. A log day is read again after its load: another job may
-    have finished a file of the same course days meanwhile (loads run side by side on BigQuery),
-    and then the days it touched are loaded again, so the last load of a day always has all of it."""
+    """Load a course's files of one unit (from the settings' bucket, if any). A log day is read
+    again after its load: another job may have finished a file of the same course days meanwhile
+    (loads run side by side on BigQuery), and then the days it touched are loaded again, so the
+    last load of a day always has all of it."""
+    bucket = settings.bucket
     published = set(files) if bucket else None
     loaded, done, dropped, receipt = None, [], [], {}
     for _ in range(SETTLE_PASSES):
@@ -166,7 +169,7 @@ def load_settled(
             base,
             results_dir,
             wanted,
-            settings.get("log_tables", "partitioned"),
+            settings.log_tables,
             bucket,
             published,
         )
@@ -177,7 +180,7 @@ def load_settled(
 
 
 @contextlib.contextmanager
-def warehouse_session(settings: dict, results_dir: str | Path):
+def warehouse_session(settings: WarehouseSettings, results_dir: str | Path):
     """An open warehouse: what was loaded lands when the block ends without an error (DuckDB: one
     transaction), and nothing of it otherwise."""
     warehouse = open_warehouse(settings, results_dir)
@@ -190,7 +193,7 @@ def warehouse_session(settings: dict, results_dir: str | Path):
 
 
 def load_course(
-    settings: dict,
+    settings: WarehouseSettings | Mapping[str, Any],
     file_type: str,
     base: str,
     results_dir: str | Path,
@@ -198,10 +201,12 @@ def load_course(
     receipt_path: str | Path,
     bucket: str | None = None,
 ) -> dict:
-    """One course's files, in a session of their own; writes and returns the receipt."""
+    """One course's files, in a session of their own; writes and returns the receipt. `settings`
+    may be a `warehouse` config section; `bucket`, when given, replaces the settings' one."""
+    settings = as_settings(settings, bucket)
     with warehouse_session(settings, results_dir) as warehouse:
         receipt = {
-            "warehouse": settings["kind"],
+            "warehouse": settings.kind,
             "file_type": file_type,
             **load_units(
                 warehouse,
@@ -209,8 +214,8 @@ def load_course(
                 base,
                 results_dir,
                 files,
-                settings.get("log_tables", "partitioned"),
-                bucket,
+                settings.log_tables,
+                settings.bucket,
             ),
         }
     write_json(receipt_path, receipt)
@@ -218,7 +223,7 @@ def load_course(
 
 
 def load_files(
-    settings: dict,
+    settings: WarehouseSettings | Mapping[str, Any],
     file_type: str,
     results_dir: str | Path,
     step_receipt: str | Path,
@@ -226,7 +231,8 @@ def load_files(
     bucket: str | None = None,
 ) -> dict:
     """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
-    warehouse session; writes and returns the receipt."""
+    warehouse session; writes and returns the receipt. `settings` and `bucket` as for load_course."""
+    settings = as_settings(settings, bucket)
     started = time.monotonic()
     by_course = unit_files(file_type, step_receipt)
     courses = {}
@@ -235,7 +241,7 @@ def load_files(
 
             def load(base: str) -> dict:
                 receipt = load_settled(
-                    warehouse, settings, file_type, results_dir, base, by_course[base], bucket
+                    warehouse, settings, file_type, results_dir, base, by_course[base]
                 )
                 log.info(
                     "%s (%s): %d unit(s) loaded, %d unchanged",
@@ -251,7 +257,7 @@ def load_files(
             with concurrent.futures.ThreadPoolExecutor(workers) as pool:
                 courses = dict(zip(by_course, pool.map(load, by_course)))
     receipt = {
-        "warehouse": settings["kind"],
+        "warehouse": settings.kind,
         "file_type": file_type,
         "input": str(step_receipt),
         "courses": courses,
@@ -265,9 +271,12 @@ def load_files(
 SUMMARY_TABLES = 100
 
 
-def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
+def warehouse_summary(
+    results_dir: str | Path, settings: WarehouseSettings | Mapping[str, Any]
+) -> str:
     """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
-    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
+    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says.
+    `settings` may be the `warehouse` config section."""
     receipts = sorted(
         Path(results_dir, "receipts", "load").glob("**/*.json"),
         key=lambda path: path.stat().st_mtime_ns,
@@ -283,11 +292,7 @@ def warehouse_summary(results_dir: str | Path, settings: dict) -> str:
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})
             for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
                 rows.pop((course["datasets"][0], table), None)
-    where = (
-        settings["path"]
-        if settings["kind"] == "duckdb"
-        else f"BigQuery project {settings.get('project') or '(default)'}"
-    )
+    where = as_settings(settings).describe()
     counts = {key: sum(units.values()) for key, units in rows.items()}
     if len(counts) <= SUMMARY_TABLES:
         lines = [

@@ -17,18 +17,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edxflow.core.errors import UserError
 from edxflow.core.jsonl import shipped_schema
 from edxflow.fetch.source import file_md5
+from edxflow.warehouse.interface import State, WarehouseError
 
 STATE_TABLE = "_edxflow_loads"
 EMAIL_TABLE = "email_opt_in"
 _LOG_DAY = re.compile(r"tracklog-(\d{4})-(\d{2})-(\d{2})\.")
 _EMAIL = re.compile(r"email_opt_in-\d{4}-\d{2}-\d{2}$")
-
-
-class WarehouseError(UserError):
-    """A load that failed, with the files and the table it was loading."""
 
 
 @dataclass
@@ -104,22 +100,25 @@ def plan_units(
     return sorted(units, key=lambda unit: unit.key)
 
 
+def local_paths(results_dir: Path, units: list[Unit]) -> list[Path]:
+    """The units' local files, as a load reads them and its errors name them."""
+    return [results_dir / name for unit in units for name in unit.files]
+
+
 def fingerprint(results_dir: Path, files: list[str]) -> str:
     """File names and MD5s, as one string: equal fingerprints mean equal contents."""
     entries = [[name, file_md5(results_dir / name).hex()] for name in sorted(files)]
     return json.dumps(entries, separators=(",", ":"))
 
 
-def changed_units(units: list[Unit], state: dict[str, tuple[str, int, str | None]]) -> list[Unit]:
+def changed_units(units: list[Unit], state: State) -> list[Unit]:
     """The units whose fingerprint differs from the one recorded at their last load."""
     return [
         unit for unit in units if unit.key not in state or state[unit.key][0] != unit.fingerprint
     ]
 
 
-def gone_units(
-    file_type: str, units: list[Unit], state: dict[str, tuple[str, int, str | None]]
-) -> list[str]:
+def gone_units(file_type: str, units: list[Unit], state: State) -> list[str]:
     """The tables an earlier load of this file type wrote that its files no longer have. A course's
     SQL (or email) load has all of its tables, so these are dropped; a log load has only its days."""
     if file_type == "log":

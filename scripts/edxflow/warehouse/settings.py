@@ -1,0 +1,52 @@
+"""The warehouse a load writes to, as one frozen object: built once, from the `warehouse` config
+section and the load bucket (the rule's params, or load_files.py's command line), and passed to
+load.py's functions in place of the config's dict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    kind: str  # duckdb or bigquery
+    path: str | None = None  # the DuckDB file
+    project: str | None = None  # BigQuery: None takes the credentials' project
+    location: str | None = None  # BigQuery: where datasets are created
+    service_account_file: str | None = None  # BigQuery: None uses the default credentials
+    log_tables: str = "partitioned"  # or sharded: tracklog_YYYYMMDD tables
+    # BigQuery: the bucket the files were published to, loaded from gs:// (None: the local files)
+    bucket: str | None = None
+
+    @classmethod
+    def from_config(
+        cls, warehouse: Mapping[str, Any], bucket: str | None = None
+    ) -> WarehouseSettings:
+        """From a `warehouse` config section (a key it lacks takes its default), plus the bucket."""
+        return cls(
+            kind=warehouse["kind"],
+            path=warehouse.get("path"),
+            project=warehouse.get("project"),
+            location=warehouse.get("location"),
+            service_account_file=warehouse.get("service_account_file"),
+            log_tables=warehouse.get("log_tables") or "partitioned",
+            bucket=bucket,
+        )
+
+    def describe(self) -> str:
+        """Where the tables are, as the load summary says it."""
+        if self.kind == "duckdb":
+            return str(self.path)
+        return f"BigQuery project {self.project or '(default)'}"
+
+
+def as_settings(
+    settings: WarehouseSettings | Mapping[str, Any], bucket: str | None = None
+) -> WarehouseSettings:
+    """The settings; a `warehouse` config section (a mapping, as tests and scripts may pass) is read
+    with from_config. A bucket given replaces the settings' one."""
+    if not isinstance(settings, WarehouseSettings):
+        settings = WarehouseSettings.from_config(settings)
+    return replace(settings, bucket=bucket) if bucket is not None else settings
