@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO))
 
 from edxflow.core.jsonl import write_rows  # noqa: E402
 from edxflow.warehouse.load import load_course  # noqa: E402
+from edxflow.warehouse.settings import WarehouseSettings  # noqa: E402
 
 BASE = "MITx__6_002x__2T2021"
 COURSE = "course-v1:MITx+6.002x+2T2021"
@@ -91,11 +92,7 @@ def main() -> None:
         days = [f"2021-{1 + n // 28:02d}-{1 + n % 28:02d}" for n in range(args.days + 1)]
         names = [write_day(root, day, args.events, rng) for day in days[:-1]]
         size = sum((root / name).stat().st_size for name in names)
-        settings = {
-            "kind": "duckdb",
-            "path": str(root / "warehouse.duckdb"),
-            "log_tables": "partitioned",
-        }
+        settings = WarehouseSettings("duckdb", path=str(root / "warehouse.duckdb"))
         rows = args.days * args.events
         print(f"course: {args.days} daily files, {rows:,} events, {size / 1e6:.0f} MB gzip")
 

@@ -17,6 +17,7 @@ from edxflow.warehouse.interface import WarehouseError
 from edxflow.warehouse.load import load_course, load_files, load_units
 from edxflow.warehouse.plan import STATE_TABLE
 from edxflow.warehouse.publish import publish_files
+from edxflow.warehouse.settings import WarehouseSettings
 from tests.servers import closed_port
 
 PROJECT = "test"
@@ -52,14 +53,8 @@ def bucket(emulators):
     return client.create_bucket(f"edx-{uuid.uuid4().hex[:12]}").name
 
 
-def settings(log_tables="partitioned") -> dict:
-    return {
-        "kind": "bigquery",
-        "project": PROJECT,
-        "location": None,
-        "service_account_file": None,
-        "log_tables": log_tables,
-    }
+def settings(log_tables="partitioned", bucket=None) -> WarehouseSettings:
+    return WarehouseSettings("bigquery", project=PROJECT, log_tables=log_tables, bucket=bucket)
 
 
 def query(bq, sql: str) -> list[tuple]:
@@ -475,7 +470,7 @@ def test_a_malformed_line_in_a_published_log_fails_naming_the_uri(bq, tmp_path, 
     receipt = tmp_path / "receipts" / "load.json"
 
     with pytest.raises(WarehouseError) as raised:
-        load_course(settings(), "log", base, tmp_path, [relative], receipt, bucket=bucket)
+        load_course(settings(bucket=bucket), "log", base, tmp_path, [relative], receipt)
 
     message = str(raised.value)
     print(message)

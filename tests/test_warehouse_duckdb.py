@@ -15,6 +15,7 @@ from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
 from edxflow.warehouse.interface import WarehouseError
 from edxflow.warehouse.load import load_course, load_files, load_units, warehouse_summary
 from edxflow.warehouse.plan import log_day, plan_units, table_name
+from edxflow.warehouse.settings import WarehouseSettings
 from edxflow.warehouse.unit_files import log_partition_files, unit_files
 from tests.disks import grow, small_tmpfs
 
@@ -49,8 +50,10 @@ def write_table(
     return [f"SQL/{BASE}/{date}/{table}.json.gz", f"SQL/{BASE}/{date}/{table}.schema.json"]
 
 
-def settings(results, log_tables="partitioned") -> dict:
-    return {"kind": "duckdb", "path": str(results / "warehouse.duckdb"), "log_tables": log_tables}
+def settings(results, log_tables="partitioned") -> WarehouseSettings:
+    return WarehouseSettings(
+        "duckdb", path=str(results / "warehouse.duckdb"), log_tables=log_tables
+    )
 
 
 def query(results, sql: str):
@@ -501,10 +504,11 @@ def test_naive_timestamps_mean_utc_whatever_the_local_time_zone(tmp_path):
 import sys
 from edxflow.warehouse.load import load_course
 from edxflow.warehouse.duckdb import DuckDBWarehouse
+from edxflow.warehouse.settings import WarehouseSettings
 settings = {settings(tmp_path)!r}
 load_course(settings, "sql", {BASE!r}, {str(tmp_path)!r}, {table!r}, {str(tmp_path / "r1.json")!r})
 load_course(settings, "log", {BASE!r}, {str(tmp_path)!r}, [{day!r}], {str(tmp_path / "r2.json")!r})
-warehouse = DuckDBWarehouse(settings["path"], {str(tmp_path)!r})
+warehouse = DuckDBWarehouse(settings.path, {str(tmp_path)!r})
 print(warehouse.connection.execute('SELECT created::VARCHAR FROM "{BASE}_latest".problem_analysis').fetchone()[0])
 print(warehouse.connection.execute('SELECT count(*) FROM "{BASE}_logs".tracklog WHERE time::DATE = DATE \\'2021-01-01\\'').fetchone()[0])
 warehouse.close(True)
@@ -558,11 +562,7 @@ def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
 ):
     import uuid
 
-    warehouse = {
-        "kind": "duckdb",
-        "path": str(small_disk / "warehouse.duckdb"),
-        "log_tables": "partitioned",
-    }
+    warehouse = WarehouseSettings("duckdb", path=str(small_disk / "warehouse.duckdb"))
     first = write_table(tmp_path, "roles", [{"course_id": COURSE}], shipped_schema("roles"))
     load_course(warehouse, "sql", BASE, tmp_path, first, tmp_path / "r1.json")
     rows = [{"course_id": uuid.uuid4().hex + uuid.uuid4().hex, "user_id": n} for n in range(60000)]
@@ -588,7 +588,7 @@ def test_a_full_disk_ends_the_load_with_one_message_and_the_warehouse_as_it_was(
         and "run again" in message
     )
     assert not (tmp_path / "r2.json").exists()
-    with duckdb.connect(warehouse["path"], read_only=True) as connection:
+    with duckdb.connect(warehouse.path, read_only=True) as connection:
         assert connection.execute(f'SELECT count(*) FROM "{BASE}_latest".roles').fetchall() == [
             (1,)
         ]
@@ -631,17 +631,11 @@ def test_both_backends_are_warehouses(tmp_path):
 
 
 def test_settings_are_built_once_from_the_config_or_the_command_line(tmp_path, monkeypatch):
-    from edxflow.warehouse.settings import WarehouseSettings, as_settings
-
     config = {"kind": "bigquery", "path": None, "project": "p", "location": "EU"}
     settings = WarehouseSettings.from_config(config, "bucket")
     assert settings == WarehouseSettings(
         "bigquery", project="p", location="EU", log_tables="partitioned", bucket="bucket"
     )
-    assert as_settings(settings) is settings and as_settings(config) == WarehouseSettings(
-        "bigquery", project="p", location="EU"
-    )
-    assert as_settings(settings, "other").bucket == "other"
     assert settings.describe() == "BigQuery project p"
     with pytest.raises(AttributeError):
         settings.kind = "duckdb"  # frozen

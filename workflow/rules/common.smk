@@ -11,6 +11,7 @@ from edxflow.core import naming
 from edxflow.core.config import ConfigError, passphrase_problem, selected_courses, validate_config
 from edxflow.fetch.leftovers import remove_leftovers
 from edxflow.warehouse.load import warehouse_summary
+from edxflow.warehouse.settings import WarehouseSettings
 from edxflow.core.atomic import read_json
 from edxflow.fetch.manifest import manifest_paths, read_listing, read_manifest, refresh_listing
 from edxflow.fetch.source import SourceError
@@ -258,6 +259,8 @@ LOAD_BUCKET = (
     if PUBLISHING and config["warehouse"]["kind"] == "bigquery"
     else None
 )
+# The warehouse as the load steps see it (they build the same from their params).
+WAREHOUSE = WarehouseSettings.from_config(config["warehouse"], LOAD_BUCKET)
 
 
 def get_written_by(wildcards):
@@ -345,7 +348,7 @@ def run_summary():
     if lines and all(" 0 object(s)" in line for line in lines):
         lines.append(f"  {NOTHING_MATCHED}")
     parts = ["Package objects selected:", *lines] if lines else []
-    loaded = warehouse_summary(config["results_dir"], config["warehouse"])
+    loaded = warehouse_summary(config["results_dir"], WAREHOUSE)
     return "\n".join([*parts, *([loaded] if loaded else []), *refused_members()])
 
 

@@ -12,15 +12,13 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from edxflow.core.atomic import write_json
 from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.plan import changed_units, dataset_name, gone_units, log_day, plan_units
 from edxflow.warehouse.publish import gcs_uri
-from edxflow.warehouse.settings import WarehouseSettings, as_settings
+from edxflow.warehouse.settings import WarehouseSettings
 from edxflow.warehouse.unit_files import log_partition_files, unit_files
 
 log = logging.getLogger("edxflow.warehouse.load")
@@ -193,17 +191,14 @@ def warehouse_session(settings: WarehouseSettings, results_dir: str | Path):
 
 
 def load_course(
-    settings: WarehouseSettings | Mapping[str, Any],
+    settings: WarehouseSettings,
     file_type: str,
     base: str,
     results_dir: str | Path,
     files: list[str],
     receipt_path: str | Path,
-    bucket: str | None = None,
 ) -> dict:
-    """One course's files, in a session of their own; writes and returns the receipt. `settings`
-    may be a `warehouse` config section; `bucket`, when given, replaces the settings' one."""
-    settings = as_settings(settings, bucket)
+    """One course's files, in a session of their own; writes and returns the receipt."""
     with warehouse_session(settings, results_dir) as warehouse:
         receipt = {
             "warehouse": settings.kind,
@@ -223,16 +218,14 @@ def load_course(
 
 
 def load_files(
-    settings: WarehouseSettings | Mapping[str, Any],
+    settings: WarehouseSettings,
     file_type: str,
     results_dir: str | Path,
     step_receipt: str | Path,
     receipt_path: str | Path,
-    bucket: str | None = None,
 ) -> dict:
     """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
-    warehouse session; writes and returns the receipt. `settings` and `bucket` as for load_course."""
-    settings = as_settings(settings, bucket)
+    warehouse session; writes and returns the receipt."""
     started = time.monotonic()
     by_course = unit_files(file_type, step_receipt)
     courses = {}
@@ -271,12 +264,9 @@ def load_files(
 SUMMARY_TABLES = 100
 
 
-def warehouse_summary(
-    results_dir: str | Path, settings: WarehouseSettings | Mapping[str, Any]
-) -> str:
+def warehouse_summary(results_dir: str | Path, settings: WarehouseSettings) -> str:
     """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
-    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says.
-    `settings` may be the `warehouse` config section."""
+    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
     receipts = sorted(
         Path(results_dir, "receipts", "load").glob("**/*.json"),
         key=lambda path: path.stat().st_mtime_ns,
@@ -292,7 +282,7 @@ def warehouse_summary(
                 units.update({key: unit["rows"] for key, unit in entry["units"].items()})
             for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
                 rows.pop((course["datasets"][0], table), None)
-    where = as_settings(settings).describe()
+    where = settings.describe()
     counts = {key: sum(units.values()) for key, units in rows.items()}
     if len(counts) <= SUMMARY_TABLES:
         lines = [

@@ -5,7 +5,7 @@ load.py's functions in place of the config's dict."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -40,13 +40,3 @@ class WarehouseSettings:
         if self.kind == "duckdb":
             return str(self.path)
         return f"BigQuery project {self.project or '(default)'}"
-
-
-def as_settings(
-    settings: WarehouseSettings | Mapping[str, Any], bucket: str | None = None
-) -> WarehouseSettings:
-    """The settings; a `warehouse` config section (a mapping, as tests and scripts may pass) is read
-    with from_config. A bucket given replaces the settings' one."""
-    if not isinstance(settings, WarehouseSettings):
-        settings = WarehouseSettings.from_config(settings)
-    return replace(settings, bucket=bucket) if bucket is not None else settings
