@@ -15,7 +15,7 @@ def test_plan_benchmark_runs_and_the_complete_results_are_a_no_op(tmp_path):
     done = subprocess.run(
         [
             sys.executable,
-            str(REPO / "bench" / "plan.py"),
+            str(REPO / "bench" / "plan_time.py"),
             "--sizes",
             "1x10",
             "--workdir",
