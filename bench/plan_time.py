@@ -16,6 +16,7 @@ objects are empty), then measures, each in a fresh process:
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
 import json
 import re
@@ -29,13 +30,14 @@ import zipfile
 from pathlib import Path
 
 import psutil
-import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(REPO))
 
 from edxflow.core import naming  # noqa: E402
 from edxflow.fetch.manifest import refresh_listing  # noqa: E402
+from tests.helpers import snakemake_command  # noqa: E402
 
 ORG = "mitx"
 TABLES = [
@@ -114,21 +116,6 @@ def measure(command: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess,
     )
 
 
-def snakemake_command(configfile: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "workflow" / "Snakefile"),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "2",
-        *args,
-    ]
-
-
 def jobs_planned(output: str) -> int:
     found = re.search(r"^total\s+(\d+)$", output, re.M)
     return int(found.group(1)) if found else 0
@@ -185,32 +172,30 @@ def bench_size(workdir: Path, years: int, courses: int, snapshots: str) -> dict:
         "source": {"kind": "local", "local_root": str(root / "source")},
         "results_dir": str(root / "results"),
     }
-    configfile = root / "config.yaml"
-    configfile.write_text(yaml.safe_dump(config))
 
     from edxflow.core.config import validate_config
 
     units = naming.site_units(config["file_types"], config["sites"])
     listed_at = time.perf_counter()
-    listing = refresh_listing(validate_config(dict(config)), units, root / "listing")
+    listing = refresh_listing(validate_config(copy.deepcopy(config)), units, root / "listing")
     listing_seconds = time.perf_counter() - listed_at
     objects = sum(len(unit["objects"]) for unit in listing.values())
 
     newest = listing[("sql", naming.ALL_SITES)]["objects"][-1]["key"].removesuffix(".zip")
     index = root / "results" / "manifests" / "sql" / f"{newest}.json"
     indexed = subprocess.run(
-        snakemake_command(configfile, str(index)), cwd=root, capture_output=True, text=True
+        snakemake_command(root, config, str(index)), cwd=root, capture_output=True, text=True
     )
     if indexed.returncode:
         raise SystemExit(f"indexing the newest bundle failed:\n{indexed.stdout}{indexed.stderr}")
 
     planned, plan_seconds, plan_peak = measure(
-        snakemake_command(configfile, "-n", "--quiet", "rules"), root
+        snakemake_command(root, config, "-n", "--quiet", "rules"), root
     )
     if planned.returncode:
         raise SystemExit(f"the dry run failed:\n{planned.stdout}")
     write_outputs(root / "results", config, source)
-    noop, noop_seconds, noop_peak = measure(snakemake_command(configfile), root)
+    noop, noop_seconds, noop_peak = measure(snakemake_command(root, config), root)
     if noop.returncode:
         raise SystemExit(f"the no-op run failed:\n{noop.stdout}")
     nothing = "Nothing to be done" in noop.stdout

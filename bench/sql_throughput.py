@@ -65,50 +65,28 @@ def studentmodule_dump(rows: int, seed: int = 3, all_problems: bool = False) -> 
                     "last_submission_time": when,
                 }
             )
-            fields = [
-                str(number),
-                "problem",
-                f"block-v1:MITx+6.002x+2T2021+type@problem+block@{block}",
-                str(student),
-                escape(state),
-                str(rng.randrange(2)),
-                when,
-                when,
-                "1",
-                "na",
-                COURSE,
-            ]
+            module_type, grade, max_grade = "problem", str(rng.randrange(2)), "1"
         elif kind in (1, 2):
             state = json.dumps(
                 {"saved_video_position": "00:01:3" + str(rng.randrange(10)), "speed": 1.5}
             )
-            fields = [
-                str(number),
-                "video",
-                f"block-v1:MITx+6.002x+2T2021+type@video+block@{block}",
-                str(student),
-                escape(state),
-                "NULL",
-                when,
-                when,
-                "NULL",
-                "na",
-                COURSE,
-            ]
+            module_type, grade, max_grade = "video", "NULL", "NULL"
         else:
-            fields = [
-                str(number),
-                "chapter",
-                f"block-v1:MITx+6.002x+2T2021+type@chapter+block@{block}",
-                str(student),
-                escape(json.dumps({"position": rng.randrange(1, 9)})),
-                "NULL",
-                when,
-                when,
-                "NULL",
-                "na",
-                COURSE,
-            ]
+            state = json.dumps({"position": rng.randrange(1, 9)})
+            module_type, grade, max_grade = "chapter", "NULL", "NULL"
+        fields = [
+            str(number),
+            module_type,
+            f"block-v1:MITx+6.002x+2T2021+type@{module_type}+block@{block}",
+            str(student),
+            escape(state),
+            grade,
+            when,
+            when,
+            max_grade,
+            "na",
+            COURSE,
+        ]
         lines.append("\t".join(fields))
     return ("\n".join(lines) + "\n").encode()
 

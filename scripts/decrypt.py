@@ -8,7 +8,6 @@ environment variable named by --passphrase-env, never from the command line.
 With --owner-only-from ROOT (an ancestor of the output), every directory from ROOT down is made 0700.
 """
 
-import argparse
 import logging
 from pathlib import Path
 
@@ -42,9 +41,7 @@ def decrypt(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.step_parser(__doc__)
     parser.add_argument(
         "--input", required=True, help="encrypted file, or zip of encrypted members with --zip"
     )
@@ -52,18 +49,12 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--zip", action="store_true", help="decrypt every member of a zip into --output"
     )
-    parser.add_argument(
-        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
-    )
-    parser.add_argument(
-        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
-    )
+    cli.add_gpg(parser)
     parser.add_argument("--receipt", help="write a JSON receipt of what was decrypted here")
     parser.add_argument(
         "--owner-only-from", help="make every directory from this one down to the output 0700"
     )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
     return cli.run(
         decrypt,
         args.input,

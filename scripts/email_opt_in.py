@@ -4,12 +4,10 @@ split per course under OUTDIR/{BASE}/email_opt_in-{date}.json.gz, with a receipt
     python scripts/email_opt_in.py --input DIR_OF_CSVS --date 2021-01-03 --outdir results/EMAIL --receipt r.json
 """
 
-import argparse
 import logging
 from pathlib import Path
 
 from edxflow.core import cli
-from edxflow.core.courses import normalize_course_id
 from edxflow.sql.email_opt_in import split_email_opt_in
 
 log = logging.getLogger("edxflow.sql.email_opt_in")
@@ -36,27 +34,22 @@ def email(input_dir: str, date: str, outdir: str, receipt_path: str, courses: li
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.step_parser(__doc__)
     parser.add_argument(
         "--input", required=True, help="directory of decrypted CSVs (scripts/decrypt.py --zip)"
     )
     parser.add_argument("--date", required=True, help="the file's date, YYYY-MM-DD")
     parser.add_argument("--outdir", required=True)
     parser.add_argument("--receipt", required=True)
-    parser.add_argument(
-        "--courses", nargs="*", default=[], help="only these courses, in any id form"
-    )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    cli.add_courses(parser)
+    args = cli.parse(parser, argv)
     return cli.run(
         lambda: email(
             args.input,
             args.date,
             args.outdir,
             args.receipt,
-            [normalize_course_id(c) for c in args.courses],
+            args.courses,
         )
     )
 

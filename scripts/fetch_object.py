@@ -5,7 +5,6 @@ checksum where S3 keeps one), with retries. The log says which checks were made.
         --key mitx/edx/events/2021/mitx-edx-events-2021-01-01.log.gz.gpg --output FILE
 """
 
-import argparse
 import logging
 
 from edxflow.core import cli
@@ -47,9 +46,7 @@ def download_listed(source_config: dict, manifest_path: str, key: str, output: s
 def main(argv=None) -> int:
     from edxflow.core.config import load_config_file, validate_config
 
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.step_parser(__doc__)
     parser.add_argument(
         "--configfile", required=True, help="workflow configuration (YAML), for the source"
     )
@@ -58,8 +55,7 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--key", required=True, help="the object's key, as in the manifest")
     parser.add_argument("--output", required=True)
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
     return cli.run(
         lambda: download_listed(
             validate_config(load_config_file(args.configfile))["source"],

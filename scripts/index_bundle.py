@@ -6,14 +6,12 @@ content: the start of its smallest member that names the course, decrypted as a 
         [--gnupghome DIR] [--passphrase-env NAME]
 """
 
-import argparse
 import logging
 
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
-from edxflow.core.courses import normalize_course_id
-from edxflow.core.naming import SITES
 from edxflow.fetch.decrypt import read_passphrase
+from edxflow.sql import arguments
 from edxflow.sql.bundle import index_bundle
 
 log = logging.getLogger("edxflow.index_bundle")
@@ -53,33 +51,20 @@ def index(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
+    parser = cli.step_parser(__doc__)
+    arguments.add_bundle(parser)
     parser.add_argument("--output", required=True, help="the index (JSON)")
-    parser.add_argument(
-        "--sites", nargs="+", default=["edx"], choices=SITES, help="edge members only with edge"
-    )
-    parser.add_argument(
-        "--courses", nargs="*", default=[], help="only these courses, in any id form"
-    )
-    parser.add_argument(
-        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
-    )
-    parser.add_argument(
-        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
-    )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
-    gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
+    arguments.add_sites(parser)
+    cli.add_courses(parser)
+    cli.add_gpg(parser)
+    args = cli.parse(parser, argv)
     return cli.run(
         lambda: index(
             args.bundle,
             args.output,
             args.sites,
-            [normalize_course_id(c) for c in args.courses],
-            gpg,
+            args.courses,
+            cli.gpg_settings(args),
         )
     )
 

@@ -26,8 +26,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--bucket", help="load from gs://BUCKET (BigQuery only; files published there)"
     )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
     settings = WarehouseSettings.from_config(
         {
             "kind": "duckdb" if args.duckdb else "bigquery",
@@ -39,16 +38,13 @@ def main(argv=None) -> int:
         },
         args.bucket,
     )
-    return cli.run(load_files, settings, args.file_type, args.results_dir, args.input, args.receipt)
+    return cli.run(load_files, settings, *cli.unit_args(args))
 
 
 def from_snakemake(job):
     return load_files(
         WarehouseSettings.from_config(job.params.warehouse, job.params.bucket),
-        job.wildcards.file_type,
-        job.params.results_dir,
-        job.input.written,
-        job.output.receipt,
+        *cli.unit_job_args(job),
     )
 
 

@@ -4,7 +4,6 @@
         --output manifest.json --passed-over passed_over.json
 """
 
-import argparse
 import logging
 from datetime import date
 
@@ -56,9 +55,7 @@ def make_manifest(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.step_parser(__doc__)
     parser.add_argument("--configfile", required=True, help="workflow configuration (YAML)")
     parser.add_argument("--file-type", required=True, choices=naming.FILE_TYPES)
     parser.add_argument(
@@ -72,8 +69,7 @@ def main(argv=None) -> int:
         required=True,
         help="objects under the prefixes that were not taken, with why",
     )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
     return cli.run(
         lambda: make_manifest(
             selection(validate_config(load_config_file(args.configfile)), args.file_type),

@@ -26,24 +26,17 @@ def main(argv=None) -> int:
     parser.add_argument("--bucket", required=True)
     parser.add_argument("--project")
     parser.add_argument("--service-account-file")
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
     storage = {
         "bucket": args.bucket,
         "project": args.project,
         "service_account_file": args.service_account_file,
     }
-    return cli.run(publish, storage, args.file_type, args.results_dir, args.input, args.receipt)
+    return cli.run(publish, storage, *cli.unit_args(args))
 
 
 def from_snakemake(job):
-    return publish(
-        job.params.storage,
-        job.wildcards.file_type,
-        job.params.results_dir,
-        job.input.written,
-        job.output.receipt,
-    )
+    return publish(job.params.storage, *cli.unit_job_args(job))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ DIR/rejects/{site}-{date}.json.gz. Site and date are read from the file name
 ({org}-{site}-events-{date}.log.gz) unless given.
 """
 
-import argparse
 import logging
 import re
 from pathlib import Path
@@ -17,7 +16,6 @@ from pathlib import Path
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
 from edxflow.core.config import ConfigError
-from edxflow.core.courses import normalize_course_id
 from edxflow.core.naming import SITES, date_of_key
 from edxflow.logs.split import split_tracking_log
 
@@ -69,9 +67,7 @@ def site_and_date(path: str, site: str | None, date: str | None) -> tuple[str, s
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.step_parser(__doc__)
     parser.add_argument(
         "--input", required=True, help="decrypted daily log (.log.gz, or plain .log)"
     )
@@ -79,9 +75,7 @@ def main(argv=None) -> int:
         "--outdir", required=True, help="root of the per-course files (TRACKING_LOGS)"
     )
     parser.add_argument("--receipt", required=True, help="JSON receipt to write")
-    parser.add_argument(
-        "--courses", nargs="*", default=[], help="only these courses, in any id form"
-    )
+    cli.add_courses(parser)
     parser.add_argument(
         "--site", choices=SITES, help="site of the log (default: from the file name)"
     )
@@ -97,19 +91,17 @@ def main(argv=None) -> int:
         action="store_true",
         help="fail (writing nothing) on a truncated input",
     )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
+    args = cli.parse(parser, argv)
 
     def run():
         site, date = site_and_date(args.input, args.site, args.date)
-        courses = [normalize_course_id(c) for c in args.courses]
         split(
             args.input,
             args.outdir,
             args.receipt,
             site,
             date,
-            courses,
+            args.courses,
             deduplicate=not args.keep_duplicates,
             dynamic_date=args.dynamic_date,
             fail_on_truncated=args.fail_on_truncated,

@@ -8,15 +8,14 @@ JSON lines with its BigQuery schema beside it, plus a receipt.
         [--max-member-expansion 200]
 """
 
-import argparse
 import logging
 from pathlib import Path
 
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
-from edxflow.core.courses import normalize_course_id
 from edxflow.fetch.decrypt import read_passphrase
 from edxflow.fetch.manifest import read_manifest
+from edxflow.sql import arguments
 from edxflow.sql.bundle import BundleError
 from edxflow.sql.course import MAX_EXPANSION, split_course
 
@@ -69,39 +68,25 @@ def split(
 def main(argv=None) -> int:
     from edxflow.core.courses import course_base_name
 
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
+    parser = cli.step_parser(__doc__)
+    arguments.add_bundle(parser)
     parser.add_argument("--index", required=True, help="its index, from scripts/index_bundle.py")
-    parser.add_argument("--course", required=True, help="the course, in any id form")
     parser.add_argument(
-        "--outdir", required=True, help="the SQL root: tables go to OUTDIR/{BASE}/{date}/"
+        "--course", required=True, type=cli.course_id, help="the course, in any id form"
     )
+    arguments.add_sql_root(parser)
     parser.add_argument("--receipt", required=True)
-    parser.add_argument(
-        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
-    )
-    parser.add_argument(
-        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
-    )
-    parser.add_argument(
-        "--max-member-expansion",
-        type=int,
-        default=MAX_EXPANSION,
-        help="a member's plaintext may be at most this many times its encrypted size (at least 64 MiB)",
-    )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
-    gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
+    cli.add_gpg(parser)
+    arguments.add_max_member_expansion(parser)
+    args = cli.parse(parser, argv)
     return cli.run(
         lambda: split(
             args.bundle,
             args.index,
-            course_base_name(normalize_course_id(args.course)),
+            course_base_name(args.course),
             args.outdir,
             args.receipt,
-            gpg,
+            cli.gpg_settings(args),
             max_expansion=args.max_member_expansion,
         )
     )

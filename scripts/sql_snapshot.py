@@ -5,14 +5,12 @@ the newest bundle is split one job per course by sql_course.py).
         [--sites edx edge] [--courses ID ...] [--gnupghome DIR] [--passphrase-env NAME] [--max-member-expansion 200]
 """
 
-import argparse
 import logging
 
 from edxflow.core import cli
 from edxflow.core.atomic import read_json, write_json
-from edxflow.core.courses import normalize_course_id
-from edxflow.core.naming import SITES
 from edxflow.fetch.decrypt import read_passphrase
+from edxflow.sql import arguments
 from edxflow.sql.course import MAX_EXPANSION, split_snapshot
 
 log = logging.getLogger("edxflow.sql_snapshot")
@@ -52,44 +50,24 @@ def snapshot(
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--bundle", required=True, help="the weekly {org}-{date}.zip")
-    parser.add_argument(
-        "--outdir", required=True, help="the SQL root: tables go to OUTDIR/{BASE}/{date}/"
-    )
+    parser = cli.step_parser(__doc__)
+    arguments.add_bundle(parser)
+    arguments.add_sql_root(parser)
     parser.add_argument("--receipt", required=True)
-    parser.add_argument(
-        "--sites", nargs="+", default=["edx"], choices=SITES, help="edge members only with edge"
-    )
-    parser.add_argument(
-        "--courses", nargs="*", default=[], help="only these courses, in any id form"
-    )
-    parser.add_argument(
-        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
-    )
-    parser.add_argument(
-        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
-    )
-    parser.add_argument(
-        "--max-member-expansion",
-        type=int,
-        default=MAX_EXPANSION,
-        help="a member's plaintext may be at most this many times its encrypted size (at least 64 MiB)",
-    )
-    args = parser.parse_args(argv)
-    cli.configure_logging()
-    gpg = {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
+    arguments.add_sites(parser)
+    cli.add_courses(parser)
+    cli.add_gpg(parser)
+    arguments.add_max_member_expansion(parser)
+    args = cli.parse(parser, argv)
     return cli.run(
         snapshot,
         args.bundle,
         args.sites,
-        [normalize_course_id(c) for c in args.courses],
+        args.courses,
         args.outdir,
         None,
         args.receipt,
-        gpg,
+        cli.gpg_settings(args),
         None,
         args.max_member_expansion,
     )

@@ -6,11 +6,13 @@ Fixtures live in tests/conftest.py, which pytest finds without imports; test mod
 here, never from conftest.py or from one another."""
 
 import hashlib
+import io
 import os
 import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -80,10 +82,12 @@ class Keys:
         kill_agent(self.other_home)
 
 
-def snakemake_command(workdir: Path, config: dict, *args) -> list[str]:
-    configfile = workdir / "config.yaml"
-    configfile.write_text(yaml.safe_dump(config))
-    return [
+def snakemake_command(
+    workdir: Path, config: dict | None, *args, cores: int | None = 2
+) -> list[str]:
+    """A Snakemake run of the workflow in `workdir`: `config` written to workdir/config.yaml as its
+    --configfile (None: none, the workflow reads workdir/config/config.yaml); --cores unless None."""
+    command = [
         sys.executable,
         "-m",
         "snakemake",
@@ -91,22 +95,84 @@ def snakemake_command(workdir: Path, config: dict, *args) -> list[str]:
         str(REPO / "workflow" / "Snakefile"),
         "--directory",
         str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "2",
-        *args,
     ]
+    if config is not None:
+        configfile = workdir / "config.yaml"
+        configfile.write_text(yaml.safe_dump(config))
+        command += ["--configfile", str(configfile)]
+    if cores is not None:
+        command += ["--cores", str(cores)]
+    return [*command, *args]
 
 
-def snakemake(workdir: Path, config: dict, *args, env=None):
+def snakemake(workdir: Path, config: dict | None, *args, env=None, cores=2, timeout=600):
+    """That run, with `env` added to this process's environment."""
     return subprocess.run(
-        snakemake_command(workdir, config, *args),
+        snakemake_command(workdir, config, *args, cores=cores),
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
-        timeout=600,
+        timeout=timeout,
     )
+
+
+def run_script(script: str, *args, **options) -> subprocess.CompletedProcess:
+    """One of the step scripts (scripts/<script>) in a process of its own; `options` go to
+    subprocess.run (env, preexec_fn, ...)."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "scripts" / script), *args],
+        capture_output=True,
+        text=True,
+        **options,
+    )
+
+
+def accounted(receipt: dict) -> int:
+    """The lines a split receipt accounts for: each must be one of these, so they add up to
+    lines_in."""
+    return (
+        receipt["blank"]
+        + sum(receipt["by_course"].values())
+        + receipt["no_course"]
+        + receipt["rejected"]
+        + receipt["duplicates"]
+        + receipt["filtered_out"]
+    )
+
+
+def protected_log_run(keys, workdir: Path, passphrase_env: str) -> tuple[dict, str]:
+    """A local source in workdir/source holding one day's log (demox, 2026-11-08) encrypted to the
+    key with a passphrase, and the config of a run over the demo dates that reads the passphrase
+    from `passphrase_env`: (config, the log's key)."""
+    import datetime as dt
+    import gzip
+
+    from edxflow.core import naming
+
+    key = naming.log_key("demox", "edx", dt.date(2026, 11, 8))
+    encrypted = workdir / "source" / "edx-course-data" / key
+    encrypted.parent.mkdir(parents=True)
+    encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
+    config = {
+        "org": "demox",
+        "file_types": ["log"],
+        "dates": dict(DEMO_DATES),
+        "source": {"kind": "local", "local_root": str(workdir / "source")},
+        "gpg": {"homedir": str(keys.home), "passphrase_env": passphrase_env},
+        "results_dir": str(workdir / "results"),
+    }
+    return config, key
+
+
+def encrypted_bundle(path: Path, members: dict[str, bytes], keys, key=None) -> Path:
+    """A zip at `path` of `members`, the `.gpg` ones encrypted with `keys` (to `key`, or the key
+    without passphrase)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, keys.encrypt(data, key) if name.endswith(".gpg") else data)
+    path.write_bytes(buffer.getvalue())
+    return path
 
 
 def job_counts(output: str) -> dict[str, int]:

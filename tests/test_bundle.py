@@ -3,8 +3,6 @@
 import io
 import json
 import os
-import subprocess
-import sys
 import tarfile
 import zipfile
 
@@ -12,7 +10,7 @@ import pytest
 
 from edxflow.core.courses import course_base_name, normalize_course_id
 from edxflow.sql.bundle import BundleError, course_of_prefix, index_bundle, parse_member
-from tests.helpers import PASSPHRASE, REPO
+from tests.helpers import PASSPHRASE, encrypted_bundle, run_script
 
 
 @pytest.mark.parametrize(
@@ -212,15 +210,6 @@ ODD = "UC-BerkeleyX-CS169.1x-3T2020"  # in a bundle named after another org: no 
 ODD_DIR = "mitx-2021-01-03"
 
 
-def encrypted_bundle(path, members: dict[str, bytes], keys, key=None):
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, keys.encrypt(data, key) if name.endswith(".gpg") else data)
-    path.write_bytes(buffer.getvalue())
-    return path
-
-
 def odd_member(table: str, ext: str = "sql") -> str:
     return f"{ODD_DIR}/{ODD}-{table}-prod-analytics.{ext}.gpg"
 
@@ -402,9 +391,8 @@ def test_the_index_step_decrypts_with_the_configured_key_and_passphrase_variable
         odd_member("student_courseenrollment"): ENROLLMENTS,
     }
     bundle = encrypted_bundle(tmp_path / f"{ODD_DIR}.zip", members, keys, key=keys.protected_key)
-    command = [
-        sys.executable,
-        str(REPO / "scripts" / "index_bundle.py"),
+    done = run_script(
+        "index_bundle.py",
         "--bundle",
         str(bundle),
         "--output",
@@ -413,9 +401,7 @@ def test_the_index_step_decrypts_with_the_configured_key_and_passphrase_variable
         str(keys.home),
         "--passphrase-env",
         "CZAR_PASSPHRASE",
-    ]
-    done = subprocess.run(
-        command, capture_output=True, text=True, env={**os.environ, "CZAR_PASSPHRASE": PASSPHRASE}
+        env={**os.environ, "CZAR_PASSPHRASE": PASSPHRASE},
     )
     assert done.returncode == 0, done.stderr
     (entry,) = json.loads((tmp_path / "index.json").read_text())["courses"]

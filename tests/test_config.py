@@ -16,7 +16,7 @@ from edxflow.core.config import (
     selected_courses,
     validate_config,
 )
-from tests.helpers import REPO
+from tests.helpers import REPO, protected_log_run, run_script, snakemake
 
 
 def test_defaults_are_filled_in():
@@ -153,21 +153,7 @@ def test_yaml_syntax_error_in_the_workflow_config_names_file_and_line(tmp_path):
     """The config file the Snakefile reads (config/config.yaml in the directory snakemake runs in)."""
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text(BROKEN_YAML)
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "workflow" / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "-n",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ran = snakemake(tmp_path, None, "-n", cores=None, timeout=300)
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0
     assert "config/config.yaml:5:6: YAML syntax error: " in output, output
@@ -177,21 +163,16 @@ def test_yaml_syntax_error_in_the_workflow_config_names_file_and_line(tmp_path):
 def test_yaml_syntax_error_in_a_step_scripts_configfile(tmp_path):
     path = tmp_path / "config.yaml"
     path.write_text(BROKEN_YAML)
-    ran = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "manifest.py"),
-            "--configfile",
-            str(path),
-            "--file-type",
-            "sql",
-            "--output",
-            str(tmp_path / "m.json"),
-            "--passed-over",
-            str(tmp_path / "p.json"),
-        ],
-        capture_output=True,
-        text=True,
+    ran = run_script(
+        "manifest.py",
+        "--configfile",
+        str(path),
+        "--file-type",
+        "sql",
+        "--output",
+        str(tmp_path / "m.json"),
+        "--passed-over",
+        str(tmp_path / "p.json"),
         env={**os.environ, "PYTHONPATH": str(REPO / "scripts")},
     )
     assert ran.returncode == 1 and f"{path}:5:6: YAML syntax error" in ran.stderr
@@ -201,64 +182,29 @@ def test_yaml_syntax_error_in_a_step_scripts_configfile(tmp_path):
 def test_unset_passphrase_env_stops_a_real_run_before_any_download(keys, tmp_path, monkeypatch):
     """Checked with the configuration: a real run that decrypts stops before its first job (no
     download made); a dry run plans and warns; a run that only downloads is not stopped."""
-    import datetime as dt
-    import gzip
-
-    from edxflow.core import naming
-
     monkeypatch.delenv("EDX_UNSET_PASSPHRASE", raising=False)
-    key = naming.log_key("demox", "edx", dt.date(2026, 11, 8))
-    encrypted = tmp_path / "source" / "edx-course-data" / key
-    encrypted.parent.mkdir(parents=True)
-    encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
-    config = {
-        "org": "demox",
-        "file_types": ["log"],
-        "dates": {"begin": "2026-11-01", "end": "2026-11-08"},
-        "source": {"kind": "local", "local_root": str(tmp_path / "source")},
-        "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_UNSET_PASSPHRASE"},
-        "results_dir": str(tmp_path / "results"),
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    config, key = protected_log_run(keys, tmp_path, "EDX_UNSET_PASSPHRASE")
 
-    def snakemake(*args):
-        ran = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "snakemake",
-                "--snakefile",
-                str(REPO / "workflow" / "Snakefile"),
-                "--directory",
-                str(tmp_path),
-                "--configfile",
-                str(tmp_path / "config.yaml"),
-                "--cores",
-                "1",
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+    def run(*args):
+        ran = snakemake(tmp_path, config, *args, cores=1, timeout=300)
         return ran, ran.stdout + ran.stderr
 
     said = (
         "gpg.passphrase_env names the environment variable EDX_UNSET_PASSPHRASE, which is not set: "
         "export EDX_UNSET_PASSPHRASE"
     )
-    planned, output = snakemake("-n")
+    planned, output = run("-n")
     assert (
         planned.returncode == 0
         and said in output
         and "A real run would stop before its first job" in output
     )
-    ran, output = snakemake()
+    ran, output = run()
     assert ran.returncode != 0 and said in output
     assert "Traceback (most recent call last)" not in output
     assert (
         not (tmp_path / "results" / "raw").exists() and not (tmp_path / "results" / "logs").exists()
     )
-    fetched, output = snakemake("download")
+    fetched, output = run("download")
     assert fetched.returncode == 0, output
     assert (tmp_path / "results" / "raw" / "edx-course-data" / key).exists()

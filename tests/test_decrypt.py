@@ -2,8 +2,6 @@
 
 import io
 import os
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -14,7 +12,7 @@ from edxflow.fetch.decrypt import (
     decrypt_zip_members,
     read_passphrase,
 )
-from tests.helpers import PASSPHRASE, REPO
+from tests.helpers import PASSPHRASE, run_script
 
 PLAIN = b'{"username": "alice", "event_type": "play_video"}\n' * 50
 
@@ -23,6 +21,11 @@ def encrypted_file(tmp_path, keys, data=PLAIN, key=None, name="day.log.gz.gpg"):
     path = tmp_path / name
     path.write_bytes(keys.encrypt(data, key))
     return path
+
+
+def run_decrypt(keys, *args):
+    """scripts/decrypt.py with `keys`' keyring."""
+    return run_script("decrypt.py", *args, "--gnupghome", str(keys.home))
 
 
 def assert_nothing_but(directory, *names):
@@ -159,37 +162,11 @@ def test_not_a_zip(tmp_path, keys):
 
 def test_command_line_reports_one_clear_line(tmp_path, keys):
     source = encrypted_file(tmp_path, keys, key=keys.foreign_key)
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "decrypt.py"),
-            "--input",
-            str(source),
-            "--output",
-            str(tmp_path / "o"),
-            "--gnupghome",
-            str(keys.home),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = run_decrypt(keys, "--input", str(source), "--output", str(tmp_path / "o"))
     assert done.returncode == 1
     assert "cannot decrypt" in done.stderr and "Traceback" not in done.stderr
     source = encrypted_file(tmp_path, keys, name="good.gpg")
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "scripts" / "decrypt.py"),
-            "--input",
-            str(source),
-            "--output",
-            str(tmp_path / "o"),
-            "--gnupghome",
-            str(keys.home),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    done = run_decrypt(keys, "--input", str(source), "--output", str(tmp_path / "o"))
     assert done.returncode == 0 and (tmp_path / "o").read_bytes() == PLAIN
 
 
@@ -244,19 +221,7 @@ def test_every_directory_of_the_decrypted_tree_is_owner_only(tmp_path, keys):
             str(decrypted / "log" / "edx" / "d.log.gz"),
         ],
     ):
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(REPO / "scripts" / "decrypt.py"),
-                *args,
-                "--owner-only-from",
-                str(decrypted),
-                "--gnupghome",
-                str(keys.home),
-            ],
-            capture_output=True,
-            text=True,
-        )
+        done = run_decrypt(keys, *args, "--owner-only-from", str(decrypted))
         assert done.returncode == 0, done.stderr
     directories = [decrypted, *(p for p in decrypted.rglob("*") if p.is_dir())]
     files = [p for p in decrypted.rglob("*") if p.is_file()]

@@ -28,6 +28,7 @@ if str(SCRIPTS) not in sys.path:
 from edxflow import demo  # noqa: E402
 from edxflow.core.courses import normalize_course_id  # noqa: E402
 from edxflow.core.naming import email_key, log_key, sql_key  # noqa: E402
+from edxflow.sql import email_opt_in  # noqa: E402
 
 END = dt.date(2026, 11, 8)
 DAYS = 7
@@ -378,15 +379,7 @@ def test_email_opt_in_zip_holds_one_encrypted_csv(package, decrypt, sql_bundle):
                 io.StringIO(decrypt(archive.read(archive.namelist()[0])).decode("utf-8"))
             )
         )
-    assert list(rows[0]) == [
-        "user_id",
-        "username",
-        "email",
-        "full_name",
-        "course_id",
-        "is_opted_in_for_email",
-        "preference_set_datetime",
-    ]
+    assert tuple(rows[0]) == email_opt_in.COLUMNS
     assert {row["is_opted_in_for_email"] for row in rows} == {"True", "False"}
     assert all(
         re.fullmatch(

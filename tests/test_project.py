@@ -161,3 +161,21 @@ def test_every_error_a_user_can_cause_is_a_user_error():
     )
     not_user = {name for name, kind in found.items() if not issubclass(kind, UserError)}
     assert not_user == NOT_USER_ERRORS
+
+
+def test_a_bad_course_id_on_a_command_line_is_a_usage_error_naming_it():
+    from tests.helpers import run_script
+
+    required = {
+        "split_tracking_log.py": ["--input", "x.log.gz", "--outdir", "o", "--receipt", "r.json"],
+        "index_bundle.py": ["--bundle", "b.zip", "--index", "i.json"],
+        "sql_snapshot.py": ["--bundle", "b.zip", "--outdir", "o", "--receipt", "r.json"],
+        "email_opt_in.py": ["--input", "d", "--outdir", "o", "--receipt", "r.json"],
+    }
+    for script, arguments in required.items():
+        done = run_script(script, *arguments, "--courses", "MITx/6.002x/2012_Fall", "not a course")
+        assert done.returncode == 2, (script, done.stderr)
+        assert "--courses" in done.stderr and "'not a course'" in done.stderr, (script, done.stderr)
+        assert "Traceback" not in done.stderr, script
+    done = run_script("sql_course.py", "--bundle", "b.zip", "--index", "i.json", "--course", "x")
+    assert done.returncode == 2 and "--course" in done.stderr and "Traceback" not in done.stderr

@@ -3,20 +3,16 @@
 import datetime as dt
 import hashlib
 import json
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
-import yaml
 
 from edxflow.core import naming
 from edxflow.fetch.download import download
 from edxflow.fetch.manifest import build_manifest, read_listing, refresh_listing, version_path
 from edxflow.fetch.source import LocalSource, S3Source, SourceError
 from tests.flaky_proxy import FlakyProxy
-from tests.helpers import REPO
+from tests.helpers import snakemake
 from tests.s3_faults import FaultyS3
 
 D = dt.date
@@ -440,24 +436,8 @@ def test_throttled_listing_stops_the_plan_with_one_message(aws_env, tmp_path):
     config = {"org": "mitx", "file_types": ["sql"], "results_dir": str(tmp_path / "results")}
     with FaultyS3("slowdown") as faulty:
         config["source"] = {"kind": "s3", "endpoint_url": faulty.url}
-        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-        ran = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "snakemake",
-                "--snakefile",
-                str(REPO / "workflow" / "Snakefile"),
-                "--directory",
-                str(tmp_path),
-                "--configfile",
-                str(tmp_path / "config.yaml"),
-                "-n",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={**os.environ, "AWS_MAX_ATTEMPTS": "2"},
+        ran = snakemake(
+            tmp_path, config, "-n", cores=None, timeout=300, env={"AWS_MAX_ATTEMPTS": "2"}
         )
     output = ran.stdout + ran.stderr
     assert ran.returncode != 0 and faulty.requests == 2
@@ -515,26 +495,7 @@ def test_unsafe_keys_on_s3_are_never_local_paths(package, moto_endpoint, tmp_pat
         "source": {"kind": "s3", "endpoint_url": moto_endpoint},
         "results_dir": str(workdir / "results"),
     }
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
-    ran = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "workflow" / "Snakefile"),
-            "--directory",
-            str(workdir),
-            "--configfile",
-            str(workdir / "config.yaml"),
-            "--cores",
-            "1",
-            "download",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    ran = snakemake(workdir, config, "download", cores=1, timeout=300)
     assert ran.returncode == 0, ran.stderr
     passed = json.loads(
         (workdir / "results" / "manifests" / "objects" / "log" / "edx.passed_over.json").read_text()

@@ -19,7 +19,7 @@ from edxflow.core.courses import course_base_name, normalize_course_id
 from edxflow.logs import split as split_log
 from edxflow.logs.split import SeenHashes, SplitError, line_digest, split_tracking_log
 from tests.disks import fill
-from tests.helpers import REPO
+from tests.helpers import REPO, accounted, run_script
 
 DAY = "2021-01-01"
 
@@ -51,14 +51,17 @@ def split(path, outdir, **options):
     return split_tracking_log(path, outdir, "edx", DAY, **options)
 
 
-def accounted(receipt) -> int:
-    return (
-        receipt["blank"]
-        + sum(receipt["by_course"].values())
-        + receipt["no_course"]
-        + receipt["rejected"]
-        + receipt["duplicates"]
-        + receipt["filtered_out"]
+def run_split_script(path, outdir, receipt, *more, **options):
+    return run_script(
+        "split_tracking_log.py",
+        "--input",
+        str(path),
+        "--outdir",
+        str(outdir),
+        "--receipt",
+        str(receipt),
+        *more,
+        **options,
     )
 
 
@@ -319,17 +322,9 @@ def test_many_courses_under_a_low_open_file_limit(tmp_path):
     def limit_files():
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    command = [
-        sys.executable,
-        str(REPO / "scripts" / "split_tracking_log.py"),
-        "--input",
-        str(path),
-        "--outdir",
-        str(tmp_path / "out"),
-        "--receipt",
-        str(tmp_path / "receipt.json"),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, preexec_fn=limit_files)
+    done = run_split_script(
+        path, tmp_path / "out", tmp_path / "receipt.json", preexec_fn=limit_files
+    )
     assert done.returncode == 0, done.stderr
     receipt = json.loads((tmp_path / "receipt.json").read_text())
     assert len(receipt["by_course"]) == 600 and all(
@@ -343,26 +338,15 @@ def test_command_line_contract(tmp_path):
     path = write_log(
         tmp_path / "mitx-edge-events-2021-01-01.log.gz", [event(number=1), event("MITx/2x/T2", 2)]
     )
-    command = [
-        sys.executable,
-        str(REPO / "scripts" / "split_tracking_log.py"),
-        "--input",
-        str(path),
-        "--outdir",
-        str(tmp_path / "out"),
-        "--receipt",
-        str(tmp_path / "r.json"),
-        "--courses",
-        "course-v1:MITx+2x+T2",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True)
+    only = ("--courses", "course-v1:MITx+2x+T2")
+    done = run_split_script(path, tmp_path / "out", tmp_path / "r.json", *only)
     assert done.returncode == 0, done.stderr
     receipt = json.loads((tmp_path / "r.json").read_text())
     assert receipt["input"]["site"] == "edge" and receipt["input"]["date"] == DAY
     assert receipt["by_course"] == {"MITx/2x/T2": 1} and receipt["filtered_out"] == 1
     assert (tmp_path / "out" / "MITx__2x__T2" / f"tracklog-{DAY}.edge-{DAY}.json.gz").exists()
-    missing = subprocess.run(
-        command[:3] + [str(tmp_path / "nope.log.gz")] + command[4:], capture_output=True, text=True
+    missing = run_split_script(
+        tmp_path / "nope.log.gz", tmp_path / "out", tmp_path / "r.json", *only
     )
     assert (
         missing.returncode == 1

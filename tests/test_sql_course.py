@@ -11,19 +11,10 @@ from edxflow.core.jsonl import read_rows
 from edxflow.fetch.decrypt import DecryptionError
 from edxflow.sql.bundle import index_bundle
 from edxflow.sql.course import split_course
-from tests.helpers import REPO
+from tests.helpers import REPO, encrypted_bundle
 
 FIXTURE = REPO / "tests" / "fixtures" / "real" / "edx-analytics-pipeline-state"
 DIR = "mitx-2021-01-03"
-
-
-def bundle_of(path: Path, members: dict[str, bytes], keys, key=None) -> Path:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, keys.encrypt(data, key) if name.endswith(".gpg") else data)
-    path.write_bytes(buffer.getvalue())
-    return path
 
 
 def split(bundle: Path, tmp_path: Path, keys, course="MITx/1x/T1"):
@@ -42,7 +33,7 @@ def test_the_real_fixture_bundle(tmp_path, keys):
         for path in FIXTURE.iterdir()
         if path.suffix in (".sql", ".mongo") or path.name.endswith(".tar.gz")
     }
-    bundle = bundle_of(tmp_path / "edx-2021-01-03.zip", members, keys)
+    bundle = encrypted_bundle(tmp_path / "edx-2021-01-03.zip", members, keys)
     receipt = split(bundle, tmp_path, keys, course="edX/DemoX/Demo_Course")
     assert receipt["rejects"] == {} and receipt["refused"] == [] and receipt["other"] == []
     tables = receipt["tables"]
@@ -91,18 +82,21 @@ def course_members(**extra) -> dict[str, bytes]:
     return members
 
 
+def course_bundle(tmp_path: Path, keys, **extra: bytes) -> Path:
+    """The bundle mitx-2021-01-03.zip of course_members(**extra)."""
+    return encrypted_bundle(tmp_path / f"{DIR}.zip", course_members(**extra), keys)
+
+
 def test_tables_rejects_and_unknown_members(tmp_path, keys):
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{
-                f"{DIR}/MITx-1x-T1-notes.csv.gpg": b"a,b\n1,2\n",
-                f"{DIR}/MITx-1x-T1-teams-prod-analytics.failed.gpg": b"export failed\n",
-                f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.failed.gpg": b"export failed\n",
-                f"{DIR}/ora/MITx-1x-T1-submissions_submission-prod-analytics.sql.gpg": b"id\tuuid\n1\tabc\n",
-            }
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{
+            f"{DIR}/MITx-1x-T1-notes.csv.gpg": b"a,b\n1,2\n",
+            f"{DIR}/MITx-1x-T1-teams-prod-analytics.failed.gpg": b"export failed\n",
+            f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.failed.gpg": b"export failed\n",
+            f"{DIR}/ora/MITx-1x-T1-submissions_submission-prod-analytics.sql.gpg": b"id\tuuid\n1\tabc\n",
+        },
     )
     receipt = split(bundle, tmp_path, keys)
     directory = Path(receipt["directory"])
@@ -140,7 +134,7 @@ def test_a_member_for_another_key_fails_only_its_course(tmp_path, keys):
     members[f"{DIR}/MITx-1x-T1-auth_user-prod-analytics.sql.gpg"] = keys.encrypt(
         b"id\n1\n", keys.foreign_key
     )
-    bundle = bundle_of(
+    bundle = encrypted_bundle(
         tmp_path / "mitx-2021-01-03.zip",
         {name: data for name, data in members.items() if "auth_user" not in name or "2x" in name},
         keys,
@@ -163,7 +157,7 @@ def test_a_member_for_another_key_fails_only_its_course(tmp_path, keys):
 
 def test_a_damaged_member_is_named(tmp_path, keys):
     members = course_members()
-    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", members, keys)
+    bundle = encrypted_bundle(tmp_path / "mitx-2021-01-03.zip", members, keys)
     damaged = tmp_path / "damaged.zip"
     with (
         zipfile.ZipFile(bundle) as source,
@@ -179,7 +173,7 @@ def test_a_damaged_member_is_named(tmp_path, keys):
 
 
 def test_a_refused_member_is_reported_and_nothing_leaves_the_directory(tmp_path, keys):
-    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(), keys)
+    bundle = course_bundle(tmp_path, keys)
     entry = next(
         e for e in index_bundle(bundle, ["edx"])["courses"] if e["course_id"] == "MITx/1x/T1"
     )
@@ -200,7 +194,7 @@ def test_a_refused_member_is_reported_and_nothing_leaves_the_directory(tmp_path,
 
 
 def test_rerun_replaces_the_course_directory_whole(tmp_path, keys):
-    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(), keys)
+    bundle = course_bundle(tmp_path, keys)
     first = split(bundle, tmp_path, keys)
     (Path(first["directory"]) / "stale.json.gz").write_bytes(b"old")
     second = split(bundle, tmp_path, keys)
@@ -247,7 +241,7 @@ GOOD_STRUCTURE = json.dumps(
     ],
 )
 def test_a_bad_structure_or_olx_rejects_only_its_tables(tmp_path, keys, caplog, members, rejected):
-    bundle = bundle_of(tmp_path / "mitx-2021-01-03.zip", course_members(**members), keys)
+    bundle = course_bundle(tmp_path, keys, **members)
     receipt = split(bundle, tmp_path, keys)
     assert {
         table: entry["members"] for table, entry in receipt["rejected_tables"].items()
@@ -273,19 +267,17 @@ def test_edx_and_edge_studentmodule_are_both_split(tmp_path, keys):
         b"%d\tproblem\tblock-v1:MITx+1x+T1+type@problem+block@p1\t%d\t{}\t1\t2020-01-01 00:00:00\t"
         b"2020-01-01 00:00:00\t1\tna\tcourse-v1:MITx+1x+T1\n"
     )
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{
-                f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": header
-                + row % (1, 1),
-                f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-edge-analytics.sql.gpg": header
-                + row % (2, 2)
-                + row % (3, 3),
-                f"{DIR}/MITx-1x-T1-auth_user-prod-edge-analytics.sql.gpg": b"id\tusername\n2\tbob\n",
-            }
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{
+            f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": header
+            + row % (1, 1),
+            f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-edge-analytics.sql.gpg": header
+            + row % (2, 2)
+            + row % (3, 3),
+            f"{DIR}/MITx-1x-T1-auth_user-prod-edge-analytics.sql.gpg": b"id\tusername\n2\tbob\n",
+        },
     )
     entry = next(
         e
@@ -312,15 +304,13 @@ def test_edx_and_edge_studentmodule_are_both_split(tmp_path, keys):
 
 
 def test_bytes_that_are_not_utf8_are_counted_per_table(tmp_path, keys):
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{
-                f"{DIR}/MITx-1x-T1-auth_user-prod-analytics.sql.gpg": b"id\tusername\n1\tcaf\xe9\n2\t\xff\xfebob\n3\tok\n",
-                f"{DIR}/MITx-1x-T1-prod.mongo.gpg": b'{"_id": ObjectId("a1"), "body": "caf\xe9"}\n{"_id": {"$oid": "a2"}}\n',
-            }
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{
+            f"{DIR}/MITx-1x-T1-auth_user-prod-analytics.sql.gpg": b"id\tusername\n1\tcaf\xe9\n2\t\xff\xfebob\n3\tok\n",
+            f"{DIR}/MITx-1x-T1-prod.mongo.gpg": b'{"_id": ObjectId("a1"), "body": "caf\xe9"}\n{"_id": {"$oid": "a2"}}\n',
+        },
     )
     receipt = split(bundle, tmp_path, keys)
     assert receipt["tables"]["auth_user"]["non_utf8"] == {
@@ -340,15 +330,13 @@ def test_bytes_that_are_not_utf8_are_counted_per_table(tmp_path, keys):
 def test_a_decompression_bomb_rejects_its_table_and_the_course_is_split(tmp_path, keys, caplog):
     """80 MB of zeros from a few kB: above the 64 MiB floor of the default limit (200 x its size)."""
     bomb = b"id\tname\n" + bytes(80 << 20)
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{
-                f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bomb,
-                f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": bomb,
-            }
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{
+            f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bomb,
+            f"{DIR}/MITx-1x-T1-courseware_studentmodule-prod-analytics.sql.gpg": bomb,
+        },
     )
     receipt = split(bundle, tmp_path, keys)
     rejected = receipt["rejected_tables"]
@@ -372,15 +360,13 @@ def test_a_decompression_bomb_rejects_its_table_and_the_course_is_split(tmp_path
 
 def test_the_expansion_limit_is_a_parameter(tmp_path, keys):
     """A dump that gpg compresses about 100 times is refused with a limit of 50 times, and taken with 200."""
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{
-                f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": b"id\tname\n"
-                + b"1\tsame row\n" * 5000
-            }
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{
+            f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": b"id\tname\n"
+            + b"1\tsame row\n" * 5000
+        },
     )
     entry = next(
         e for e in index_bundle(bundle, ["edx"])["courses"] if e["course_id"] == "MITx/1x/T1"
@@ -400,12 +386,10 @@ def test_the_expansion_limit_is_a_parameter(tmp_path, keys):
 
 def test_a_dump_whose_header_is_not_a_header_is_rejected_with_a_small_schema(tmp_path, keys):
     """Schema inference reads a bounded header: a 1 MB first line is not a table's columns."""
-    bundle = bundle_of(
-        tmp_path / "mitx-2021-01-03.zip",
-        course_members(
-            **{f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bytes(1 << 20) + b"\n1\n"}
-        ),
+    bundle = course_bundle(
+        tmp_path,
         keys,
+        **{f"{DIR}/MITx-1x-T1-wiki_article-prod-analytics.sql.gpg": bytes(1 << 20) + b"\n1\n"},
     )
     receipt = split(bundle, tmp_path, keys)
     assert "header" in receipt["rejected_tables"]["wiki_article"]["reason"]

@@ -145,41 +145,29 @@ def test_a_log_day_loads_whole_course_days_whichever_files_hold_them(tmp_path):
     """With dynamic_date a daily file holds events of the day before; the day before, split from
     its own file earlier, is then loaded again with both files, and the edge file of a day with the
     edx one."""
-    loads = tmp_path / "receipts" / "load" / "log" / "edx"
+
+    def load_day(day, names):
+        receipt = tmp_path / "receipts" / "load" / "log" / "edx" / f"{day}.json"
+        return load_files(
+            settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, names, day), receipt
+        )
+
     own = write_day(tmp_path, "2021-01-01", 4)
-    first = load_files(
-        settings(tmp_path),
-        "log",
-        tmp_path,
-        split_receipt(tmp_path, [own]),
-        loads / "2021-01-01.json",
-    )
+    first = load_day("2021-01-01", [own])
     assert first["courses"][BASE]["loaded"] == ["tracklog$20210101"]
     late = f"TRACKING_LOGS/{BASE}/tracklog-2021-01-01.edx-2021-01-02.json.gz"
     write_rows(tmp_path / late, [event("2021-01-01", 50 + n) for n in range(2)])
     next_day = write_day(tmp_path, "2021-01-02", 3)
     edge = write_day(tmp_path, "2021-01-02", 1, site="edge", start=90)
     assert log_partition_files(tmp_path, BASE, "2021-01-01") == sorted([own, late])
-    second = load_files(
-        settings(tmp_path),
-        "log",
-        tmp_path,
-        split_receipt(tmp_path, [late, next_day, edge], "2021-01-02"),
-        loads / "2021-01-02.json",
-    )
+    second = load_day("2021-01-02", [late, next_day, edge])
     assert second["courses"][BASE]["loaded"] == ["tracklog$20210101", "tracklog$20210102"]
     per_day = query(
         tmp_path,
         f'SELECT CAST(time AS DATE)::VARCHAR, count(*) FROM "{BASE}_logs".tracklog GROUP BY 1 ORDER BY 1',
     )
     assert per_day == [("2021-01-01", 6), ("2021-01-02", 4)]
-    again = load_files(
-        settings(tmp_path),
-        "log",
-        tmp_path,
-        split_receipt(tmp_path, [own]),
-        loads / "2021-01-01.json",
-    )
+    again = load_day("2021-01-01", [own])
     assert (
         again["courses"][BASE]["loaded"] == []
         and again["courses"][BASE]["tables"]["tracklog"]["rows"] == 6

@@ -1,31 +1,29 @@
 """Real Snakemake runs of the whole workflow on the generated demo package."""
 
-import datetime as dt
 import gzip
 import json
 import os
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-from edxflow.core import naming
 from edxflow.core.courses import course_base_name
 from edxflow.core.jsonl import read_rows
 from tests.helpers import (
     DEMO_DATES,
     PASSPHRASE,
-    REPO,
+    accounted,
     demo_config,
     job_counts,
     kill_agent,
     make_gnupghome,
+    protected_log_run,
     short_tempdir,
     snakemake,
+    snakemake_command,
     warehouse_counts,
 )
 
@@ -66,15 +64,7 @@ def test_plan_run_and_rerun(demo, tmp_path):
     per_course = {}
     for path in receipts:
         receipt = json.loads(path.read_text())
-        assert (
-            receipt["lines_in"]
-            == receipt["blank"]
-            + sum(receipt["by_course"].values())
-            + receipt["no_course"]
-            + receipt["rejected"]
-            + receipt["duplicates"]
-            + receipt["filtered_out"]
-        )
+        assert receipt["lines_in"] == accounted(receipt)
         assert (
             receipt["rejected"] >= 2
             and receipt["duplicates"] >= 1
@@ -327,19 +317,8 @@ def test_missing_bucket_on_s3_is_one_clear_message(demo, tmp_path, s3, moto_endp
 def test_passphrase_never_leaves_the_environment(keys, tmp_path):
     """A passphrase-protected key: the run decrypts, and the passphrase appears nowhere on disk or
     in Snakemake's output (config, params, metadata, logs)."""
-    key = naming.log_key("demox", "edx", dt.date(2026, 11, 8))
-    encrypted = tmp_path / "source" / "edx-course-data" / key
-    encrypted.parent.mkdir(parents=True)
-    encrypted.write_bytes(keys.encrypt(gzip.compress(b'{"event_type": "x"}\n'), keys.protected_key))
-    config = {
-        "org": "demox",
-        "file_types": ["log"],
-        "dates": DEMO_DATES,
-        "source": {"kind": "local", "local_root": str(tmp_path / "source")},
-        "gpg": {"homedir": str(keys.home), "passphrase_env": "EDX_TEST_PASSPHRASE"},
-        "results_dir": str(tmp_path / "results"),
-        "keep_decrypted": True,
-    }
+    config, _ = protected_log_run(keys, tmp_path, "EDX_TEST_PASSPHRASE")
+    config["keep_decrypted"] = True
     missing = snakemake(tmp_path, config)
     assert (
         missing.returncode != 0
@@ -397,19 +376,29 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
         assert counts[f"{base}_logs.tracklog"] == count
 
 
-def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigquery_server):
-    """The production backends through their real protocols: per-course files to a GCS server,
-    then BigQuery loads from the gs:// objects."""
+def google_config(demo, tmp_path, gcs_server, bigquery_server, file_types, log_tables):
+    """A demo config that publishes to a new bucket (named after the test) on `gcs_server` and
+    loads into `bigquery_server`, and the environment that points the workflow at both."""
     bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
     gcs_server.client().create_bucket(bucket)
-    env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
     config = demo_config(
         demo,
         tmp_path,
-        file_types=["log", "sql", "email"],
+        file_types=file_types,
         storage={"kind": "gcs", "bucket": bucket},
-        warehouse={"kind": "bigquery", "project": "test", "log_tables": "sharded"},
+        warehouse={"kind": "bigquery", "project": "test", "log_tables": log_tables},
     )
+    env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
+    return config, env
+
+
+def test_publish_to_gcs_and_load_into_bigquery(demo, tmp_path, gcs_server, bigquery_server):
+    """The production backends through their real protocols: per-course files to a GCS server,
+    then BigQuery loads from the gs:// objects."""
+    config, env = google_config(
+        demo, tmp_path, gcs_server, bigquery_server, ["log", "sql", "email"], "sharded"
+    )
+    bucket = config["storage"]["bucket"]
     ran = snakemake(tmp_path, config, env=env)
     assert ran.returncode == 0, ran.stderr
     results = tmp_path / "results"
@@ -457,16 +446,7 @@ def test_partitioned_logs_load_into_bigquery_day_by_day(
 ):
     """Partitioned tracklog tables (dynamic_date: a daily file may hold the day before's events),
     loaded a day at a time, side by side, from the published objects: every split event once."""
-    bucket = f"edx-{tmp_path.name.lower().replace('_', '-')[-30:]}"
-    gcs_server.client().create_bucket(bucket)
-    env = {"STORAGE_EMULATOR_HOST": gcs_server.url, "BIGQUERY_EMULATOR_HOST": bigquery_server.url}
-    config = demo_config(
-        demo,
-        tmp_path,
-        file_types=["log"],
-        storage={"kind": "gcs", "bucket": bucket},
-        warehouse={"kind": "bigquery", "project": "test", "log_tables": "partitioned"},
-    )
+    config, env = google_config(demo, tmp_path, gcs_server, bigquery_server, ["log"], "partitioned")
     ran = snakemake(tmp_path, config, env=env)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     events = {}
@@ -502,25 +482,11 @@ def test_missing_google_credentials_fail_the_load_with_one_clear_message(demo, t
         if not key.startswith(("GOOGLE_", "BIGQUERY_", "STORAGE_EMULATOR", "CLOUDSDK_"))
     }
     environment.update(HOME=str(tmp_path), NO_GCE_CHECK="true")
-    configfile = tmp_path / "config.yaml"
-    configfile.write_text(yaml.safe_dump(config))
     ran = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--snakefile",
-            str(REPO / "workflow" / "Snakefile"),
-            "--directory",
-            str(tmp_path),
-            "--configfile",
-            str(configfile),
-            "--cores",
-            "2",
-        ],
+        snakemake_command(tmp_path, config),
         capture_output=True,
         text=True,
-        env=environment,
+        env=environment,  # not added to this process's: in place of it
         timeout=600,
     )
     assert ran.returncode != 0

@@ -23,7 +23,13 @@ from pathlib import Path
 
 from edxflow.core.courses import course_base_name
 from edxflow.demo import build_package, encrypted_object_bytes, zip_bytes
-from tests.helpers import PASSPHRASE, demo_config, snakemake_command, warehouse_counts
+from tests.helpers import (
+    PASSPHRASE,
+    accounted,
+    demo_config,
+    snakemake_command,
+    warehouse_counts,
+)
 
 PASSPHRASE_ENV = "EDXFLOW_FAULT_PASSPHRASE"
 END = dt.date(2026, 11, 8)
@@ -201,15 +207,7 @@ def assert_receipts_add_up(results: Path) -> None:
     """Every receipt accounts for its input and names files that hold exactly what it says."""
     for path in (results / "receipts" / "split_tracking_log").rglob("*.json"):
         receipt = json.loads(path.read_text())
-        assert (
-            receipt["lines_in"]
-            == receipt["blank"]
-            + sum(receipt["by_course"].values())
-            + receipt["no_course"]
-            + receipt["rejected"]
-            + receipt["duplicates"]
-            + receipt["filtered_out"]
-        ), path
+        assert receipt["lines_in"] == accounted(receipt), path
         outputs = {item["path"]: item for item in receipt["outputs"]}
         for file, info in outputs.items():
             data = Path(file).read_bytes()

@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 
+from edxflow.core.courses import CourseIdError, normalize_course_id
 from edxflow.core.errors import UserError
 
 
@@ -69,11 +70,58 @@ def entry(snakemake, from_snakemake, main) -> None:
     sys.exit(main())
 
 
-def unit_parser(description: str) -> argparse.ArgumentParser:
-    """The arguments of a step on one unit's per-course files (publish, load)."""
-    parser = argparse.ArgumentParser(
+def step_parser(description: str) -> argparse.ArgumentParser:
+    """A step script's parser; its description (the script's docstring) is shown as written."""
+    return argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+
+
+def parse(parser: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """The arguments of a step run from the command line; its log goes to stderr."""
+    args = parser.parse_args(argv)
+    configure_logging()
+    return args
+
+
+def course_id(text: str) -> str:
+    """An argument naming a course, in any id form, as its `Org/Num/Run` id; a bad one is a usage
+    error naming it."""
+    try:
+        return normalize_course_id(text)
+    except CourseIdError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_courses(parser: argparse.ArgumentParser) -> None:
+    """`--courses`: only these courses."""
+    parser.add_argument(
+        "--courses",
+        nargs="*",
+        type=course_id,
+        default=[],
+        help="only these courses, in any id form",
+    )
+
+
+def add_gpg(parser: argparse.ArgumentParser) -> None:
+    """`--gnupghome` and `--passphrase-env`: the key that decrypts the package (see gpg_settings)."""
+    parser.add_argument(
+        "--gnupghome", help="GNUPGHOME holding the private key (default: gpg's own)"
+    )
+    parser.add_argument(
+        "--passphrase-env", help="NAME of the environment variable holding the passphrase"
+    )
+
+
+def gpg_settings(args: argparse.Namespace) -> dict:
+    """The rules' `gpg` parameter, from the arguments add_gpg adds."""
+    return {"homedir": args.gnupghome, "passphrase_env": args.passphrase_env}
+
+
+def unit_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a step on one unit's per-course files (publish, load)."""
+    parser = step_parser(description)
     parser.add_argument("--results-dir", required=True)
     parser.add_argument("--file-type", required=True, choices=["log", "sql", "email"])
     parser.add_argument(
@@ -81,3 +129,14 @@ def unit_parser(description: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--receipt", required=True)
     return parser
+
+
+def unit_args(args: argparse.Namespace) -> tuple[str, str, str, str]:
+    """(file type, results dir, receipt of the step that wrote the files, receipt to write), from
+    the arguments unit_parser adds."""
+    return args.file_type, args.results_dir, args.input, args.receipt
+
+
+def unit_job_args(job) -> tuple[str, str, str, str]:
+    """The same as unit_args, from a unit rule's job (publish_files, load_files)."""
+    return job.wildcards.file_type, job.params.results_dir, job.input.written, job.output.receipt

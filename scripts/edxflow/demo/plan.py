@@ -26,6 +26,7 @@ from edxflow.demo.tables import (
     tsv_bytes,
 )
 from edxflow.demo.world import build_world
+from edxflow.sql.email_opt_in import COLUMNS as EMAIL_COLUMNS
 
 ORG = "demox"  # lower case, as in object names
 SITE = "edx"
@@ -77,21 +78,10 @@ def sql_bundle_members(rng: random.Random, world: World) -> dict[str, bytes]:
     return members
 
 
-EMAIL_HEADER = [
-    "user_id",
-    "username",
-    "email",
-    "full_name",
-    "course_id",
-    "is_opted_in_for_email",
-    "preference_set_datetime",
-]
-
-
 def email_opt_in_bytes(world: World) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EMAIL_HEADER)
+    writer.writerow(EMAIL_COLUMNS)
     for e in sorted(world.enrollments, key=lambda e: (e.user.id, e.course.course_id)):
         when = e.created + dt.timedelta(minutes=3)
         writer.writerow(

@@ -25,6 +25,7 @@ from edxflow.demo.grades import (
 from edxflow.demo.model import Attempt, Course, User, World
 from edxflow.demo.people import course_users
 from edxflow.demo.times import iso_z, random_time
+from edxflow.sql.derived.studentmodule import COLUMNS as STUDENTMODULE_COLUMNS
 
 
 def sql_time(when: dt.datetime | None) -> str | None:
@@ -287,19 +288,7 @@ def course_tables(
         ),
         "user_id_map": (["hash_id", "id", "username"], user_id_map_rows(users)),
         "courseware_studentmodule": (
-            [
-                "id",
-                "module_type",
-                "module_id",
-                "student_id",
-                "state",
-                "grade",
-                "created",
-                "modified",
-                "max_grade",
-                "done",
-                "course_id",
-            ],
+            STUDENTMODULE_COLUMNS,
             studentmodule_rows(world, course, ids["studentmodule"]),
         ),
         "grades_persistentcoursegrade": (COURSE_GRADE_HEADER, course_grade_rows(course, grades)),

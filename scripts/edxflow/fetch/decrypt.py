@@ -167,6 +167,19 @@ def safe_member_path(name: str) -> str:
     return normalised
 
 
+def open_zip(
+    zip_path: str | Path, error_type: type[UserError] = DecryptionError
+) -> zipfile.ZipFile:
+    """The zip, open for reading; one that is not a readable zip raises `error_type`, saying to
+    fetch it anew."""
+    try:
+        return zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as error:
+        raise error_type(
+            f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew"
+        )
+
+
 def decrypt_zip_members(
     zip_path: str | Path, outdir: str | Path, homedir: str | None, passphrase: str | None
 ) -> list[dict]:
@@ -176,13 +189,7 @@ def decrypt_zip_members(
     outdir = Path(outdir)
     owner_only_dir(outdir)
     written = []
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as error:
-        raise DecryptionError(
-            f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew"
-        )
-    with archive:
+    with open_zip(zip_path) as archive:
         try:
             for member in archive.infolist():
                 _decrypt_member(archive, member, zip_path, outdir, gpg, passphrase, written)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from edxflow.core.courses import course_base_name, course_in_id
 from edxflow.core.errors import UserError
-from edxflow.fetch.decrypt import DecryptionError, decrypted_stream, safe_member_path
+from edxflow.fetch.decrypt import DecryptionError, decrypted_stream, open_zip, safe_member_path
 from edxflow.sql.tsv import TsvReader
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,7 @@ def index_bundle(
     """The courses the zip holds and their members, from its directory. Edge members are kept only
     when `sites` lists edge; `courses` (Org/Num/Run ids), when given, filters. With `gpg`
     ({homedir, passphrase}), an ambiguous member prefix is resolved from the members' content."""
-    try:
-        archive = zipfile.ZipFile(zip_path)
-    except zipfile.BadZipFile as error:
-        raise BundleError(
-            f"{zip_path} is not a readable zip ({error}): delete it and run again to fetch it anew"
-        )
-    with archive:
+    with open_zip(zip_path, BundleError) as archive:
         infos = {info.filename: info for info in archive.infolist() if not info.is_dir()}
         org = bundle_org(zip_path)
         known = {course.replace("/", "-"): course for course in courses or []}

@@ -117,19 +117,21 @@ class BigQueryWarehouse:
             except Exception as error:
                 raise explain(error, what) from None
 
+    def _request(self, what: str, function, *args, **kwargs):
+        """A request with the client's retry and timeout, made (and failing) as _call makes it."""
+        return self._call(what, function, *args, retry=retry(), timeout=TIMEOUT, **kwargs)
+
     def ensure_dataset(self, dataset: str, description: str) -> None:
         from google.cloud import bigquery
 
         spec = bigquery.Dataset(f"{self.client.project}.{dataset}")
         spec.location = self.location
         spec.description = description
-        self._call(
+        self._request(
             f"cannot create the dataset {spec.dataset_id} in project {self.client.project}",
             self.client.create_dataset,
             spec,
             exists_ok=True,
-            retry=retry(),
-            timeout=TIMEOUT,
         )
 
     def read_state(self, dataset: str) -> State:
@@ -201,13 +203,8 @@ class BigQueryWarehouse:
     def drop_tables(self, dataset: str, tables: list[str]) -> None:
         for table in tables:
             where = self.ref(dataset, table)
-            self._call(
-                f"cannot drop {where}",
-                self.client.delete_table,
-                where,
-                not_found_ok=True,
-                retry=retry(),
-                timeout=TIMEOUT,
+            self._request(
+                f"cannot drop {where}", self.client.delete_table, where, not_found_ok=True
             )
 
     def _ensure_partitioned(self, unit: Unit) -> None:
@@ -220,13 +217,8 @@ class BigQueryWarehouse:
             type_=bigquery.TimePartitioningType.DAY, field="time"
         )
         where = self.ref(unit.dataset, unit.table)
-        existing = self._call(
-            f"cannot create {where}",
-            self.client.create_table,
-            table,
-            exists_ok=True,
-            retry=retry(),
-            timeout=TIMEOUT,
+        existing = self._request(
+            f"cannot create {where}", self.client.create_table, table, exists_ok=True
         )
         partitioning = existing.time_partitioning
         if partitioning is None or partitioning.field != "time":
@@ -251,14 +243,8 @@ class BigQueryWarehouse:
         sources = uris or [str(path) for path in local_paths(self.results_dir, [unit])]
         what = f"cannot start the load of {', '.join(sources)} into {destination}"
         if uris:
-            return self._call(
-                what,
-                self.client.load_table_from_uri,
-                uris,
-                destination,
-                job_config=config,
-                retry=retry(),
-                timeout=TIMEOUT,
+            return self._request(
+                what, self.client.load_table_from_uri, uris, destination, job_config=config
             ), sources
         with io.BufferedReader(
             ConcatenatedGzip(local_paths(self.results_dir, [unit])), 1 << 20
@@ -362,13 +348,7 @@ class BigQueryWarehouse:
             create_disposition=bigquery.CreateDisposition.CREATE_IF_NEEDED,
         )
         self._query_job(sql, config, f"a query into {destination}", destination)
-        found = self._call(
-            f"cannot read {destination}",
-            self.client.get_table,
-            destination,
-            retry=retry(),
-            timeout=TIMEOUT,
-        )
+        found = self._request(f"cannot read {destination}", self.client.get_table, destination)
         return int(found.num_rows or 0)
 
     def list_tables(self, dataset: str) -> list[str]:
