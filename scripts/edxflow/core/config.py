@@ -10,6 +10,7 @@ import yaml
 
 from edxflow.core.courses import CourseIdError, base_names, normalize_course_id, read_course_list
 from edxflow.core.errors import UserError
+from edxflow.reports.extra_args import ExtraArgsError, parse_extra_args
 
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -111,7 +112,24 @@ def validate_config(config: dict, today: dt.date | None = None) -> dict:
     if config["logs"]["dynamic_date"] is None:
         config["logs"]["dynamic_date"] = config["warehouse"]["log_tables"] == "partitioned"
     selected_courses(config)
+    check_reports(config["reports"])
     return config
+
+
+def check_reports(reports: dict) -> None:
+    """What the schema cannot say about `reports`: the query directory exists and the extra
+    arguments parse (edxflow.reports.extra_args), so a bad item stops the run before any job."""
+    query_dir = reports["query_dir"]
+    if query_dir is not None and not Path(query_dir).is_dir():
+        problem = "is not a directory" if Path(query_dir).exists() else "does not exist"
+        raise ConfigError(
+            f"config key 'reports.query_dir': {query_dir} {problem}: name the directory holding "
+            "your {table}.sql files (relative paths start in the directory snakemake runs in)"
+        )
+    try:
+        parse_extra_args(reports["extra_args"])
+    except ExtraArgsError as error:
+        raise ConfigError(f"config key 'reports.extra_args': {error}") from None
 
 
 def passphrase_problem(gpg: dict) -> str | None:

@@ -255,6 +255,10 @@ class DuckDBWarehouse:
         ).fetchall()
         return sorted(name for (name,) in rows if not is_internal(name))
 
+    def commit(self) -> None:
+        self._execute("COMMIT", "committing")
+        self._execute("BEGIN TRANSACTION", "opening")
+
     def close(self, success: bool) -> None:
         try:
             if success:

@@ -90,6 +90,10 @@ class Warehouse(Protocol):
         starting with `_edxflow_`: the load state, staging tables) are left out; a dataset that does
         not exist has none."""
 
+    def commit(self) -> None:
+        """Make what the session wrote so far stay, whatever fails after it (DuckDB commits its
+        transaction and begins the next; BigQuery's jobs have already replaced their tables)."""
+
     def close(self, success: bool) -> None:
         """End the session: with success, what it wrote stays (DuckDB commits its transaction);
         without, DuckDB rolls all of it back and BigQuery keeps the replacements that completed."""
