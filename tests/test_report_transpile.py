@@ -184,7 +184,6 @@ ALREADY_RIGHT = [
         " DATE '2021-02-03'",
         [("2021-01-01", True)],
     ),
-    ("SELECT COUNTIF(x > 1) FROM UNNEST([1, 2, 3]) AS x", [(2,)]),
     ("SELECT ARRAY_LENGTH([1, 2, 3]), ARRAY_LENGTH(SPLIT('a:b', ':'))", [(3, 2)]),
     (
         "SELECT SPLIT('a:b', ':')[SAFE_OFFSET(1)], SPLIT('a', ':')[SAFE_OFFSET(1)],"
@@ -216,3 +215,16 @@ ALREADY_RIGHT = [
 def test_what_sqlglot_translates_right(con, sql, expected):
     assert rows(con, sql) == expected
     assert to_duckdb(sql) == plain(sql)  # no rewrite involved
+
+
+def test_countif_of_no_true_value_is_zero_as_in_bigquery():
+    window = "SELECT COUNTIF(x > 1) OVER () AS w FROM UNNEST([CAST(NULL AS INT64)]) AS x"
+    assert duckdb.sql(to_duckdb(window)).fetchall() == [(0,)]
+    empty = "SELECT COUNTIF(x > 1) AS n FROM UNNEST([CAST(NULL AS INT64)]) AS x"
+    assert duckdb.sql(to_duckdb(empty)).fetchall() == [(0,)]
+    # sqlglot's own COUNT_IF is NULL when no value is true or false
+    plain = sqlglot.transpile(empty, read="bigquery", write="duckdb")[0]
+    assert duckdb.sql(plain).fetchall() == [(None,)]
+    assert duckdb.sql(
+        to_duckdb("SELECT COUNTIF(x > 1) FROM UNNEST([1, 2, 3]) AS x")
+    ).fetchall() == [(2,)]

@@ -32,6 +32,7 @@ from edxflow.reports.extra_args import parse_extra_args
 from edxflow.reports.graph import Template, build_order, load_templates, to_dot
 from edxflow.reports.templates import render
 from edxflow.reports.transpile import to_duckdb
+from edxflow.reports.typed import schema_of, typed
 from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.load import description, warehouse_session
 from edxflow.warehouse.plan import dataset_name
@@ -238,6 +239,9 @@ def build_course(
                 )
                 if warehouse.kind == "duckdb":
                     sql = to_duckdb(sql, shards)
+                schema = schema_of(template)
+                if schema:
+                    sql = typed(sql, schema, warehouse.kind)
             # An input without a fingerprint (a table edxflow did not load) may have changed: the
             # table is built every time, and so is what reads it.
             unknown = sorted(read for read, value in inputs.items() if value is None)

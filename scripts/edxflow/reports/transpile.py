@@ -18,6 +18,8 @@ sqlglot (read="bigquery", write="duckdb") and then fixes what sqlglot 30.31 gets
   there, 0 in BigQuery): rewritten to DuckDB `date_sub`, which counts whole intervals.
 - `JSON_EXTRACT_SCALAR(s, path)` / `JSON_EXTRACT`: BigQuery gives NULL for a string that is not
   JSON (tracking-log events often are not), DuckDB fails the query: guarded with `json_valid`.
+- `COUNTIF(x)`: BigQuery gives 0 when no row has x true (all NULL, or no rows); DuckDB's
+  `count_if` gives NULL then: wrapped in `COALESCE(…, 0)` (around the window, for `OVER`).
 - wildcard tables `` `ds.tracklog_*` `` with `_TABLE_SUFFIX`: rewritten to `UNION ALL BY NAME` over
   the shard tables named in `log_shards` that match the prefix, each with a `_TABLE_SUFFIX` column
   (excluded again from a `*` of the select that reads the wildcard, as BigQuery's pseudo column is).
@@ -31,7 +33,7 @@ sqlglot (read="bigquery", write="duckdb") and then fixes what sqlglot 30.31 gets
   statements are refused.
 
 sqlglot's own translation is right (checked on DuckDB 1.5.5) for SAFE_CAST, REGEXP_CONTAINS,
-REGEXP_EXTRACT, DATE(t), COUNTIF, ARRAY_LENGTH, SPLIT(x, ':')[SAFE_OFFSET(1)], IFNULL, STDDEV,
+REGEXP_EXTRACT, DATE(t), ARRAY_LENGTH, SPLIT(x, ':')[SAFE_OFFSET(1)], IFNULL, STDDEV,
 LOGICAL_OR, ANY_VALUE, STRING_AGG, FORMAT_TIMESTAMP, ROW_NUMBER() OVER (...) with QUALIFY and
 PARSE_TIMESTAMP with plain strptime specifiers (not `%E*S`/`%Ez`). TIMESTAMP values become DuckDB
 TIMESTAMPTZ, so the session must use TimeZone UTC (the DuckDB warehouse does).
@@ -80,6 +82,7 @@ def to_duckdb(sql: str, log_shards: Sequence[str] = ()) -> str:
     _rewrite_approx_top_count(query)
     _rewrite_timestamp_diff(query)
     _rewrite_json_extract(query)
+    _rewrite_countif(query)
     _rewrite_wildcard_tables(query, log_shards)
     generator = Dialect.get_or_raise("duckdb").generator(unsupported_level=ErrorLevel.IGNORE)
     out = generator.generate(query, copy=False)
@@ -254,6 +257,12 @@ def _rewrite_json_extract(query: exp.Expr) -> None:
             continue
         valid = exp.Anonymous(this="JSON_VALID", expressions=[node.this.copy()])
         node.replace(exp.Case(ifs=[exp.If(this=valid, true=node.copy())]))
+
+
+def _rewrite_countif(query: exp.Expr) -> None:
+    for node in list(query.find_all(exp.CountIf)):
+        counted = node.parent if isinstance(node.parent, exp.Window) else node
+        counted.replace(exp.Coalesce(this=counted.copy(), expressions=[exp.Literal.number(0)]))
 
 
 def _rewrite_wildcard_tables(query: exp.Expr, log_shards: Sequence[str]) -> None:
