@@ -7,6 +7,7 @@ here, never from conftest.py or from one another."""
 
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -227,3 +228,303 @@ def table_contents(results: Path) -> dict[str, tuple[int, str]]:
             )
             contents[table] = (rows, hashlib.sha256(text.encode()).hexdigest())
     return contents
+
+
+# --- a small golden course (tests/test_report_person_course.py, tests/test_report_bigquery.py) --
+# The report inputs of a course written by hand: learners, courseware, forum, roles, a tracking log
+# and a geo table; test_report_person_course.py works out every column of person_course from them.
+
+COURSE = "TestX/PC1/2030"
+LATEST = "TestX__PC1__2030_latest"
+LOGS = "TestX__PC1__2030_logs"
+GEO = "geocode.geoip"
+
+
+def mid(kind: str, name: str) -> str:
+    return f"{COURSE}/{kind}/{name}"
+
+
+# Three chapters students see (c2's visible_to_staff_only is NULL) and one for staff only.
+COURSE_AXIS = [
+    {"index": 1, "category": "course", "module_id": mid("course", "course")},
+    {"index": 2, "category": "chapter", "module_id": mid("chapter", "c1")},
+    {"index": 3, "category": "problem", "module_id": mid("problem", "p1"), "chapter": "c1"},
+    {"index": 4, "category": "video", "module_id": mid("video", "v1"), "chapter": "c1"},
+    {"index": 5, "category": "chapter", "module_id": mid("chapter", "c2"), "staff": None},
+    {"index": 6, "category": "problem", "module_id": mid("problem", "p2"), "chapter": "c2"},
+    {"index": 7, "category": "chapter", "module_id": mid("chapter", "c3")},
+    {"index": 8, "category": "html", "module_id": mid("html", "h3"), "chapter": "c3"},
+    {"index": 9, "category": "chapter", "module_id": mid("chapter", "cs"), "staff": True},
+    {"index": 10, "category": "problem", "module_id": mid("problem", "ps"), "chapter": "cs"},
+]
+for row in COURSE_AXIS:
+    chapter = row.pop("chapter", None) or (
+        row["module_id"].rsplit("/", 1)[1] if row["category"] == "chapter" else None
+    )
+    row["chapter_mid"] = chapter and mid("chapter", chapter)
+    row["visible_to_staff_only"] = row.pop("staff", False)
+    row["course_id"] = COURSE
+    row["name"] = row["module_id"].rsplit("/", 1)[1]
+
+GRADING_POLICY = [
+    {"assignment_type": "Homework", "fraction_of_overall_grade": 0.4, "overall_lower_cutoff": 0.5},
+    {"assignment_type": "Exam", "fraction_of_overall_grade": 0.6, "overall_lower_cutoff": 0.5},
+]
+
+
+def user(user_id, username, email, **more):
+    return {"user_id": user_id, "username": username, "email": email, **more}
+
+
+USER_INFO_COMBO = [
+    # ann: enrolled, never seen in the logs nor the courseware
+    user(
+        1,
+        "ann",
+        "ann@mail.example.org",
+        profile_gender="f",
+        profile_year_of_birth=1990,
+        profile_level_of_education="b",
+        profile_country="US",
+        enrollment_created="2029-12-01T00:00:00Z",
+        enrollment_is_active=1,
+        enrollment_mode="audit",
+    ),
+    # ben: events, no courseware; an email address without '@'
+    user(
+        2,
+        "ben",
+        "ben.no-at-sign",
+        profile_gender="m",
+        enrollment_created="2029-12-02T00:00:00Z",
+        enrollment_is_active=1,
+        enrollment_mode="honor",
+    ),
+    # cat: certified; two '@' in the address
+    user(
+        3,
+        "cat",
+        "cat@a@b.edu",
+        profile_gender="o",
+        profile_year_of_birth=1985,
+        profile_level_of_education="m",
+        profile_country="FR",
+        enrollment_created="2029-12-03T00:00:00Z",
+        enrollment_is_active=1,
+        enrollment_mode="verified",
+        certificate_status="downloadable",
+        certificate_created_date="2030-02-01T12:00:00Z",
+        certificate_modified_date="2030-02-02T12:00:00Z",
+    ),
+    # dan: verified (the mode padded), not passing
+    user(
+        4,
+        "dan",
+        "dan@x.org",
+        profile_gender="m",
+        profile_year_of_birth=2000,
+        profile_level_of_education="hs",
+        profile_country="IN",
+        enrollment_created="2029-12-04T00:00:00Z",
+        enrollment_is_active=1,
+        enrollment_mode=" verified ",
+        certificate_status="notpassing",
+        certificate_created_date="2030-02-01T13:00:00Z",
+        certificate_modified_date="2030-02-01T13:00:00Z",
+    ),
+    # eve: staff, enrollment no longer active, grade exactly the passing grade
+    user(
+        5,
+        "eve",
+        "eve@mitx.edu",
+        profile_gender="f",
+        profile_year_of_birth=1970,
+        profile_level_of_education="p",
+        profile_country="US",
+        enrollment_created="2029-11-30T00:00:00Z",
+        enrollment_is_active=0,
+        enrollment_mode="honor",
+    ),
+]
+for row in USER_INFO_COMBO:
+    row["enrollment_course_id"] = COURSE
+
+STUDENTMODULE = [
+    {"student_id": 3, "module_id": mid("problem", "p1"), "module_type": "problem"},
+    {"student_id": 3, "module_id": mid("video", "v1"), "module_type": "video"},
+    {"student_id": 3, "module_id": mid("problem", "p2"), "module_type": "problem"},
+    {"student_id": 4, "module_id": mid("video", "v1"), "module_type": "video"},
+    {"student_id": 5, "module_id": mid("problem", "ps"), "module_type": "problem"},
+    {"student_id": 9, "module_id": mid("problem", "p1"), "module_type": "problem"},
+]
+
+GRADES_PERSISTENT = [
+    {"course_id": COURSE, "user_id": 2, "percent_grade": 0.0},
+    {"course_id": COURSE, "user_id": 3, "percent_grade": 0.9},
+    {"course_id": COURSE, "user_id": 4, "percent_grade": 0.4},
+    {"course_id": COURSE, "user_id": 5, "percent_grade": 0.5},
+]
+
+# pinned and endorsed are given on every post: COUNTIF over only NULLs is NULL on DuckDB (see
+# test_forum_count_of_a_flag_nobody_set_is_zero).
+FORUM = [
+    {
+        "author_id": 3,
+        "_type": "CommentThread",
+        "pinned": False,
+        "endorsed": False,
+        "votes": {"count": 2},
+    },
+    {"author_id": 3, "_type": "Comment", "pinned": False, "endorsed": True, "votes": {"count": 1}},
+    {
+        "author_id": 5,
+        "_type": "CommentThread",
+        "pinned": True,
+        "endorsed": False,
+        "votes": {"count": 0},
+    },
+]
+
+FLAGS = [
+    "roles_isBetaTester",
+    "roles_isInstructor",
+    "roles_isStaff",
+    "roles_isCCX",
+    "roles_isFinance",
+    "roles_isLibrary",
+    "roles_isSales",
+    "forumRoles_isAdmin",
+    "forumRoles_isCommunityTA",
+    "forumRoles_isModerator",
+    "forumRoles_isStudent",
+]
+
+
+def role(user_id, roles, *flags):
+    return {
+        "course_id": COURSE,
+        "user_id": user_id,
+        "roles": roles,
+        **{flag: int(flag in flags) for flag in FLAGS},
+    }
+
+
+ROLES = [
+    role(3, "Student", "forumRoles_isStudent"),
+    role(
+        5,
+        "Staff",
+        "roles_isInstructor",
+        "roles_isStaff",
+        "forumRoles_isAdmin",
+        "forumRoles_isStudent",
+    ),
+    role(9, "Student", "forumRoles_isStudent"),
+]
+
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/129.0"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) Mobile/15E148"
+XBLOCK = "/courses/course-v1:TestX+PC1+2030/xblock/block-v1:TestX+PC1+2030+type@video+block@v1"
+DOWNLOAD = json.dumps({"target_url": f"https://lms.example{XBLOCK}/handler/transcript/download"})
+
+
+def event(time, username, ip, agent, event_type, event="{}", **more):
+    return {
+        "time": f"2030-01-{time}Z",
+        "username": username,
+        "ip": ip,
+        "agent": agent,
+        "event_type": event_type,
+        "event": event,
+        "course_id": COURSE,
+        **more,
+    }
+
+
+TRACKLOG = [
+    # ben: desktop, one IP not in the geo table
+    event("01T08:00:00", "ben", "10.0.0.7", WINDOWS, "/courses/x/progress"),
+    event("01T08:01:00", "ben", "10.0.0.7", WINDOWS, "/courses/x/discussion/forum"),
+    # cat: desktop; loads the fr transcript, then downloads it
+    event("01T09:00:00", "cat", "10.0.0.3", WINDOWS, f"{XBLOCK}/handler/transcript/translation/fr"),
+    event("01T09:01:00", "cat", "10.0.0.3", WINDOWS, "edx.ui.lms.link_clicked", DOWNLOAD),
+    event("02T10:00:00", "cat", "10.0.0.3", WINDOWS, "play_video"),
+    # dan: two IPs twice each (a tie), three mobile events and one desktop; into verified, out
+    event(
+        "02T10:00:00",
+        "dan",
+        "10.0.0.5",
+        IPHONE,
+        "edx.course.enrollment.mode_changed",
+        event_struct={"user_id": 4, "mode": "verified"},
+    ),
+    event("03T09:00:00", "dan", "10.0.0.5", IPHONE, "edx.ui.lms.link_clicked", DOWNLOAD),
+    event("04T09:00:00", "dan", "10.0.0.40", IPHONE, "play_video"),
+    event(
+        "05T10:00:00",
+        "dan",
+        "10.0.0.40",
+        WINDOWS,
+        "edx.course.enrollment.deactivated",
+        event_struct={"user_id": 4, "mode": "verified"},
+    ),
+    # eve: one desktop event, an enrollment in audit (not verified)
+    event(
+        "03T12:00:00",
+        "eve",
+        "10.0.0.3",
+        WINDOWS,
+        "edx.course.enrollment.activated",
+        event_struct={"user_id": 5, "mode": "audit"},
+    ),
+    # zed: in the logs, studentmodule and roles, but not in user_info_combo
+    event("03T13:00:00", "zed", "10.0.0.9", IPHONE, "play_video"),
+]
+
+
+def fields(spec: str) -> list[dict]:
+    """A schema from `name TYPE, ...` (for the inputs whose schema is not shipped yet)."""
+    return [
+        {"name": name, "type": kind, "mode": "NULLABLE", "description": name}
+        for name, kind in (item.split() for item in spec.split(","))
+    ]
+
+
+# simeon's schema_geoip.json.
+GEOIP_SCHEMA = fields(
+    "ip STRING, city STRING, countryLabel STRING, country STRING, postalCode STRING, "
+    "continent STRING, subdivision STRING, region STRING, cc_by_ip STRING, "
+    "un_major_region STRING, un_economic_group STRING, un_developing_nation STRING, "
+    "un_special_region STRING, latitude FLOAT, longitude FLOAT, timestamp TIMESTAMP"
+)
+GEO_COLUMNS = [
+    "cc_by_ip",
+    "countryLabel",
+    "continent",
+    "city",
+    "region",
+    "subdivision",
+    "postalCode",
+    "un_major_region",
+    "un_economic_group",
+    "un_developing_nation",
+    "un_special_region",
+    "latitude",
+    "longitude",
+]
+BOSTON = ("US", "United States", "North America", "Boston", "MA", "Massachusetts", "02139")
+BOSTON += ("Northern America", "Developed", None, None, 42.36, -71.09)
+NOWHERE = ("ZZ", "Nowhere", "None", "Nowhere", "NW", "Nowhere", "00000", None, None, None, None)
+NOWHERE += (0.0, 0.0)
+MUMBAI = ("IN", "India", "Asia", "Mumbai", "MH", "Maharashtra", "400001", "Southern Asia")
+MUMBAI += ("Developing", "Developing", None, 19.07, 72.87)
+PARIS = ("FR", "France", "Europe", "Paris", "IDF", "Ile-de-France", "75001", "Western Europe")
+PARIS += ("Developed", None, None, 48.85, 2.35)
+GEOIP = [
+    # 10.0.0.3 listed twice: the first by country code counts
+    {"ip": "10.0.0.3", **dict(zip(GEO_COLUMNS, NOWHERE))},
+    {"ip": "10.0.0.3", **dict(zip(GEO_COLUMNS, BOSTON))},
+    {"ip": "10.0.0.40", **dict(zip(GEO_COLUMNS, MUMBAI))},
+    {"ip": "10.0.0.5", **dict(zip(GEO_COLUMNS, PARIS))},
+    {"ip": "10.0.0.9", **dict(zip(GEO_COLUMNS, PARIS))},
+]
