@@ -1,6 +1,7 @@
 """Plain helpers shared by several test modules (and the benchmarks in bench/): the repository's
-path, a throwaway gpg keyring, and real Snakemake runs of the workflow on the demo package with
-what they leave in DuckDB.
+path, a throwaway gpg keyring, real Snakemake runs of the workflow on the demo package with what
+they leave in DuckDB, and for the report tests the report templates built on DuckDB from
+hand-written rows (a small golden course among them).
 
 Fixtures live in tests/conftest.py, which pytest finds without imports; test modules import from
 here, never from conftest.py or from one another."""
@@ -230,6 +231,230 @@ def table_contents(results: Path) -> dict[str, tuple[int, str]]:
     return contents
 
 
+# --- report templates on DuckDB (tests/test_report_*.py) ----------------------------------------
+# What the report tests share: the templates and their schemas, a warehouse holding hand-written
+# rows typed by a schema, and a template rendered, transpiled and run into it.
+
+REPORTS = REPO / "sql" / "reports"
+SCHEMAS = REPO / "sql" / "schemas"
+REPORT_SCHEMAS = SCHEMAS / "reports"
+
+# The report tables person_course reads that are built from loaded inputs by their own templates,
+# in build order (each after what it reads).
+PERSON_COURSE_UPSTREAM = [
+    "pc_nchapters",
+    "pc_forum",
+    "enrollment_events",
+    "person_enrollment_verified",
+    "pc_day_ip_counts",
+    "course_modal_ip",
+    "pc_day_agent_counts",
+    "course_modal_agent",
+    "pc_day_trlang",
+    "language_multi_transcripts",
+    "course_modal_language",
+]
+
+# The event counts of person_course_day and pc_day_totals (simeon's names, in order).
+DAY_COUNTS = [
+    "nevents",
+    "nprogcheck",
+    "nshow_answer",
+    "nvideo",
+    "nproblem_check",
+    "nforum",
+    "ntranscript",
+    "nseq_goto",
+    "nseek_video",
+    "npause_video",
+]
+
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/129.0"
+IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) Mobile/15E148"
+
+
+def report_template(table: str) -> str:
+    return (REPORTS / f"{table}.sql").read_text(encoding="utf-8")
+
+
+def report_schema(table: str) -> list[dict]:
+    """The shipped schema of a report table (sql/schemas/reports/<table>.json)."""
+    return json.loads((REPORT_SCHEMAS / f"{table}.json").read_text(encoding="utf-8"))
+
+
+def template_header(table: str) -> dict:
+    """The leading comment block of a template: its first line and its reads/optional lists."""
+    lines = []
+    for line in report_template(table).splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    found = {"first": lines[0] if lines else "", "reads": [], "optional": []}
+    for line in lines:
+        for key in ("reads", "optional"):
+            if line.startswith(key + ":"):
+                found[key] += [name.strip() for name in line[len(key) + 1 :].split(",")]
+    return found
+
+
+def check_header(table: str) -> dict:
+    """Assert what a template's header says: its first line names the table; it reads something;
+    each table it names is another table, with a shipped schema (tracklog: tracking_log's) or a
+    template; and the tables the SQL reads are the ones it names. The header."""
+    found = template_header(table)
+    assert found["first"].startswith(f"{table}: "), found["first"]
+    assert found["reads"], f"{table}.sql has no '-- reads:' line"
+    for name in found["reads"] + found["optional"]:
+        assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
+        loaded = SCHEMAS / f"{'tracking_log' if name == 'tracklog' else name}.json"
+        assert loaded.is_file() or (REPORTS / f"{name}.sql").is_file(), f"{table}.sql reads {name}"
+        assert name != table
+    text = report_template(table)
+    used = set(re.findall(r"\{\{ latest_dataset \}\}\.([A-Za-z0-9_]+)", text))
+    if "{{ tracklog }}" in text:
+        used.add("tracklog")
+    assert used == set(found["reads"]) | set(found["optional"])
+    return found
+
+
+def check_schema(table: str, types, modes=("NULLABLE",)) -> list[dict]:
+    """Assert a report table's schema is complete: columns with unique names, each of one of
+    `types`, a mode of `modes` and a description. The schema."""
+    fields = report_schema(table)
+    assert isinstance(fields, list) and fields
+    names = [field["name"] for field in fields]
+    assert len(names) == len(set(names))
+    for field in fields:
+        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field["name"])
+        assert field["type"] in types
+        assert field["mode"] in modes
+        assert isinstance(field.get("description"), str) and field["description"].strip()
+    return fields
+
+
+def transcript_download(xblock: str) -> str:
+    """The event of a click on the transcript download link of the video `xblock`."""
+    return json.dumps({"target_url": f"https://lms.example{xblock}/handler/transcript/download"})
+
+
+def tracklog_event(course_id, time, username, ip, agent, event_type, event="{}", **more) -> dict:
+    """A tracking-log row of `course_id` at 2030-01-`time`Z."""
+    return {
+        "time": f"2030-01-{time}Z",
+        "username": username,
+        "ip": ip,
+        "agent": agent,
+        "event_type": event_type,
+        "event": event,
+        "course_id": course_id,
+        **more,
+    }
+
+
+def report_warehouse(folder: Path, *datasets: str, inputs: dict | None = None):
+    """A DuckDB warehouse in `folder` (time zone UTC) with the schemas `datasets` and the tables
+    `inputs`: (dataset, table) -> (schema, rows), as load_rows makes them."""
+    import duckdb
+
+    from edxflow.warehouse.duckdb import quote
+
+    con = duckdb.connect(str(folder / "warehouse.duckdb"))
+    con.execute("SET TimeZone = 'UTC'")
+    for dataset in datasets:
+        con.execute(f"CREATE SCHEMA {quote(dataset)}")
+    for (dataset, table), (fields, rows) in (inputs or {}).items():
+        load_rows(con, folder, dataset, table, fields, rows)
+    return con
+
+
+def load_rows(con, folder: Path, dataset: str, table: str, fields: list[dict], rows: list[dict]):
+    """Table `dataset.table` (its schema made if need be) with the schema's typed columns, holding
+    `rows` (missing keys: NULL), read from a JSON-lines file written in `folder`."""
+    from edxflow.warehouse.duckdb import column_type, columns_sql, quote
+
+    path = folder / f"{dataset}.{table}.json"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    columns = ", ".join(f"'{field['name']}': '{column_type(field)}'" for field in fields)
+    target = f"{quote(dataset)}.{quote(table)}"
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
+    con.execute(f"CREATE TABLE {target} ({columns_sql(fields)})")
+    con.execute(
+        f"INSERT INTO {target} SELECT * FROM read_json('{path}', "
+        f"format = 'newline_delimited', columns = {{{columns}}})"
+    )
+
+
+def run_template(
+    con,
+    table: str,
+    *,
+    course_id: str,
+    latest: str,
+    logs: str,
+    target: str | None = None,
+    without=(),
+    log_tables=("tracklog",),
+    **render_options,
+) -> str:
+    """Render `table`'s template for `course_id` (the latest tables it has: those in the warehouse,
+    less `without`), transpile it and build it in the latest dataset as `target` (default: the
+    table itself); the quoted `dataset.table` it built."""
+    from edxflow.reports.templates import render
+    from edxflow.reports.transpile import to_duckdb
+    from edxflow.warehouse.duckdb import quote
+
+    present = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [latest]
+        ).fetchall()
+        if name not in without
+    ]
+    sql = render(
+        report_template(table),
+        name=f"{table}.sql",
+        course_id=course_id,
+        latest_dataset=latest,
+        log_dataset=logs,
+        tables={"latest": sorted(present), "log": list(log_tables)},
+        **render_options,
+    )
+    where = f"{quote(latest)}.{quote(target or table)}"
+    con.execute(f"CREATE OR REPLACE TABLE {where} AS {to_duckdb(sql)}")
+    return where
+
+
+def text_rows(con, where: str) -> tuple[list[str], list[dict]]:
+    """The column names of the table `where` and its rows as dicts, every value as text."""
+    result = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {where}")
+    names = [column[0] for column in result.description]
+    return names, [dict(zip(names, row)) for row in result.fetchall()]
+
+
+def built_rows(con, table: str, **options) -> tuple[str, list[dict]]:
+    """run_template(con, table, **options), its columns checked to be the schema's, in order: the
+    table built and its rows as dicts, every value as text."""
+    where = run_template(con, table, **options)
+    names, rows = text_rows(con, where)
+    assert names == [field["name"] for field in report_schema(table)], table
+    return where, rows
+
+
+def assert_column_types(con, where: str, fields: list[dict], label: str = "") -> None:
+    """The table `where` has the schema's columns, in order, with the schema's DuckDB types."""
+    import duckdb
+
+    from edxflow.warehouse.duckdb import column_type
+
+    def spelled(kind: str) -> str:  # one spelling of a type (DESCRIBE spells TIMESTAMPTZ out)
+        return str(duckdb.sqltype(kind))
+
+    described = con.execute(f"DESCRIBE {where}").fetchall()
+    assert [(name, spelled(kind)) for name, kind, *_ in described] == [
+        (field["name"], spelled(column_type(field))) for field in fields
+    ], label or where
+
+
 # --- a small golden course (tests/test_report_person_course.py, tests/test_report_bigquery.py) --
 # The report inputs of a course written by hand: learners, courseware, forum, roles, a tracking log
 # and a geo table; test_report_person_course.py works out every column of person_course from them.
@@ -422,23 +647,12 @@ ROLES = [
     role(9, "Student", "forumRoles_isStudent"),
 ]
 
-WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/129.0"
-IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) Mobile/15E148"
 XBLOCK = "/courses/course-v1:TestX+PC1+2030/xblock/block-v1:TestX+PC1+2030+type@video+block@v1"
-DOWNLOAD = json.dumps({"target_url": f"https://lms.example{XBLOCK}/handler/transcript/download"})
+DOWNLOAD = transcript_download(XBLOCK)
 
 
 def event(time, username, ip, agent, event_type, event="{}", **more):
-    return {
-        "time": f"2030-01-{time}Z",
-        "username": username,
-        "ip": ip,
-        "agent": agent,
-        "event_type": event_type,
-        "event": event,
-        "course_id": COURSE,
-        **more,
-    }
+    return tracklog_event(COURSE, time, username, ip, agent, event_type, event, **more)
 
 
 TRACKLOG = [
@@ -528,3 +742,23 @@ GEOIP = [
     {"ip": "10.0.0.5", **dict(zip(GEO_COLUMNS, PARIS))},
     {"ip": "10.0.0.9", **dict(zip(GEO_COLUMNS, PARIS))},
 ]
+
+
+def golden_inputs() -> dict[tuple[str, str], tuple[list[dict], list[dict]]]:
+    """(dataset, table) -> (schema, rows): the golden course's loaded inputs."""
+    from edxflow.core.jsonl import shipped_schema
+
+    latest = {
+        "user_info_combo": USER_INFO_COMBO,
+        "course_axis": COURSE_AXIS,
+        "grading_policy": GRADING_POLICY,
+        "studentmodule": STUDENTMODULE,
+        "grades_persistent": GRADES_PERSISTENT,
+        "forum": FORUM,
+        "roles": ROLES,
+    }
+    return {
+        **{(LATEST, table): (shipped_schema(table), rows) for table, rows in latest.items()},
+        (LOGS, "tracklog"): (shipped_schema("tracking_log"), TRACKLOG),
+        tuple(GEO.split(".")): (GEOIP_SCHEMA, GEOIP),
+    }

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import json
 import math
 from pathlib import Path
 
@@ -20,26 +19,11 @@ from edxflow.core.jsonl import shipped_schema
 from edxflow.reports.build import BUILTIN, build_course, qualified
 from edxflow.reports.graph import build_order, load_templates
 from edxflow.warehouse.bigquery import BigQueryWarehouse, schema_fields
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
+from edxflow.warehouse.duckdb import quote
 from edxflow.warehouse.google_cloud import bigquery_client
 from edxflow.warehouse.load import warehouse_session
 from edxflow.warehouse.settings import WarehouseSettings
-from tests.helpers import (
-    COURSE,
-    COURSE_AXIS,
-    FORUM,
-    GEO,
-    GEOIP,
-    GEOIP_SCHEMA,
-    GRADES_PERSISTENT,
-    GRADING_POLICY,
-    LATEST,
-    LOGS,
-    ROLES,
-    STUDENTMODULE,
-    TRACKLOG,
-    USER_INFO_COMBO,
-)
+from tests.helpers import COURSE, GEO, LATEST, golden_inputs, report_warehouse
 
 PROJECT = "test"
 TEMPLATES = load_templates(BUILTIN)
@@ -82,16 +66,8 @@ PROBLEM_ANALYSIS = [
 # (dataset, table) -> (schema, rows): the golden course's loaded inputs; its report tables
 # (pc_day_totals and pc_video_watched too) are built from them by their templates.
 INPUTS = {
-    (LATEST, "user_info_combo"): (shipped_schema("user_info_combo"), USER_INFO_COMBO),
-    (LATEST, "course_axis"): (shipped_schema("course_axis"), COURSE_AXIS),
-    (LATEST, "grading_policy"): (shipped_schema("grading_policy"), GRADING_POLICY),
-    (LATEST, "studentmodule"): (shipped_schema("studentmodule"), STUDENTMODULE),
-    (LATEST, "grades_persistent"): (shipped_schema("grades_persistent"), GRADES_PERSISTENT),
-    (LATEST, "forum"): (shipped_schema("forum"), FORUM),
-    (LATEST, "roles"): (shipped_schema("roles"), ROLES),
+    **golden_inputs(),
     (LATEST, "problem_analysis"): (shipped_schema("problem_analysis"), PROBLEM_ANALYSIS),
-    (LOGS, "tracklog"): (shipped_schema("tracking_log"), TRACKLOG),
-    tuple(GEO.split(".")): (GEOIP_SCHEMA, GEOIP),
 }
 
 # Tables the emulator cannot build or builds differently: table -> the construct, and whether it is
@@ -100,23 +76,6 @@ EMULATOR_LIMITS: dict[str, str] = {}
 
 
 # --- loading -------------------------------------------------------------------------------------
-
-
-def load_duckdb(path: Path, tmp: Path) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        for (dataset, table), (fields, rows) in INPUTS.items():
-            source = tmp / f"{dataset}.{table}.json"
-            source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-            columns = ", ".join(f"'{field['name']}': '{column_type(field)}'" for field in fields)
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
-            con.execute(f"CREATE TABLE {quote(dataset)}.{quote(table)} ({columns_sql(fields)})")
-            con.execute(
-                f"INSERT INTO {quote(dataset)}.{quote(table)} SELECT * FROM read_json('{source}', "
-                f"format = 'newline_delimited', columns = {{{columns}}})"
-            )
-    finally:
-        con.close()
 
 
 def load_bigquery(client) -> None:
@@ -192,7 +151,7 @@ def built(bigquery_server, tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BIGQUERY_EMULATOR_HOST", bigquery_server.url)
         duck = WarehouseSettings("duckdb", path=str(tmp / "warehouse.duckdb"))
-        load_duckdb(Path(duck.path), tmp)
+        report_warehouse(Path(duck.path).parent, inputs=INPUTS).close()  # its warehouse.duckdb
         with warehouse_session(duck, tmp) as warehouse:
             duck_entries = build_each(warehouse, tmp / "duckdb")
         con = duckdb.connect(duck.path, read_only=True)

@@ -9,7 +9,6 @@ geo_table, still gets person_course, those columns NULL."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -17,47 +16,30 @@ import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
+from edxflow.warehouse.duckdb import quote
 from tests.helpers import (
     BOSTON,
     COURSE,
-    COURSE_AXIS,
+    DAY_COUNTS,
     FLAGS,
-    FORUM,
     GEO,
     GEO_COLUMNS,
-    GEOIP,
-    GEOIP_SCHEMA,
-    GRADES_PERSISTENT,
-    GRADING_POLICY,
     LATEST,
     LOGS,
     MUMBAI,
-    ROLES,
-    STUDENTMODULE,
-    TRACKLOG,
-    USER_INFO_COMBO,
+    PERSON_COURSE_UPSTREAM,
+    REPORT_SCHEMAS,
+    assert_column_types,
     fields,
+    golden_inputs,
+    load_rows,
+    report_schema,
+    report_template,
+    report_warehouse,
+    run_template,
+    template_header,
+    text_rows,
 )
-
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = REPO / "sql" / "reports"
-REPORT_SCHEMAS = REPO / "sql" / "schemas" / "reports"
-
-# The report tables person_course reads that are built here by their own templates, in order.
-UPSTREAM = [
-    "pc_nchapters",
-    "pc_forum",
-    "enrollment_events",
-    "person_enrollment_verified",
-    "pc_day_ip_counts",
-    "course_modal_ip",
-    "pc_day_agent_counts",
-    "course_modal_agent",
-    "pc_day_trlang",
-    "language_multi_transcripts",
-    "course_modal_language",
-]
 
 # simeon's schema_person_course.json: the compatibility contract (name and type, in order).
 SIMEON_COLUMNS = """
@@ -89,26 +71,8 @@ def simeon_columns() -> list[tuple[str, str]]:
     return [tuple(item.split()) for item in SIMEON_COLUMNS.replace("\n", " ").split(",")]
 
 
-def schema(table: str) -> list[dict]:
-    return json.loads((REPORT_SCHEMAS / f"{table}.json").read_text(encoding="utf-8"))
-
-
-def header() -> dict:
-    lines = []
-    for line in (REPORTS / "person_course.sql").read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    found = {"first": lines[0], "reads": [], "optional": []}
-    for line in lines:
-        for key in ("reads", "optional"):
-            if line.startswith(key + ":"):
-                found[key] += [name.strip() for name in line[len(key) + 1 :].split(",")]
-    return found
-
-
 def test_schema_is_simeons():
-    fields = schema("person_course")
+    fields = report_schema("person_course")
     assert [(f["name"], f["type"]) for f in fields] == simeon_columns()
     assert len(fields) == 85
     for field in fields:
@@ -117,7 +81,7 @@ def test_schema_is_simeons():
 
 
 def test_header():
-    found = header()
+    found = template_header("person_course")
     assert found["first"].startswith("person_course: ")
     assert found["reads"] == [
         "user_info_combo",
@@ -131,7 +95,7 @@ def test_header():
         "course_modal_agent",
     ]
     assert found["optional"] == ["grades_persistent", "pc_forum", "roles", "pc_video_watched"]
-    text = (REPORTS / "person_course.sql").read_text(encoding="utf-8")
+    text = report_template("person_course")
     used = set(re.findall(r"\{\{ latest_dataset \}\}\.([A-Za-z0-9_]+)", text))
     assert used == set(found["reads"]) | set(found["optional"])
     for name in found["optional"]:  # each optional input only behind its has_table test
@@ -253,16 +217,7 @@ PC_DAY_TOTALS_ROWS = [
 PC_DAY_TOTALS_NAMES = [
     "username",
     "ndays_act",
-    "nevents",
-    "nprogcheck",
-    "nshow_answer",
-    "nvideo",
-    "nproblem_check",
-    "nforum",
-    "ntranscript",
-    "nseq_goto",
-    "nseek_video",
-    "npause_video",
+    *DAY_COUNTS,
     "first_event",
     "last_event",
     "avg_dt",
@@ -300,97 +255,44 @@ PC_VIDEO_WATCHED = [
 ]
 
 
-def report_schema(table: str, fallback: list[dict]) -> list[dict]:
+def shipped_or_simeons(table: str, fallback: list[dict]) -> list[dict]:
     """The shipped schema of a report table person_course reads, or simeon's while there is none."""
-    path = REPORT_SCHEMAS / f"{table}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else fallback
+    return report_schema(table) if (REPORT_SCHEMAS / f"{table}.json").is_file() else fallback
 
 
 # (dataset, table) -> (schema, rows); the optional inputs are left out of the smaller course.
 FULL = {
-    (LATEST, "user_info_combo"): (shipped_schema("user_info_combo"), USER_INFO_COMBO),
-    (LATEST, "course_axis"): (shipped_schema("course_axis"), COURSE_AXIS),
-    (LATEST, "grading_policy"): (shipped_schema("grading_policy"), GRADING_POLICY),
-    (LATEST, "studentmodule"): (shipped_schema("studentmodule"), STUDENTMODULE),
-    (LATEST, "grades_persistent"): (shipped_schema("grades_persistent"), GRADES_PERSISTENT),
-    (LATEST, "forum"): (shipped_schema("forum"), FORUM),
-    (LATEST, "roles"): (shipped_schema("roles"), ROLES),
+    **golden_inputs(),
     (LATEST, "pc_day_totals"): (
-        report_schema("pc_day_totals", PC_DAY_TOTALS_SCHEMA),
+        shipped_or_simeons("pc_day_totals", PC_DAY_TOTALS_SCHEMA),
         PC_DAY_TOTALS,
     ),
     (LATEST, "pc_video_watched"): (
-        report_schema("pc_video_watched", PC_VIDEO_WATCHED_SCHEMA),
+        shipped_or_simeons("pc_video_watched", PC_VIDEO_WATCHED_SCHEMA),
         PC_VIDEO_WATCHED,
     ),
-    (LOGS, "tracklog"): (shipped_schema("tracking_log"), TRACKLOG),
-    ("geocode", "geoip"): (GEOIP_SCHEMA, GEOIP),
 }
 OPTIONAL = {"grades_persistent", "forum", "roles", "pc_video_watched"}
 
 
-def load(con, tmp_path: Path, dataset: str, table: str, fields: list[dict], rows: list[dict]):
-    """Table `dataset.table` with the schema's typed columns, holding `rows` (missing keys: NULL)."""
-    path = tmp_path / f"{dataset}.{table}.json"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    columns = ", ".join(f"'{field['name']}': '{column_type(field)}'" for field in fields)
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(dataset)}")
-    con.execute(f"CREATE TABLE {quote(dataset)}.{quote(table)} ({columns_sql(fields)})")
-    con.execute(
-        f"INSERT INTO {quote(dataset)}.{quote(table)} SELECT * FROM read_json('{path}', "
-        f"format = 'newline_delimited', columns = {{{columns}}})"
-    )
-
-
-def run(con, table: str, **render_options) -> None:
+def run(con, table: str, **render_options) -> str:
     """Render, transpile and run one template into the latest dataset."""
-    from edxflow.reports.templates import render
-    from edxflow.reports.transpile import to_duckdb
-
-    latest = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [LATEST]
-        ).fetchall()
-    ]
-    sql = render(
-        (REPORTS / f"{table}.sql").read_text(encoding="utf-8"),
-        name=f"{table}.sql",
-        course_id=COURSE,
-        latest_dataset=LATEST,
-        log_dataset=LOGS,
-        tables={"latest": latest, "log": ["tracklog"]},
-        **render_options,
-    )
-    con.execute(f"CREATE OR REPLACE TABLE {quote(LATEST)}.{quote(table)} AS {to_duckdb(sql)}")
+    return run_template(con, table, course_id=COURSE, latest=LATEST, logs=LOGS, **render_options)
 
 
 def person_course(con, **render_options) -> dict[str, dict]:
     """person_course built with `render_options`: username -> row (values as text)."""
-    run(con, "person_course", **render_options)
-    table = f"{quote(LATEST)}.person_course"
-    described = con.execute(f"DESCRIBE {table}").fetchall()
-    expected_types = [
-        column_type(field).replace("TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE")
-        for field in schema("person_course")
-    ]
-    assert [(row[0], row[1]) for row in described] == [
-        (field["name"], kind) for field, kind in zip(schema("person_course"), expected_types)
-    ]
-    result = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {table}")
-    names = [column[0] for column in result.description]
-    rows = [dict(zip(names, row)) for row in result.fetchall()]
+    table = run(con, "person_course", **render_options)
+    assert_column_types(con, table, report_schema("person_course"))
+    _, rows = text_rows(con, table)
     assert [row["user_id"] for row in rows] == ["1", "2", "3", "4", "5"]  # ordered by user_id
     return {row["username"]: row for row in rows}
 
 
 def course(tmp_path: Path, *, optional: bool) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("SET TimeZone = 'UTC'")
-    for (dataset, table), (fields_, rows) in FULL.items():
-        if optional or table not in OPTIONAL:
-            load(con, tmp_path, dataset, table, fields_, rows)
-    for table in UPSTREAM:
+    inputs = {key: value for key, value in FULL.items() if optional or key[1] not in OPTIONAL}
+    con = report_warehouse(tmp_path, inputs=inputs)
+    for table in PERSON_COURSE_UPSTREAM:
         if optional or table != "pc_forum":
             run(con, table)
     return con
@@ -542,7 +444,7 @@ def expected(learner: str, **changes: tuple) -> dict:
 
 
 def test_expectation_covers_every_column():
-    assert list(EXPECTED) == [field["name"] for field in schema("person_course")]
+    assert list(EXPECTED) == [field["name"] for field in report_schema("person_course")]
 
 
 @pytest.mark.parametrize("learner", LEARNERS)
@@ -585,7 +487,7 @@ def test_course_without_optional_inputs(built, learner):
 
 def test_forum_count_of_a_flag_nobody_set_is_zero(tmp_path):
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    load(
+    load_rows(
         con,
         tmp_path,
         LATEST,

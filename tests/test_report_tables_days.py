@@ -9,22 +9,23 @@ sql/schemas/reports/, not built by their templates."""
 
 from __future__ import annotations
 
-import json
 import math
-import re
 import statistics
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
-
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = REPO / "sql" / "reports"
-SCHEMAS = REPO / "sql" / "schemas"
-REPORT_SCHEMAS = SCHEMAS / "reports"
+from tests.helpers import (
+    DAY_COUNTS,
+    SCHEMAS,
+    assert_column_types,
+    built_rows,
+    check_header,
+    check_schema,
+    report_schema,
+    report_warehouse,
+    template_header,
+)
 
 TABLES = ["person_course_day", "pc_day_totals"]
 TYPES = {"STRING", "INTEGER", "FLOAT", "BOOLEAN", "TIMESTAMP", "DATE", "RECORD"}
@@ -37,55 +38,24 @@ LATEST = f"{BASE}_latest"
 LOGS = f"{BASE}_logs"
 
 
-def schema(table: str) -> list[dict]:
-    return json.loads((REPORT_SCHEMAS / f"{table}.json").read_text(encoding="utf-8"))
-
-
 def input_schema(table: str) -> list[dict]:
     """The schema of a table a template reads: a loaded table's or a report table's."""
     if table == "tracklog":
         return shipped_schema("tracking_log")
     if (SCHEMAS / f"{table}.json").is_file():
         return shipped_schema(table)
-    return schema(table)
-
-
-def header(table: str) -> dict:
-    """The leading comment block of a template: its first line and its reads/optional lists."""
-    lines = []
-    for line in (REPORTS / f"{table}.sql").read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    found = {"first": lines[0] if lines else "", "reads": None, "optional": []}
-    for line in lines:
-        for key in ("reads", "optional"):
-            if line.startswith(key + ":"):
-                found[key] = [name.strip() for name in line[len(key) + 1 :].split(",")]
-    return found
+    return report_schema(table)
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_header_names_real_tables(table):
-    found = header(table)
-    assert found["first"].startswith(f"{table}: "), found["first"]
-    assert found["reads"], f"{table}.sql has no '-- reads:' line"
-    for name in found["reads"] + found["optional"]:
-        assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
-        known = name == "tracklog" or (SCHEMAS / f"{name}.json").is_file()
-        assert known or (REPORTS / f"{name}.sql").is_file(), f"{table}.sql reads {name}"
-        assert name != table
-    text = (REPORTS / f"{table}.sql").read_text(encoding="utf-8")
-    used = set(re.findall(r"\{\{ latest_dataset \}\}\.([A-Za-z0-9_]+)", text))
-    if "{{ tracklog }}" in text:
-        used.add("tracklog")
-    assert used == set(found["reads"]) | set(found["optional"])
+    check_header(table)
 
 
 def test_headers_follow_simeons_graph():
     # simeon.md 7.4; person_problem/course_problem optional: a course without problem_analysis
     # still gets person_course_day (and so pc_day_totals and person_course).
-    pcd = header("person_course_day")
+    pcd = template_header("person_course_day")
     assert set(pcd["reads"]) == {
         "tracklog",
         "video_stats_day",
@@ -94,33 +64,14 @@ def test_headers_follow_simeons_graph():
         "user_info_combo",
     }
     assert set(pcd["optional"]) == {"person_problem", "course_problem"}
-    assert header("pc_day_totals")["reads"] == ["person_course_day"]
+    assert template_header("pc_day_totals")["reads"] == ["person_course_day"]
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_schema_is_complete(table):
-    fields = schema(table)
-    names = [f["name"] for f in fields]
-    assert len(names) == len(set(names))
-    for f in fields:
-        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", f["name"])
-        assert f["type"] in TYPES
-        assert f.get("mode", "NULLABLE") == "NULLABLE"
-        assert isinstance(f.get("description"), str) and f["description"].strip()
+    check_schema(table, TYPES)
 
 
-COUNTS = [
-    "nevents",
-    "nprogcheck",
-    "nshow_answer",
-    "nvideo",
-    "nproblem_check",
-    "nforum",
-    "ntranscript",
-    "nseq_goto",
-    "nseek_video",
-    "npause_video",
-]
 ITYPES = [
     "multiplechoice",
     "choice",
@@ -143,7 +94,7 @@ def test_columns_are_simeons():
     pcd = (
         head
         + [("date", "DATE")]
-        + [(name, "INTEGER") for name in COUNTS]
+        + [(name, "INTEGER") for name in DAY_COUNTS]
         + [("nvideos_viewed", "INTEGER"), ("nvideos_watched_sec", "FLOAT")]
         + [(f"nforum_{k}", "INTEGER") for k in ("reads", "posts", "threads")]
         + [("nproblems_answered", "INTEGER"), ("nproblems_attempted", "INTEGER")]
@@ -151,9 +102,9 @@ def test_columns_are_simeons():
         + times
         + DT
     )
-    totals = head + [("ndays_act", "INTEGER")] + [(n, "INTEGER") for n in COUNTS] + times + DT
-    assert [(f["name"], f["type"]) for f in schema("person_course_day")] == pcd
-    assert [(f["name"], f["type"]) for f in schema("pc_day_totals")] == totals
+    totals = head + [("ndays_act", "INTEGER")] + [(n, "INTEGER") for n in DAY_COUNTS] + times + DT
+    assert [(f["name"], f["type"]) for f in report_schema("person_course_day")] == pcd
+    assert [(f["name"], f["type"]) for f in report_schema("pc_day_totals")] == totals
 
 
 # --- running the templates on DuckDB -----------------------------------------------------------
@@ -273,67 +224,28 @@ SOURCES = {
 }
 
 
-def load(con, tmp_path: Path, dataset: str, table: str, fields: list[dict], rows: list[dict]):
-    """Table `dataset.table` with the schema's typed columns, holding `rows` (missing keys: NULL)."""
-    path = tmp_path / f"{dataset}.{table}.json"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    columns = ", ".join(f"'{f['name']}': '{column_type(f)}'" for f in fields)
-    con.execute(f"CREATE TABLE {quote(dataset)}.{quote(table)} ({columns_sql(fields)})")
-    con.execute(
-        f"INSERT INTO {quote(dataset)}.{quote(table)} SELECT * FROM read_json('{path}', "
-        f"format = 'newline_delimited', columns = {{{columns}}})"
-    )
-
-
 def build(con, table: str, target: str | None = None, without=(), **render_options) -> list[dict]:
     """Render, transpile and run one template into the latest dataset (as `target`, default the
     table), as if the course lacked the tables `without`; its rows as dicts (values as text)."""
-    templates = pytest.importorskip("edxflow.reports.templates")
-    transpile = pytest.importorskip("edxflow.reports.transpile")
-    latest = [
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [LATEST]
-        ).fetchall()
-        if name not in without
-    ]
-    sql = templates.render(
-        (REPORTS / f"{table}.sql").read_text(encoding="utf-8"),
-        name=f"{table}.sql",
+    where, rows = built_rows(
+        con,
+        table,
         course_id=COURSE,
-        latest_dataset=LATEST,
-        log_dataset=LOGS,
-        tables={"latest": latest, "log": ["tracklog"]},
+        latest=LATEST,
+        logs=LOGS,
+        target=target,
+        without=without,
         **render_options,
     )
-    target = quote(LATEST) + "." + quote(target or table)
-    con.execute(f"CREATE OR REPLACE TABLE {target} AS {transpile.to_duckdb(sql)}")
-    result = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {target}")
-    names = [column[0] for column in result.description]
-    assert names == [f["name"] for f in schema(table)], table
-    rows = [dict(zip(names, row)) for row in result.fetchall()]
-    types = dict(
-        con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() "
-            "WHERE schema_name = ? AND table_name = ?",
-            [LATEST, target.split(".")[-1].strip('"')],
-        ).fetchall()
-    )
-    for f in schema(table):
-        same = str(duckdb.sqltype(types[f["name"]])) == str(duckdb.sqltype(column_type(f)))
-        assert same, (table, f["name"], types[f["name"]])
+    assert_column_types(con, where, report_schema(table), table)
     return rows
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("days")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("SET TimeZone = 'UTC'")
-    for dataset in (LATEST, LOGS):
-        con.execute(f"CREATE SCHEMA {quote(dataset)}")
-    for (dataset, table), rows in SOURCES.items():
-        load(con, tmp_path, dataset, table, input_schema(table), rows)
+    inputs = {key: (input_schema(key[1]), rows) for key, rows in SOURCES.items()}
+    con = report_warehouse(tmp_path, LATEST, LOGS, inputs=inputs)
     result = {table: build(con, table) for table in TABLES}
     one_window = {"suffix_start": "20300102", "suffix_end": "20300103"}
     result["window"] = build(
@@ -371,7 +283,7 @@ def test_person_course_day_rows(built):
 
 def test_person_course_day_event_counts(built):
     days = by_day(built["person_course_day"])
-    names = COUNTS
+    names = DAY_COUNTS
     assert numbers(days["alice", "2030-01-01"], names) == dict(
         zip(names, ["9", "1", "1", "1", "1", "1", "1", "1", "0", "1"])
     )
@@ -504,8 +416,8 @@ def test_pc_day_totals(built):
     assert [r["username"] for r in rows] == ["alice", "bob"]  # by sum_dt, descending
     alice, bob = rows
     assert alice["course_id"] == COURSE
-    assert numbers(alice, ["ndays_act"] + COUNTS) == dict(
-        zip(["ndays_act"] + COUNTS, ["4", "12", "1", "1", "3", "1", "1", "1", "1", "1", "1"])
+    assert numbers(alice, ["ndays_act"] + DAY_COUNTS) == dict(
+        zip(["ndays_act"] + DAY_COUNTS, ["4", "12", "1", "1", "3", "1", "1", "1", "1", "1", "1"])
     )
     assert (alice["first_event"], alice["last_event"]) == (
         "2030-01-01 10:00:00+00",

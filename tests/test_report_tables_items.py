@@ -5,20 +5,21 @@ values worked out by hand below."""
 
 from __future__ import annotations
 
-import json
-import re
 import statistics
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
-
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = REPO / "sql" / "reports"
-REPORT_SCHEMAS = REPO / "sql" / "schemas" / "reports"
+from edxflow.warehouse.duckdb import quote
+from tests.helpers import (
+    assert_column_types,
+    check_header,
+    check_schema,
+    report_schema,
+    report_template,
+    report_warehouse,
+    run_template,
+)
 
 # In build order (each after what it reads).
 TABLES = ["course_item", "person_item", "person_problem", "course_problem"]
@@ -30,55 +31,21 @@ LATEST = f"{BASE}_latest"
 LOGS = f"{BASE}_logs"
 
 
-def template(table: str) -> str:
-    return (REPORTS / f"{table}.sql").read_text(encoding="utf-8")
-
-
-def schema(table: str) -> list[dict]:
-    return json.loads((REPORT_SCHEMAS / f"{table}.json").read_text(encoding="utf-8"))
-
-
-def header(table: str) -> dict:
-    lines = []
-    for line in template(table).splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    found = {"first": lines[0], "reads": [], "optional": []}
-    for line in lines:
-        for key in ("reads", "optional"):
-            if line.startswith(key + ":"):
-                found[key] += [name.strip() for name in line[len(key) + 1 :].split(",")]
-    return found
-
-
 @pytest.mark.parametrize("table", TABLES)
 def test_header(table):
-    found = header(table)
-    assert found["first"].startswith(f"{table}: ")
-    assert found["reads"]
-    for name in found["reads"] + found["optional"]:
-        assert name != table
-        assert (REPORTS / f"{name}.sql").is_file() or shipped_schema(name), name
-    used = set(re.findall(r"\{\{ latest_dataset \}\}\.([A-Za-z0-9_]+)", template(table)))
-    assert used == set(found["reads"]) | set(found["optional"])
-    assert "{{ tracklog }}" not in template(table)
+    check_header(table)
+    assert "{{ tracklog }}" not in report_template(table)
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_schema_is_complete(table):
-    fields = schema(table)
-    names = [field["name"] for field in fields]
-    assert len(names) == len(set(names))
-    for field in fields:
-        assert field["type"] in TYPES and field["mode"] == "NULLABLE"
-        assert field["description"].strip()
+    check_schema(table, TYPES)
 
 
 def test_schemas_have_simeons_columns():
     """simeon's column lists (schema_{table}.json), in its order."""
-    assert len(schema("course_item")) == 37
-    assert [f["name"] for f in schema("person_item")] == [
+    assert len(report_schema("course_item")) == 37
+    assert [f["name"] for f in report_schema("person_item")] == [
         "user_id",
         "course_id",
         "item_short_id",
@@ -88,12 +55,12 @@ def test_schemas_have_simeons_columns():
         "n_attempts",
         "date",
     ]
-    assert [f["name"] for f in schema("person_problem")][2:5] == [
+    assert [f["name"] for f in report_schema("person_problem")][2:5] == [
         "problem_nid",
         "problem_raw_score",
         "problem_pct_score",
     ]
-    assert [f["name"] for f in schema("course_problem")][-3:] == [
+    assert [f["name"] for f in report_schema("course_problem")][-3:] == [
         "problem_name",
         "is_split",
         "split_name",
@@ -209,41 +176,22 @@ SOURCES = {
 }
 
 
-def load(con, tmp_path: Path, table: str, rows: list[dict]):
-    fields = shipped_schema(table)
-    path = tmp_path / f"{table}.json"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    columns = ", ".join(f"'{field['name']}': '{column_type(field)}'" for field in fields)
-    con.execute(f"CREATE TABLE {quote(LATEST)}.{quote(table)} ({columns_sql(fields)})")
-    con.execute(
-        f"INSERT INTO {quote(LATEST)}.{quote(table)} SELECT * FROM read_json('{path}', "
-        f"format = 'newline_delimited', columns = {{{columns}}})"
-    )
-
-
-def build(con, table: str, latest: set[str], save_as: str | None = None) -> list[dict]:
-    """Render, transpile and run one template; check its columns' names and types against the
-    schema; its rows as dicts (values as text, numbers kept as numbers for FLOAT columns)."""
-    from edxflow.reports.templates import render
-    from edxflow.reports.transpile import to_duckdb
-
-    sql = render(
-        template(table),
-        name=f"{table}.sql",
+def build(con, table: str, without=(), save_as: str | None = None) -> list[dict]:
+    """Render, transpile and run one template (the course lacking the tables `without`); check its
+    columns' names and types against the schema; its rows as dicts (values as text, numbers kept
+    as numbers for FLOAT columns)."""
+    target = run_template(
+        con,
+        table,
         course_id=COURSE,
-        latest_dataset=LATEST,
-        log_dataset=LOGS,
-        tables={"latest": sorted(latest), "log": []},
+        latest=LATEST,
+        logs=LOGS,
+        target=save_as,
+        without=without,
+        log_tables=(),
     )
-    target = f"{quote(LATEST)}.{quote(save_as or table)}"
-    con.execute(f"CREATE OR REPLACE TABLE {target} AS {to_duckdb(sql)}")
-    fields = schema(table)
-    described = con.execute(f"DESCRIBE {target}").fetchall()
-    # DESCRIBE spells TIMESTAMPTZ out
-    assert [
-        (name, kind.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"))
-        for name, kind, *_ in described
-    ] == [(field["name"], column_type(field)) for field in fields], table
+    fields = report_schema(table)
+    assert_column_types(con, target, fields, table)
     floats = {field["name"] for field in fields if field["type"] == "FLOAT"}
     select = ", ".join(
         quote(f["name"])
@@ -259,18 +207,11 @@ def build(con, table: str, latest: set[str], save_as: str | None = None) -> list
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("items")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"CREATE SCHEMA {quote(LATEST)}")
-    for table, rows in SOURCES.items():
-        load(con, tmp_path, table, rows)
-    latest = set(SOURCES)
-    result = {}
-    for table in TABLES:
-        result[table] = build(con, table, latest)
-        latest.add(table)
+    inputs = {(LATEST, table): (shipped_schema(table), rows) for table, rows in SOURCES.items()}
+    con = report_warehouse(tmp_path, LATEST, inputs=inputs)
+    result = {table: build(con, table) for table in TABLES}  # each after what it reads
     result["no_policy"] = build(
-        con, "course_item", latest - {"grading_policy"}, save_as="course_item_no_policy"
+        con, "course_item", without={"grading_policy"}, save_as="course_item_no_policy"
     )
     con.close()
     return result

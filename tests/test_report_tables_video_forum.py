@@ -6,20 +6,20 @@ real schemas, gives the schema's columns in order and the values worked out by h
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.reports.templates import render
-from edxflow.reports.transpile import to_duckdb
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
+from tests.helpers import (
+    built_rows,
+    check_header,
+    check_schema,
+    load_rows,
+    report_schema,
+    report_template,
+    report_warehouse,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "sql" / "reports"
-SCHEMAS = ROOT / "sql" / "schemas"
 OURS = ("forum_events", "video_stats_day", "pc_video_watched")
 
 COURSE = "VidX/F1/2031"
@@ -28,55 +28,22 @@ LATEST = "VidX__F1__2031_latest"
 LOGS = "VidX__F1__2031_logs"
 
 
-def report_schema(table: str) -> list[dict]:
-    return json.loads((TEMPLATES.parent / "schemas" / "reports" / f"{table}.json").read_text())
-
-
-def leading_comments(table: str) -> list[str]:
-    text = (TEMPLATES / f"{table}.sql").read_text(encoding="utf-8")
-    block = []
-    for line in text.splitlines():
-        if not line.startswith("--"):
-            break
-        block.append(line.removeprefix("--").strip())
-    return block
-
-
-def declared(block: list[str], key: str) -> set[str]:
-    names = set()
-    for line in block:
-        if line.startswith(f"{key}:"):
-            names |= {part.strip() for part in line.split(":", 1)[1].split(",") if part.strip()}
-    return names
-
-
 @pytest.mark.parametrize("table", OURS)
 def test_header_declares_what_the_sql_reads(table):
-    block = leading_comments(table)
-    assert block[0].startswith(f"{table}: ")
-    reads, optional = declared(block, "reads"), declared(block, "optional")
-    assert reads
-    for name in reads | optional:
-        known = (SCHEMAS / f"{name}.json").is_file() or (TEMPLATES / f"{name}.sql").is_file()
-        assert known or name == "tracklog", name
-    text = (TEMPLATES / f"{table}.sql").read_text(encoding="utf-8")
-    used = set(re.findall(r"\{\{ latest_dataset \}\}\.(\w+)", text))
-    used |= {"tracklog"} if "FROM {{ tracklog }} AS l" in text else set()
-    assert used == reads | optional
+    found = check_header(table)
+    text = report_template(table)
+    # tracklog is read as the events `l`
+    assert ("tracklog" in found["reads"] + found["optional"]) == (
+        "FROM {{ tracklog }} AS l" in text
+    )
     # optional inputs are tested in the SQL
-    for name in optional:
+    for name in found["optional"]:
         assert f"has_table('{name}')" in text
 
 
 @pytest.mark.parametrize("table", OURS)
 def test_schema_describes_every_column(table):
-    fields = report_schema(table)
-    names = [field["name"] for field in fields]
-    assert names and len(names) == len(set(names))
-    for field in fields:
-        assert field["type"] in {"STRING", "INTEGER", "FLOAT", "BOOLEAN", "TIMESTAMP", "DATE"}
-        assert field["mode"] == "NULLABLE"
-        assert field["description"].strip()
+    check_schema(table, {"STRING", "INTEGER", "FLOAT", "BOOLEAN", "TIMESTAMP", "DATE"})
 
 
 def test_schemas_keep_simeons_columns_and_types():
@@ -217,59 +184,25 @@ VIDEO_AXIS = [  # as the video_axis template gives them (v2 is staff only: not t
 ]
 
 
-def put(con, folder: Path, dataset: str, table: str, fields: list[dict], rows: list[dict]):
-    """Create `dataset.table` typed by `fields` and fill it with `rows` (absent keys are NULL)."""
-    source = folder / f"{dataset}.{table}.ndjson"
-    with source.open("w", encoding="utf-8") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
-    target = f"{quote(dataset)}.{quote(table)}"
-    con.execute(f"CREATE OR REPLACE TABLE {target} ({columns_sql(fields)})")
-    typed = ", ".join(f"{json.dumps(f['name'])}: '{column_type(f)}'" for f in fields)
-    con.execute(
-        f"INSERT INTO {target} SELECT * FROM read_json('{source}', "
-        f"format = 'newline_delimited', columns = {{{typed}}})"
-    )
-
-
 def run(con, table: str, *, without=(), **options) -> list[dict]:
     """Render `table`'s template for the course (the tables it has: those in the warehouse, less
     `without`), transpile, build it in the latest dataset, and return its rows with every value
     as text (timestamps in UTC); its columns must be the schema's, in order."""
-    present = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [LATEST]
-        ).fetchall()
-    }
-    sql = render(
-        (TEMPLATES / f"{table}.sql").read_text(encoding="utf-8"),
-        name=f"{table}.sql",
-        course_id=COURSE,
-        latest_dataset=LATEST,
-        log_dataset=LOGS,
-        tables={"latest": present - set(without), "log": ["tracklog"]},
-        **options,
+    _, rows = built_rows(
+        con, table, course_id=COURSE, latest=LATEST, logs=LOGS, without=without, **options
     )
-    con.execute(f"CREATE OR REPLACE TABLE {quote(LATEST)}.{quote(table)} AS {to_duckdb(sql)}")
-    cursor = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {quote(LATEST)}.{quote(table)}")
-    columns = [item[0] for item in cursor.description]
-    assert columns == [field["name"] for field in report_schema(table)]
-    return [dict(zip(columns, values)) for values in cursor.fetchall()]
+    return rows
 
 
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     folder = tmp_path_factory.mktemp("video_forum")
-    con = duckdb.connect(str(folder / "warehouse.duckdb"))
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"CREATE SCHEMA {quote(LATEST)}")
-    con.execute(f"CREATE SCHEMA {quote(LOGS)}")
+    con = report_warehouse(folder, LATEST, LOGS)
     logs = VIDEO_EVENTS + FORUM_EVENTS
-    put(con, folder, LOGS, "tracklog", shipped_schema("tracking_log"), logs)
-    put(con, folder, LATEST, "user_info_combo", shipped_schema("user_info_combo"), USERS)
-    put(con, folder, LATEST, "roles", shipped_schema("roles"), ROLES)
-    put(con, folder, LATEST, "video_axis", report_schema("video_axis"), VIDEO_AXIS)
+    load_rows(con, folder, LOGS, "tracklog", shipped_schema("tracking_log"), logs)
+    load_rows(con, folder, LATEST, "user_info_combo", shipped_schema("user_info_combo"), USERS)
+    load_rows(con, folder, LATEST, "roles", shipped_schema("roles"), ROLES)
+    load_rows(con, folder, LATEST, "video_axis", report_schema("video_axis"), VIDEO_AXIS)
     built = {}
     built["forum_events+day5"] = run(
         con, "forum_events", extra_args={"suffix_start": "20310305", "suffix_end": "20310305"}

@@ -6,34 +6,25 @@ worked out by hand below."""
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
-import duckdb
 import pytest
 
-from edxflow.warehouse.duckdb import column_type, columns_sql, quote
-
-REPO = Path(__file__).resolve().parent.parent
-REPORTS = REPO / "sql" / "reports"
-SCHEMAS = REPO / "sql" / "schemas"
-REPORT_SCHEMAS = SCHEMAS / "reports"
+from edxflow.core.jsonl import shipped_schema
+from tests.helpers import (
+    IPHONE,
+    PERSON_COURSE_UPSTREAM,
+    WINDOWS,
+    built_rows,
+    check_header,
+    check_schema,
+    load_rows,
+    report_warehouse,
+    tracklog_event,
+    transcript_download,
+)
 
 # In build order (each after what it reads).
-TABLES = [
-    "video_axis",
-    "pc_nchapters",
-    "pc_forum",
-    "enrollment_events",
-    "person_enrollment_verified",
-    "pc_day_ip_counts",
-    "course_modal_ip",
-    "pc_day_agent_counts",
-    "course_modal_agent",
-    "pc_day_trlang",
-    "language_multi_transcripts",
-    "course_modal_language",
-]
+TABLES = ["video_axis", *PERSON_COURSE_UPSTREAM]
 TYPES = {"STRING", "INTEGER", "FLOAT", "BOOLEAN", "TIMESTAMP", "DATE", "RECORD"}
 # The source table name a template reads -> its schema file (tracklog rows: tracking_log.json).
 SOURCE_SCHEMA = {"tracklog": "tracking_log"}
@@ -44,58 +35,14 @@ LATEST = f"{BASE}_latest"
 LOGS = f"{BASE}_logs"
 
 
-def header(table: str) -> dict:
-    """The leading comment block of a template: its first line and its reads/optional lists."""
-    lines = []
-    for line in (REPORTS / f"{table}.sql").read_text(encoding="utf-8").splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].strip())
-    found = {"first": lines[0] if lines else "", "reads": None, "optional": []}
-    for line in lines:
-        for key in ("reads", "optional"):
-            if line.startswith(key + ":"):
-                found[key] = [name.strip() for name in line[len(key) + 1 :].split(",")]
-    return found
-
-
-def schema(table: str) -> list[dict]:
-    return json.loads((REPORT_SCHEMAS / f"{table}.json").read_text(encoding="utf-8"))
-
-
-def known_table(name: str) -> bool:
-    source = SOURCE_SCHEMA.get(name, name)
-    return (SCHEMAS / f"{source}.json").is_file() or (REPORTS / f"{name}.sql").is_file()
-
-
 @pytest.mark.parametrize("table", TABLES)
 def test_header_names_real_tables(table):
-    found = header(table)
-    assert found["first"].startswith(f"{table}: "), found["first"]
-    assert found["reads"], f"{table}.sql has no '-- reads:' line"
-    for name in found["reads"] + found["optional"]:
-        assert re.fullmatch(r"[A-Za-z0-9_]+", name), name
-        assert known_table(name), f"{table}.sql reads {name}: no schema nor template"
-        assert name != table
-    # What the SQL reads is what the header says.
-    text = (REPORTS / f"{table}.sql").read_text(encoding="utf-8")
-    used = set(re.findall(r"\{\{ latest_dataset \}\}\.([A-Za-z0-9_]+)", text))
-    if "{{ tracklog }}" in text:
-        used.add("tracklog")
-    assert used == set(found["reads"]) | set(found["optional"])
+    check_header(table)
 
 
 @pytest.mark.parametrize("table", TABLES)
 def test_schema_is_complete(table):
-    fields = schema(table)
-    assert isinstance(fields, list) and fields
-    names = [field["name"] for field in fields]
-    assert len(names) == len(set(names))
-    for field in fields:
-        assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field["name"])
-        assert field["type"] in TYPES
-        assert field.get("mode", "NULLABLE") in ("NULLABLE", "REQUIRED", "REPEATED")
-        assert isinstance(field.get("description"), str) and field["description"].strip()
+    check_schema(table, TYPES, modes=("NULLABLE", "REQUIRED", "REPEATED"))
 
 
 # --- running the templates on DuckDB -----------------------------------------------------------
@@ -143,24 +90,13 @@ FORUM = [
     {"author_id": 11, "_type": "Comment", "pinned": False, "endorsed": False},
 ]
 
-WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/129.0"
-IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) Mobile/15E148"
 ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/129.0 Mobile"
 XBLOCK = "/courses/course-v1:TestX+T1+2030/xblock/block-v1:TestX+T1+2030+type@video+block@v1"
-DOWNLOAD = json.dumps({"target_url": f"https://lms.example{XBLOCK}/handler/transcript/download"})
+DOWNLOAD = transcript_download(XBLOCK)
 
 
 def event(time, username, ip, agent, event_type, event="{}", **more):
-    return {
-        "time": f"2030-01-{time}Z",
-        "username": username,
-        "ip": ip,
-        "agent": agent,
-        "event_type": event_type,
-        "event": event,
-        "course_id": COURSE,
-        **more,
-    }
+    return tracklog_event(COURSE, time, username, ip, agent, event_type, event, **more)
 
 
 TRACKLOG = [
@@ -253,63 +189,24 @@ YOUTUBE_SCHEMA = [
 ]
 
 
-def load(con, tmp_path: Path, dataset: str, table: str, fields: list[dict], rows: list[dict]):
-    """Table `dataset.table` with the schema's typed columns, holding `rows` (missing keys: NULL)."""
-    path = tmp_path / f"{dataset}.{table}.json"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    columns = ", ".join(f"'{field['name']}': '{column_type(field)}'" for field in fields)
-    con.execute(f"CREATE TABLE {quote(dataset)}.{quote(table)} ({columns_sql(fields)})")
-    con.execute(
-        f"INSERT INTO {quote(dataset)}.{quote(table)} SELECT * FROM read_json('{path}', "
-        f"format = 'newline_delimited', columns = {{{columns}}})"
-    )
-
-
 def build(con, table: str, **render_options) -> list[dict]:
     """Render, transpile and run one template into the latest dataset; its rows as dicts (every
     value as text, timestamps in UTC)."""
-    templates = pytest.importorskip("edxflow.reports.templates")
-    transpile = pytest.importorskip("edxflow.reports.transpile")
-    tables = {
-        "latest": [
-            name
-            for (name,) in con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE schema_name = ?", [LATEST]
-            ).fetchall()
-        ],
-        "log": ["tracklog"],
-    }
-    sql = templates.render(
-        (REPORTS / f"{table}.sql").read_text(encoding="utf-8"),
-        name=f"{table}.sql",
-        course_id=COURSE,
-        latest_dataset=LATEST,
-        log_dataset=LOGS,
-        tables=tables,
-        **render_options,
-    )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {quote(LATEST)}.{quote(table)} AS {transpile.to_duckdb(sql)}"
-    )
-    result = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {quote(LATEST)}.{quote(table)}")
-    names = [column[0] for column in result.description]
-    assert names == [field["name"] for field in schema(table)], table
-    return [dict(zip(names, row)) for row in result.fetchall()]
+    _, rows = built_rows(con, table, course_id=COURSE, latest=LATEST, logs=LOGS, **render_options)
+    return rows
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """Every template built in order on the hand-written course: table -> rows."""
     tmp_path = tmp_path_factory.mktemp("reports")
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    con.execute("SET TimeZone = 'UTC'")
-    for dataset in (LATEST, LOGS):
-        con.execute(f"CREATE SCHEMA {quote(dataset)}")
-    for (dataset, table), rows in SOURCES.items():
-        fields = json.loads((SCHEMAS / f"{SOURCE_SCHEMA.get(table, table)}.json").read_text())
-        load(con, tmp_path, dataset, table, fields, rows)
+    inputs = {
+        (dataset, table): (shipped_schema(SOURCE_SCHEMA.get(table, table)), rows)
+        for (dataset, table), rows in SOURCES.items()
+    }
+    con = report_warehouse(tmp_path, LATEST, LOGS, inputs=inputs)
     result = {table: build(con, table) for table in TABLES}
-    load(con, tmp_path, LATEST, "youtube", YOUTUBE_SCHEMA, YOUTUBE)
+    load_rows(con, tmp_path, LATEST, "youtube", YOUTUBE_SCHEMA, YOUTUBE)
     result["video_axis+youtube"] = build(con, "video_axis", youtube_table=f"{LATEST}.youtube")
     one_day = {"suffix_start": "20300101", "suffix_end": "20300101"}
     result["pc_day_ip_counts+suffix"] = build(con, "pc_day_ip_counts", extra_args=one_day)
