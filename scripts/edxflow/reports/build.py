@@ -291,35 +291,22 @@ def build_course(
                 "error": str(error),
                 "template": templates[current].digest,
             }
-        write_json(
-            receipt_path,
-            _receipt(
-                course_id,
-                base,
-                warehouse,
-                log_tables,
-                extra,
-                order,
-                previous,
-                entries,
-                latest_present,
-                started,
-            ),
-        )
         raise
-    receipt = _receipt(
-        course_id,
-        base,
-        warehouse,
-        log_tables,
-        extra,
-        order,
-        previous,
-        entries,
-        latest_present,
-        started,
-    )
-    write_json(receipt_path, receipt)
+    finally:
+        # written whether the build ends or fails: the next run goes on from it
+        receipt = _receipt(
+            course_id,
+            base,
+            warehouse,
+            log_tables,
+            extra,
+            order,
+            previous,
+            entries,
+            latest_present,
+            started,
+        )
+        write_json(receipt_path, receipt)
     return receipt
 
 
