@@ -10,8 +10,10 @@ template or what it reads changed since the last build; writes receipts/report/{
 """
 
 import sys
+from pathlib import Path
 
 from edxflow.core import cli
+from edxflow.core.atomic import write_json
 from edxflow.reports.build import graph, report_course
 from edxflow.warehouse.settings import WarehouseSettings
 
@@ -81,27 +83,36 @@ def main(argv=None) -> int:
     )
 
 
-def from_snakemake(job):
-    """A `report_course` job: params warehouse (the config section), reports (the config section),
-    course_id and results_dir; output receipt (`{results}/receipts/report/{base}.json`)."""
-    reports = job.params.reports or {}
-    results_dir = getattr(job.params, "results_dir", None)
-    if not results_dir:
-        from pathlib import Path
+def last_build(receipt: str | Path) -> Path:
+    """Where a workflow job keeps its course's build state: `receipts/report/last_build/{BASE}.json`
+    beside the receipt. Snakemake removes a job's outputs before the job runs (and after it fails),
+    so the receipt itself cannot carry the fingerprints from one build to the next; this file,
+    no rule's output, does, also after a failed table."""
+    receipt = Path(receipt)
+    return receipt.parent / "last_build" / receipt.name
 
-        results_dir = str(Path(job.output.receipt).parents[2])
-    return report_course(
-        WarehouseSettings.from_config(job.params.warehouse),
-        results_dir,
+
+def from_snakemake(job):
+    """A `report_course` job (workflow/rules/report.smk): params warehouse and reports (the config
+    sections), course_id (from the newest bundle's index) and log_tables (warehouse.log_tables,
+    when given); output receipt, `{results}/receipts/report/{base}.json`, a copy of the build
+    state (see last_build) once every table is built."""
+    reports = job.params.reports or {}
+    warehouse = dict(job.params.warehouse)
+    warehouse["log_tables"] = getattr(job.params, "log_tables", None) or warehouse.get("log_tables")
+    receipt = report_course(
+        WarehouseSettings.from_config(warehouse),
+        str(Path(job.output.receipt).parents[2]),
         job.params.course_id,
-        job.output.receipt,
+        last_build(job.output.receipt),
         tables=reports.get("tables") or "all",
         query_dir=reports.get("query_dir"),
         extra_args=reports.get("extra_args"),
         geo_table=reports.get("geo_table"),
         youtube_table=reports.get("youtube_table"),
-        force=bool(reports.get("force", False)),
     )
+    write_json(job.output.receipt, receipt)
+    return receipt
 
 
 if __name__ == "__main__":

@@ -716,6 +716,22 @@ def test_run_query_replaces_a_table_with_the_result(bq, warehouse, tmp_path, bas
     assert count(bq, f"{report}.per_day") == 1  # as it was
 
 
+def test_run_query_describes_the_columns_and_select_reads_rows(bq, warehouse, base):
+    report = f"{base}_latest"
+    warehouse.ensure_dataset(report, "reports")
+    sql = "SELECT 'b' AS name, 5 AS events UNION ALL SELECT 'a', 3"
+    descriptions = {"name": "Who, it's said", "absent": "no such column"}
+    assert warehouse.run_query(sql, report, "per_name", descriptions) == 2
+    fields = bq.get_table(f"{PROJECT}.{report}.per_name").schema
+    assert [(field.name, field.description) for field in fields] == [
+        ("name", "Who, it's said"),
+        ("events", None),
+    ]
+    rows = warehouse.select(f"SELECT name, events FROM `{PROJECT}.{report}.per_name` ORDER BY name")
+    assert rows == [{"name": "a", "events": 3}, {"name": "b", "events": 5}]
+    assert isinstance(warehouse.bytes_processed, int) and warehouse.bytes_processed >= 0
+
+
 def test_list_tables_names_a_datasets_tables_without_the_load_state(
     bq, warehouse, tmp_path, base, sql_files
 ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import math
 from pathlib import Path
 
@@ -16,14 +17,14 @@ import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.reports.build import BUILTIN, build_course, qualified
+from edxflow.reports.build import BUILTIN, COUNTED, build_course, qualified
 from edxflow.reports.graph import build_order, load_templates
 from edxflow.warehouse.bigquery import BigQueryWarehouse, schema_fields
 from edxflow.warehouse.duckdb import quote
 from edxflow.warehouse.google_cloud import bigquery_client
 from edxflow.warehouse.load import warehouse_session
 from edxflow.warehouse.settings import WarehouseSettings
-from tests.helpers import COURSE, GEO, LATEST, golden_inputs, report_warehouse
+from tests.helpers import COURSE, GEO, LATEST, REPORT_SCHEMAS, golden_inputs, report_warehouse
 
 PROJECT = "test"
 TEMPLATES = load_templates(BUILTIN)
@@ -115,7 +116,7 @@ def build_each(warehouse, receipts: Path) -> dict[str, dict]:
                 geo_table=GEO,
                 force=True,
             )
-            entries[name] = receipt["tables"][name]
+            entries[name] = dict(receipt["tables"][name], counts=receipt.get("person_course"))
         except Exception as error:  # the error names the construct; the next tables go on
             entries[name] = {"status": "failed", "error": str(error)}
     return entries
@@ -145,8 +146,8 @@ def canonical(rows: list[tuple]) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def built(bigquery_server, tmp_path_factory):
-    """(DuckDB entries, DuckDB tables, BigQuery entries, BigQuery tables, BigQuery row counts):
-    table -> (column names, canonical rows)."""
+    """(DuckDB entries, DuckDB tables, BigQuery entries, BigQuery tables, BigQuery row counts,
+    BigQuery column descriptions): table -> (column names, canonical rows)."""
     tmp = tmp_path_factory.mktemp("report_bigquery")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BIGQUERY_EMULATOR_HOST", bigquery_server.url)
@@ -176,15 +177,16 @@ def built(bigquery_server, tmp_path_factory):
         with warehouse_session(bq, tmp) as warehouse:
             assert isinstance(warehouse, BigQueryWarehouse)
             bq_entries = build_each(warehouse, tmp / "bigquery")
-        bq_tables, counts = {}, {}
+        bq_tables, counts, descriptions = {}, {}, {}
         for name, entry in bq_entries.items():
             if entry["status"] == "rebuilt":
                 table = client.get_table(f"{PROJECT}.{LATEST}.{name}")
                 rows = [tuple(row.values()) for row in client.list_rows(table)]
                 bq_tables[name] = ([field.name for field in table.schema], canonical(rows))
                 counts[name] = len(rows)
+                descriptions[name] = {field.name: field.description for field in table.schema}
         client.close()
-    return duck_entries, duck_tables, bq_entries, bq_tables, counts
+    return duck_entries, duck_tables, bq_entries, bq_tables, counts, descriptions
 
 
 def test_the_golden_course_builds_person_course_on_duckdb(built):
@@ -209,7 +211,7 @@ def params() -> list:
 
 @pytest.mark.parametrize("name", params())
 def test_same_rows_on_bigquery(built, name):
-    duck_entries, duck_tables, bq_entries, bq_tables, counts = built
+    duck_entries, duck_tables, bq_entries, bq_tables, counts, _ = built
     duck, bq = duck_entries[name], bq_entries[name]
     assert bq["status"] == duck["status"], bq.get("error") or bq.get("reason")
     if duck["status"] == "skipped":
@@ -218,6 +220,19 @@ def test_same_rows_on_bigquery(built, name):
     assert bq_tables[name][0] == duck_tables[name][0]  # the columns, in order
     assert bq_tables[name][1] == duck_tables[name][1]
     assert bq["rows"] == counts[name] == duck["rows"]  # run_query's count is the table's
+
+
+def test_bigquery_tables_have_their_schemas_descriptions_and_the_receipt_their_bytes(built):
+    duck_entries, _, bq_entries, _, _, descriptions = built
+    for name, described in descriptions.items():
+        schema = json.loads((REPORT_SCHEMAS / f"{name}.json").read_text())
+        assert described == {field["name"]: field["description"] for field in schema}, name
+        assert isinstance(bq_entries[name]["bytes_processed"], int), name
+        assert "bytes_processed" not in duck_entries[name]
+    # person_course's counts, the same on both: the golden course's five learners
+    counts = bq_entries["person_course"]["counts"]
+    assert counts == duck_entries["person_course"]["counts"]
+    assert counts["learners"] == 5 and set(counts) == {"learners", *COUNTED}
 
 
 def test_templates_name_bigquery_datasets_with_their_project():

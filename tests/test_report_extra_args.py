@@ -143,6 +143,7 @@ def test_config_defaults():
         "extra_args": {},
         "geo_table": None,
         "youtube_table": None,
+        "preview_rows": 0,
     }
 
 
@@ -153,12 +154,15 @@ def test_config_accepts_valid_reports(tmp_path):
         "extra_args": "suffix_start=20210101,l:i=1,l:i=2",
         "geo_table": "my_project.geocode.geoip",
         "youtube_table": "videos.youtube",
+        "preview_rows": 3,
     }
     config = validate_config({"org": "mitx", "reports": dict(reports)})
     assert config["reports"] == reports  # the string form stays as written
     validate_config({"org": "mitx", "reports": {"extra_args": {"suffix_end": "20211231"}}})
     validate_config({"org": "mitx", "reports": {"geo_table": "geoip"}})
     validate_config({"org": "mitx", "reports": {"geo_table": "my-project.geocode.geoip"}})
+    with pytest.raises(ConfigError, match="reports.preview_rows"):
+        validate_config({"org": "mitx", "reports": {"preview_rows": -1}})
 
 
 @pytest.mark.parametrize(

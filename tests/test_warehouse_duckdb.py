@@ -690,6 +690,29 @@ def test_run_query_replaces_a_table_with_the_result(tmp_path):
     assert query(tmp_path, 'SELECT count(*) FROM "report".another') == [(2,)]
 
 
+def test_run_query_describes_the_columns_and_select_reads_rows(tmp_path):
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb", tmp_path)
+    try:
+        warehouse.ensure_dataset("report", "reports")
+        descriptions = {"day": "The day (UTC), it's said", "absent": "no such column"}
+        sql = "SELECT DATE '2021-01-02' AS day, 5 AS events UNION ALL SELECT DATE '2021-01-01', 3"
+        assert warehouse.run_query(sql, "report", "per_day", descriptions) == 2
+        assert warehouse.select(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'per_day' "
+            "ORDER BY column_index"
+        ) == [
+            {"column_name": "day", "comment": "The day (UTC), it's said"},
+            {"column_name": "events", "comment": None},
+        ]
+        assert warehouse.select('SELECT events FROM "report".per_day ORDER BY day') == [
+            {"events": 3},
+            {"events": 5},
+        ]
+        assert warehouse.bytes_processed is None
+    finally:
+        warehouse.close(True)
+
+
 def test_list_tables_names_a_datasets_tables_without_the_load_state(tmp_path):
     path = tmp_path / "w.duckdb"
     warehouse = DuckDBWarehouse(path, tmp_path)

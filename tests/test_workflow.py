@@ -15,6 +15,7 @@ from edxflow.core.jsonl import read_rows
 from tests.helpers import (
     DEMO_DATES,
     PASSPHRASE,
+    REPO,
     accounted,
     demo_config,
     job_counts,
@@ -374,6 +375,116 @@ def test_loads_are_incremental_and_idempotent(demo, tmp_path):
     for base, count in events.items():
         assert new_day["courses"][base]["loaded"] == ["tracklog$20261108"]
         assert counts[f"{base}_logs.tracklog"] == count
+
+
+def dependents(receipt: dict, changed: set[str]) -> set[str]:
+    """The report tables of a receipt that read one of `changed`, directly or through another."""
+    found = set()
+    for name in receipt["order"]:
+        inputs = receipt["tables"].get(name, {}).get("inputs", {})
+        if (changed | found) & set(inputs):
+            found.add(name)
+    return found
+
+
+USER_TABLE = """-- active_learners: a user's own table, in simeon's placeholder style.
+-- reads: person_course
+SELECT user_id, ndays_act FROM {latest_dataset}.person_course WHERE nevents > 0
+"""
+
+
+def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
+    """A report job per course builds its tables in {BASE}_latest, a user's own table from
+    reports.query_dir among them; the next run has nothing to do; a new log day runs the report
+    jobs again (through the one receipt over the log loads), and they rebuild only the tables that
+    read the log; a template added to query_dir over a shipped one rebuilds that table and what
+    reads it, nothing else."""
+    results, queries = tmp_path / "results", tmp_path / "queries"
+    queries.mkdir()
+    (queries / "active_learners.sql").write_text(USER_TABLE)
+    reports = {"query_dir": str(queries), "preview_rows": 2}
+    dates = {"begin": "2026-11-03", "end": "2026-11-08"}
+    six_days = demo_config(demo, tmp_path, dates=dates, reports=reports)
+    first = snakemake(tmp_path, six_days)
+    output = first.stdout + first.stderr
+    assert first.returncode == 0, output
+    assert "Report tables: 3 course(s), 23 table(s) each: 69 rebuilt, 0 unchanged" in output
+    courses = newest_bundle_courses(results)
+    counts = warehouse_counts(results)
+    built = {}
+    for course, base in courses.items():
+        receipt = json.loads((results / "receipts" / "report" / f"{base}.json").read_text())
+        assert receipt["course_id"] == course and receipt["warehouse"] == "duckdb"
+        assert receipt["rebuilt"] and not receipt["failed"] and not receipt["unchanged"]
+        assert {"video_axis", "active_learners"} <= set(receipt["rebuilt"])
+        assert dependents(receipt, {"tracklog"}) & set(receipt["rebuilt"])
+        for table in receipt["rebuilt"]:
+            assert counts[f"{base}_latest.{table}"] == receipt["tables"][table]["rows"], table
+        built[base] = set(receipt["rebuilt"])
+        learners = receipt["person_course"]
+        assert learners == person_course_counts(results, base)
+        assert learners["learners"] == counts[f"{base}_latest.person_course"] > 0
+        assert f"  {base}.person_course: {learners['learners']} learners, " in output
+        assert f"{base}_latest.person_course, its first 2 row(s):" in output
+    assert json.loads((results / "receipts" / "load" / "log.json").read_text())["files"] == DAYS - 1
+
+    second = snakemake(tmp_path, six_days)
+    assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
+
+    seven_days = demo_config(demo, tmp_path, reports=reports)  # 2026-11-02 too
+    third = snakemake(tmp_path, seven_days)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert job_counts(third.stdout + third.stderr) == {
+        "fetch_object": 1,
+        "decrypt_log": 1,
+        "split_tracking_log": 1,
+        "load_files": 1,
+        "logs_loaded": 1,
+        "report_course": len(courses),
+        "all": 1,
+    }
+    new_day = json.loads(
+        (results / "receipts" / "load" / "log" / "edx" / "2026-11-02.json").read_text()
+    )
+    for base in courses.values():
+        receipt = json.loads((results / "receipts" / "report" / f"{base}.json").read_text())
+        derived = dependents(receipt, {"tracklog"}) & built[base]
+        assert not receipt["failed"] and "active_learners" in derived
+        assert set(receipt["rebuilt"]) == (derived if base in new_day["courses"] else set()), base
+        assert set(receipt["unchanged"]) == built[base] - set(receipt["rebuilt"]), base
+    assert any(base in new_day["courses"] for base in courses.values())
+
+    shipped = (REPO / "sql" / "reports" / "pc_nchapters.sql").read_text()
+    (queries / "pc_nchapters.sql").write_text(shipped + "-- our own copy\n")
+    fourth = snakemake(tmp_path, seven_days)
+    assert fourth.returncode == 0, fourth.stdout + fourth.stderr
+    assert job_counts(fourth.stdout + fourth.stderr) == {
+        "report_templates": 1,
+        "report_course": len(courses),
+        "all": 1,
+    }
+    for base in courses.values():
+        receipt = json.loads((results / "receipts" / "report" / f"{base}.json").read_text())
+        assert receipt["tables"]["pc_nchapters"]["reason"] == "changed"
+        assert set(receipt["rebuilt"]) == {
+            "pc_nchapters",
+            "person_course",
+            "active_learners",
+        }, base
+    assert "Nothing to be done" in snakemake(tmp_path, seven_days, "-n").stdout
+
+
+def person_course_counts(results: Path, base: str) -> dict[str, int]:
+    """person_course's counts, as a query over the DuckDB file gives them."""
+    import duckdb
+
+    with duckdb.connect(str(results / "warehouse.duckdb"), read_only=True) as connection:
+        row = connection.execute(
+            "SELECT count(*), count_if(registered), count_if(viewed), count_if(explored), "
+            f'count_if(certified), count_if(completed) FROM "{base}_latest".person_course'
+        ).fetchone()
+    names = ("learners", "registered", "viewed", "explored", "certified", "completed")
+    return dict(zip(names, row))
 
 
 def google_config(demo, tmp_path, gcs_server, bigquery_server, file_types, log_tables):

@@ -111,7 +111,8 @@ def test_zip_slip_and_bomb_members_are_refused(package, clean, tmp_path):
     assert not big, f"files past the member limit: {big}"
 
     assert_completed(results, days=[], bases=BASES, email=False)
-    expected, loaded = table_contents(clean / "results"), table_contents(results)
+    # a log day failed, so no report was built: only the loaded tables are compared
+    expected, loaded = table_contents(clean / "results", reports=False), table_contents(results)
     for table, value in expected.items():
         if "_latest." in table and not table.endswith(".email_opt_in"):
             assert loaded.get(table) == value, table

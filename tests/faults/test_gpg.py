@@ -105,7 +105,7 @@ def test_damaged_and_foreign_gpg_fail_only_their_own_jobs(package, clean, tmp_pa
     assert not (results / "SQL" / FOREIGN_COURSE).exists() or not any(
         (results / "SQL" / FOREIGN_COURSE).iterdir()
     )
-    expected = table_contents(clean / "results")
+    expected = table_contents(clean / "results", reports=False)  # no report over a failed day
     loaded = table_contents(results)
     for base in others:
         assert latest(loaded, base) == latest(expected, base), base

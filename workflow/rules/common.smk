@@ -10,6 +10,8 @@ sys.path.insert(0, str(Path(workflow.basedir).parent / "scripts"))
 from edxflow.core import naming
 from edxflow.core.config import ConfigError, passphrase_problem, selected_courses, validate_config
 from edxflow.fetch.leftovers import remove_leftovers
+from edxflow.reports.build import template_files
+from edxflow.reports.summary import preview, report_summary
 from edxflow.warehouse.load import warehouse_summary
 from edxflow.warehouse.settings import WarehouseSettings
 from edxflow.core.atomic import read_json
@@ -219,13 +221,18 @@ def get_sql_snapshots(wildcards):
 
 
 @functools.cache
-def _index_bases(path, mtime_ns):
-    return [entry["base"] for entry in read_json(path)["courses"]]
+def _index_courses(path, mtime_ns):
+    return {entry["base"]: entry["course_id"] for entry in read_json(path)["courses"]}
+
+
+def bundle_courses(path):
+    """base -> course id of the courses a bundle index names (read once per version of the file)."""
+    return _index_courses(path, os.stat(path).st_mtime_ns)
 
 
 def bundle_bases(path):
-    """The courses a bundle index names (read once per version of the file)."""
-    return _index_bases(path, os.stat(path).st_mtime_ns)
+    """The courses a bundle index names."""
+    return list(bundle_courses(path))
 
 
 def sql_bases():
@@ -240,6 +247,22 @@ def sql_bases():
 def get_sql_courses(wildcards):
     bases = sql_bases()
     return [out(f"receipts/sql_course/{bundle_name(newest('sql'))}/{base}.json") for base in bases]
+
+
+def newest_index():
+    """The newest bundle's index (manifests/sql/{bundle}.json), None when no bundle is listed."""
+    item = newest("sql")
+    return out(f"manifests/sql/{bundle_name(item)}.json") if item else None
+
+
+def get_course_id(wildcards):
+    """A report job's course id, as the newest bundle's index names it (params: the index is
+    there once the course's job is planned)."""
+    return bundle_courses(newest_index())[wildcards.base]
+
+
+def get_report_receipts(wildcards):
+    return [out(f"receipts/report/{base}.json") for base in sql_bases()]
 
 
 # Every per-course file, as separate input functions: the SQL courses wait for the bundle index
@@ -312,8 +335,12 @@ def per_unit(step, file_type):
 # Nothing to publish with storage.kind none: the `publish` target then builds nothing.
 all_published = [per_unit("publish", t) for t in config["file_types"]] if PUBLISHING else []
 all_loaded = [per_unit("load", t) for t in config["file_types"]]
-# The default target: everything split, published when storage is set, and loaded.
-ALL = [*ALL_SPLIT, *all_published, *all_loaded]
+# What a course's report job reads of the logs: one receipt over every day's load (logs_loaded),
+# not each day's, so the job's input list stays one file long however many days there are.
+LOGS_LOADED = [out("receipts/load/log.json")] if "log" in config["file_types"] else []
+REPORT_TEMPLATES = [str(path) for path in template_files(config["reports"]["query_dir"])]
+# The default target: everything split, published when storage is set, loaded, and reported.
+ALL = [*ALL_SPLIT, *all_published, *all_loaded, get_report_receipts]
 
 
 # Downloads and plaintext are temp() unless a keep_* key says otherwise: encrypted objects are as
@@ -349,7 +376,12 @@ def run_summary():
         lines.append(f"  {NOTHING_MATCHED}")
     parts = ["Package objects selected:", *lines] if lines else []
     loaded = warehouse_summary(config["results_dir"], WAREHOUSE)
-    return "\n".join([*parts, *([loaded] if loaded else []), *refused_members()])
+    index = newest_index()
+    bases = bundle_bases(index) if index and os.path.exists(index) else []
+    reported = report_summary(config["results_dir"], bases)
+    rows = preview(WAREHOUSE, config["results_dir"], bases, config["reports"]["preview_rows"])
+    shown = [s for s in (loaded, reported, rows) if s]
+    return "\n".join([*parts, *shown, *refused_members()])
 
 
 def refused_members():
@@ -382,6 +414,8 @@ def _steps():
         split = f"split_tracking_log/{day}"
         yield item["key"], _done(split), [fetched, f"decrypt/log/{day}", split]
         yield f"{item['key']} (load)", _done(f"load/log/{day}"), [f"load/log/{day}"]
+    if "log" in config["file_types"]:
+        yield "the log loads' receipt", _done("load/log"), ["load/log"]
     for item in snapshots("email"):
         date = item["date"]
         fetched = f"download/{item['bucket']}/{item['key']}"
@@ -397,6 +431,7 @@ def _steps():
             course = f"sql_course/{bundle}/{base}"
             yield f"{item['key']}: {base}", _done(course), [course]
             yield f"{base} (load)", _done(f"load/sql/{base}"), [f"load/sql/{base}"]
+            yield f"{base} (report)", _done(f"report/{base}"), [f"report/{base}"]
 
 
 def failures():

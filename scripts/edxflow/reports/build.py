@@ -32,7 +32,7 @@ from edxflow.reports.extra_args import parse_extra_args
 from edxflow.reports.graph import Template, build_order, load_templates, to_dot
 from edxflow.reports.templates import render
 from edxflow.reports.transpile import to_duckdb
-from edxflow.reports.typed import schema_of, typed
+from edxflow.reports.typed import SCHEMAS, schema_of, typed
 from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.load import description, warehouse_session
 from edxflow.warehouse.plan import dataset_name
@@ -85,16 +85,30 @@ def has_log(log_present: set[str], log_tables: str) -> bool:
 
 
 def read_receipt(path: str | Path, kind: str) -> dict:
-    """The tables of the previous build's receipt (none when there is none, it is unreadable, or it
-    was of another warehouse kind)."""
+    """The previous build's receipt, its `tables` a mapping (empty when there is none, it is
+    unreadable, or it was of another warehouse kind)."""
     try:
         receipt = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return {"tables": {}}
     if not isinstance(receipt, dict) or receipt.get("warehouse") != kind:
-        return {}
-    tables = receipt.get("tables")
-    return tables if isinstance(tables, dict) else {}
+        return {"tables": {}}
+    if not isinstance(receipt.get("tables"), dict):
+        receipt["tables"] = {}
+    return receipt
+
+
+# person_course's per-course counts, for the receipt and the end of a run: numbers, no learner.
+COUNTED = ("registered", "viewed", "explored", "certified", "completed")
+
+
+def learner_counts(warehouse: Warehouse, dataset: str) -> dict[str, int]:
+    """How many rows (learners) person_course has, and how many of them are registered, viewed,
+    explored, certified and completed."""
+    table = table_ref(warehouse, dataset, "person_course")
+    sums = ", ".join(f"SUM(CASE WHEN {name} THEN 1 ELSE 0 END) AS {name}" for name in COUNTED)
+    [row] = warehouse.select(f"SELECT COUNT(*) AS learners, {sums} FROM {table}")
+    return {name: int(value or 0) for name, value in row.items()}
 
 
 def qualified(warehouse: Warehouse, dataset: str) -> str:
@@ -102,6 +116,20 @@ def qualified(warehouse: Warehouse, dataset: str) -> str:
     if warehouse.kind == "bigquery":
         return f"{warehouse.client.project}.{dataset}"
     return dataset
+
+
+def column_descriptions(schema: list[dict] | None) -> dict[str, str]:
+    """column -> description, from a report table's schema (none without one)."""
+    return {
+        field["name"]: field["description"] for field in schema or [] if field.get("description")
+    }
+
+
+def table_ref(warehouse: Warehouse, dataset: str, table: str) -> str:
+    """A table as a query names it, quoted for the backend."""
+    if warehouse.kind == "bigquery":
+        return f"`{qualified(warehouse, dataset)}.{table}`"
+    return f'"{dataset}"."{table}"'
 
 
 def _names(text: str, word: str) -> bool:
@@ -177,7 +205,8 @@ def build_course(
     latest, logs = dataset_name(base, "sql"), dataset_name(base, "log")
     extra = parse_extra_args(extra_args)
     order = build_order(templates, wanted)
-    previous = read_receipt(receipt_path, warehouse.kind)
+    last = read_receipt(receipt_path, warehouse.kind)
+    previous = last["tables"]
 
     warehouse.ensure_dataset(latest, description(base, "sql"))
     latest_present = set(warehouse.list_tables(latest))
@@ -203,7 +232,7 @@ def build_course(
         return source_fingerprint(states[dataset], name, log_tables)
 
     entries: dict[str, dict] = {}
-    current = None
+    current, counts = None, None
     try:
         for name in order:
             current = name
@@ -267,8 +296,9 @@ def build_course(
                 }
                 log.info("%s %s: unchanged", course_id, name)
             else:
+                processed = warehouse.bytes_processed
                 with naming_errors(course_id, name, template):
-                    rows = warehouse.run_query(sql, latest, name)
+                    rows = warehouse.run_query(sql, latest, name, column_descriptions(schema))
                     warehouse.commit()
                 seconds = round(time.monotonic() - table_started, 3)
                 entries[name] = {
@@ -279,11 +309,14 @@ def build_course(
                     "seconds": seconds,
                     "built_seconds": seconds,
                 }
+                if processed is not None:
+                    entries[name]["bytes_processed"] = warehouse.bytes_processed - processed
                 latest_present.add(name)
                 log.info("%s %s: %d row(s) (%s)", course_id, name, rows, reason)
             fingerprints[name] = fingerprint
             available.add(name)
         current = None
+        counts = person_course_counts(warehouse, latest, entries, last)
     except BaseException as error:
         if current is not None:
             entries[current] = {
@@ -305,9 +338,23 @@ def build_course(
             entries,
             latest_present,
             started,
+            counts,
         )
         write_json(receipt_path, receipt)
     return receipt
+
+
+def person_course_counts(
+    warehouse: Warehouse, dataset: str, entries: dict[str, dict], last: dict
+) -> dict | None:
+    """person_course's counts (learner_counts): counted when it was built, the last build's when
+    it is unchanged, none when this build did not reach it."""
+    status = entries.get("person_course", {}).get("status")
+    if status == "rebuilt" or (status == "unchanged" and "person_course" not in last):
+        return learner_counts(warehouse, dataset)
+    if status == "unchanged":
+        return last["person_course"]
+    return None
 
 
 def _receipt(
@@ -321,6 +368,7 @@ def _receipt(
     entries: dict[str, dict],
     latest_present: set[str],
     started: float,
+    counts: dict | None,
 ) -> dict:
     """The receipt: this run's tables, and the earlier builds' entries of the report tables this
     run did not reach (other wanted tables, those after a failure) that are still there."""
@@ -345,8 +393,23 @@ def _receipt(
         **{status: by_status.get(status, []) for status in ("rebuilt", "unchanged", "skipped")},
         "failed": by_status.get("failed", []),
         "tables": {**kept, **entries},
+        **({"person_course": counts} if counts else {}),
         "seconds": round(time.monotonic() - started, 3),
+        **(
+            {"bytes_processed": warehouse.bytes_processed}
+            if warehouse.bytes_processed is not None
+            else {}
+        ),
     }
+
+
+def template_files(query_dir: str | Path | None = None) -> list[Path]:
+    """Every file a build reads besides the warehouse: the shipped templates and schemas, and the
+    user's query_dir (templates and the schemas beside them)."""
+    folders = [BUILTIN, SCHEMAS, *([Path(query_dir)] if query_dir else [])]
+    return sorted(path for folder in folders for path in folder.glob("*.sql")) + sorted(
+        path for folder in folders for path in folder.glob("*.json")
+    )
 
 
 def report_course(

@@ -91,6 +91,7 @@ class BigQueryWarehouse:
         self.client = client
         self.results_dir = Path(results_dir)
         self.location = location
+        self.bytes_processed = 0
 
     def ref(self, dataset: str, table: str) -> str:
         return f"{self.client.project}.{dataset}.{table}"
@@ -336,7 +337,9 @@ class BigQueryWarehouse:
                 )
         return counts
 
-    def run_query(self, sql: str, dataset: str, table: str) -> int:
+    def run_query(
+        self, sql: str, dataset: str, table: str, descriptions: dict[str, str] | None = None
+    ) -> int:
         """One query job writing its destination table WRITE_TRUNCATE: the table is replaced when
         the job succeeds, all at once."""
         from google.cloud import bigquery
@@ -349,7 +352,23 @@ class BigQueryWarehouse:
         )
         self._query_job(sql, config, f"a query into {destination}", destination)
         found = self._request(f"cannot read {destination}", self.client.get_table, destination)
+        if descriptions:
+            fields = [field.to_api_repr() for field in found.schema]
+            for field in fields:
+                if field["name"] in descriptions:
+                    field["description"] = descriptions[field["name"]]
+            found.schema = [bigquery.SchemaField.from_api_repr(field) for field in fields]
+            self._request(
+                f"cannot describe the columns of {destination}",
+                self.client.update_table,
+                found,
+                ["schema"],
+            )
         return int(found.num_rows or 0)
+
+    def select(self, sql: str) -> list[dict]:
+        job = self._query_job(sql, None, "a query", "a query's result")
+        return [dict(row.items()) for row in job.result()]
 
     def list_tables(self, dataset: str) -> list[str]:
         from google.api_core.exceptions import NotFound
@@ -379,7 +398,9 @@ class BigQueryWarehouse:
         def start():
             return self._call(f"cannot start {what}", self.client.query, sql, job_config=config)
 
-        return self._wait(start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start)
+        job = self._wait(start(), target, files or [f"a query ({sql.split(' ', 1)[0]} …)"], start)
+        self.bytes_processed += int(getattr(job, "total_bytes_processed", None) or 0)
+        return job
 
     def _wait(self, job, destination: str, sources: list[str], restart):
         """The finished job; a job failing for a transient reason is run again (`restart()` starts

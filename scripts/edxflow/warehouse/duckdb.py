@@ -83,6 +83,7 @@ class DuckDBWarehouse:
     """The Warehouse (interface.py) in a DuckDB file, a session being one transaction."""
 
     kind = "duckdb"
+    bytes_processed = None
 
     def __init__(self, path: str | Path, results_dir: str | Path):
         self.path = Path(path)
@@ -241,10 +242,23 @@ class DuckDBWarehouse:
             raise self._failed(units, error) from None
         return counts
 
-    def run_query(self, sql: str, dataset: str, table: str) -> int:
+    def run_query(
+        self, sql: str, dataset: str, table: str, descriptions: dict[str, str] | None = None
+    ) -> int:
         where, doing = f"{quote(dataset)}.{quote(table)}", f"running a query into {dataset}.{table}"
         self._execute(f"CREATE OR REPLACE TABLE {where} AS {sql}", doing)
+        columns = {row[0] for row in self._execute(f"DESCRIBE {where}", doing).fetchall()}
+        for column, text in (descriptions or {}).items():
+            if column in columns:
+                self._execute(
+                    f"COMMENT ON COLUMN {where}.{quote(column)} IS {_literal(text)}", doing
+                )
         return self._execute(f"SELECT count(*) FROM {where}", doing).fetchone()[0]
+
+    def select(self, sql: str) -> list[dict]:
+        cursor = self._execute(sql, "running a query")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
 
     def list_tables(self, dataset: str) -> list[str]:
         rows = self._execute(

@@ -40,6 +40,9 @@ class Warehouse(Protocol):
     (DuckDB's transaction cannot go on)."""
 
     kind: str  # "duckdb" or "bigquery", as the receipts and the `warehouse.kind` setting name it
+    # The bytes the session's queries (run_query, select) processed so far: BigQuery's billed
+    # measure; None on DuckDB, which has none.
+    bytes_processed: int | None
 
     def ensure_dataset(self, dataset: str, description: str) -> None:
         """Create the dataset unless it exists (an existing one is left as it is). The description
@@ -78,12 +81,19 @@ class Warehouse(Protocol):
         files hold events of a day not among the units' (check_days); BigQuery also refuses an
         existing table that is not partitioned by day on `time`. `sources` as for replace_tables."""
 
-    def run_query(self, sql: str, dataset: str, table: str) -> int:
+    def run_query(
+        self, sql: str, dataset: str, table: str, descriptions: dict[str, str] | None = None
+    ) -> int:
         """Run a SQL query (the backend's dialect) and write its result to `dataset.table`,
         replacing the table atomically (created when missing, its rows and columns those of the
-        result); returns the table's row count. The dataset must exist (ensure_dataset). A query
-        that fails (a WarehouseError naming the table, when the warehouse ran and refused it)
-        leaves the table as it was."""
+        result); returns the table's row count. `descriptions` (column -> text) are set on the
+        columns they name. The dataset must exist (ensure_dataset). A query that fails (a
+        WarehouseError naming the table, when the warehouse ran and refused it) leaves the table
+        as it was."""
+
+    def select(self, sql: str) -> list[dict]:
+        """The rows of a read-only query (the backend's dialect) as column -> value, in the query's
+        order: for small results (a table's counts, a few rows to show), not for copying data."""
 
     def list_tables(self, dataset: str) -> list[str]:
         """The names of the dataset's tables (and views), sorted. edxflow's own tables (names

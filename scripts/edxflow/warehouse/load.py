@@ -268,7 +268,8 @@ def warehouse_summary(results_dir: str | Path, settings: WarehouseSettings) -> s
     """What the load receipts say is in the warehouse: each table with its rows. A unit loaded by
     several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt says."""
     receipts = sorted(
-        Path(results_dir, "receipts", "load").glob("**/*.json"),
+        # receipts/load/{file_type}/...: not receipts/load/log.json, the log loads' aggregate
+        Path(results_dir, "receipts", "load").glob("*/**/*.json"),
         key=lambda path: path.stat().st_mtime_ns,
     )
     if not receipts:
