@@ -149,8 +149,9 @@ def write_outputs(results: Path, config: dict, source: dict) -> None:
     third = [receipts / "load" / "log" / "edx" / f"{item['date']}.json" for item in logs]
     third += [receipts / "load" / "sql" / f"{entry['base']}.json" for entry in index["courses"]]
     third += [receipts / "load" / "email" / f"{emails[-1]['date']}.json"]
-    # the report jobs read the course's SQL load and the one receipt over every log day's load
-    fourth = [receipts / "load" / "log.json"]
+    # the report jobs read the course's SQL load, the one receipt over every log day's load and
+    # the one over the templates
+    fourth = [receipts / "load" / "log.json", receipts / "report_templates.json"]
     fifth = [receipts / "report" / f"{entry['base']}.json" for entry in index["courses"]]
     for group in (first, second, third, fourth, fifth):
         time.sleep(0.02)

@@ -473,6 +473,31 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         }, base
     assert "Nothing to be done" in snakemake(tmp_path, seven_days, "-n").stdout
 
+    # A template that fails fails its course's job, naming the course, the table and the file;
+    # the tables before it stay; once it is fixed, one run finishes the work.
+    broken = queries / "active_learners.sql"
+    broken.write_text(USER_TABLE.replace("ndays_act", "no_such_column"))
+    fifth = snakemake(tmp_path, seven_days, "--keep-going")
+    output = fifth.stdout + fifth.stderr
+    assert fifth.returncode != 0
+    for course, base in courses.items():
+        assert f"  {base} (report): see {results / 'logs' / 'report' / base}.log" in output
+        message = (results / "logs" / "report" / f"{base}.log").read_text()
+        assert course in message and str(broken) in message and "no_such_column" in message
+        assert "Traceback" not in message
+        assert not (results / "receipts" / "report" / f"{base}.json").exists()
+        assert (
+            counts[f"{base}_latest.person_course"]
+            == warehouse_counts(results)[f"{base}_latest.person_course"]
+        )
+    broken.write_text(USER_TABLE)
+    sixth = snakemake(tmp_path, seven_days)
+    assert sixth.returncode == 0, sixth.stdout + sixth.stderr
+    for base in courses.values():
+        receipt = json.loads((results / "receipts" / "report" / f"{base}.json").read_text())
+        assert receipt["rebuilt"] == ["active_learners"], base
+    assert "Nothing to be done" in snakemake(tmp_path, seven_days, "-n").stdout
+
 
 def person_course_counts(results: Path, base: str) -> dict[str, int]:
     """person_course's counts, as a query over the DuckDB file gives them."""
