@@ -21,6 +21,8 @@ from edxflow.demo import (  # noqa: E402
     DEFAULT_DAYS,
     DEFAULT_END_DATE,
     DEFAULT_SEED,
+    MIN_USERS,
+    USER_COUNT,
     DemoPackageError,
     write_demo_package,
 )
@@ -46,9 +48,17 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=DEFAULT_END_DATE,
         help=f"last log day and the SQL/email snapshot date, YYYY-MM-DD (default {DEFAULT_END_DATE})",
     )
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=USER_COUNT,
+        help=f"number of learners and staff, at least {MIN_USERS} (default {USER_COUNT})",
+    )
     args = parser.parse_args(argv)
     if args.days < 1:
         parser.error("--days must be at least 1")
+    if args.users < MIN_USERS:
+        parser.error(f"--users must be at least {MIN_USERS}")
     return args
 
 
@@ -70,7 +80,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         summary = write_demo_package(
-            args.outdir, seed=args.seed, days=args.days, end_date=args.end_date
+            args.outdir, seed=args.seed, days=args.days, end_date=args.end_date, users=args.users
         )
     except DemoPackageError as error:
         print(f"make_demo_package: {error}", file=sys.stderr)

@@ -405,6 +405,18 @@ def test_plan_is_deterministic_given_the_seed():
     assert contents(demo.build_package(5, END, 2)) != contents(demo.build_package(6, END, 2))
 
 
+def test_a_larger_world_has_more_users_and_proportionally_more_sessions():
+    from edxflow.demo.world import build_world
+
+    small, large = build_world(5, END, 2), build_world(5, END, 2, users=120)
+    assert len(small.users) == demo.USER_COUNT and len(large.users) == 120
+    assert len({user.username for user in large.users}) == 120
+    events = [sum(len(day) for day in world.events_by_day.values()) for world in (small, large)]
+    assert events[1] > 2 * events[0]
+    with pytest.raises(ValueError, match=f"users must be at least {demo.MIN_USERS}"):
+        build_world(5, END, 2, users=demo.MIN_USERS - 1)
+
+
 def test_regenerating_replaces_the_package():
     root = short_tmpdir()
     outdir = root / "demo"
@@ -443,7 +455,9 @@ def test_refuses_a_gnupghome_path_too_long_for_gpg_sockets():
 def test_cli_help_and_refusal():
     script = str(SCRIPTS / "make_demo_package.py")
     shown = subprocess.run([sys.executable, script, "--help"], capture_output=True, text=True)
-    assert shown.returncode == 0 and "--end-date" in shown.stdout and "--seed" in shown.stdout
+    assert shown.returncode == 0 and "--end-date" in shown.stdout and "--users" in shown.stdout
+    too_few = subprocess.run([sys.executable, script, "x", "--users", "3"], capture_output=True)
+    assert too_few.returncode == 2 and b"--users must be at least" in too_few.stderr
     root = short_tmpdir()
     try:
         (root / "precious.txt").write_text("keep me")

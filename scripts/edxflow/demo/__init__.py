@@ -1,6 +1,6 @@
 """A small, realistic, GPG-encrypted edX research data package for demos and tests.
 
-`build_package(seed, end_date, days)` plans every object in plain text (deterministic given the
+`build_package(seed, end_date, days, users)` plans every object in plain text (deterministic given the
 seed); `write_demo_package(outdir, ...)` generates a throwaway key pair and writes the encrypted
 objects as a local mirror of S3:
 
@@ -43,6 +43,7 @@ from edxflow.demo.package import (
     write_demo_package,
     zip_bytes,
 )
+from edxflow.demo.people import MIN_USERS, USER_COUNT
 from edxflow.demo.plan import (
     DEFAULT_DAYS,
     DEFAULT_END_DATE,
@@ -57,6 +58,8 @@ __all__ = [
     "DEFAULT_SEED",
     "KEY_EMAIL",
     "MARKER_NAME",
+    "MIN_USERS",
+    "USER_COUNT",
     "SQL_TABLES",
     "DemoPackageError",
     "build_package",

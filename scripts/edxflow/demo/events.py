@@ -25,7 +25,7 @@ from edxflow.demo.model import (
     Visit,
     World,
 )
-from edxflow.demo.people import AGENTS
+from edxflow.demo.people import AGENTS, USER_COUNT
 from edxflow.demo.times import day_start, random_time
 
 
@@ -436,7 +436,8 @@ def build_day_events(rng: random.Random, world: World, day: dt.date, history: di
             events.append(enrollment_event(rng, enrollment, True))
         if enrollment.deactivated and enrollment.deactivated.date() == day:
             events.append(enrollment_event(rng, enrollment, False))
-    for _ in range(rng.randint(26, 34)):
+    # About 30 learning sessions a day for the demo's 40 users, as many more for a larger world.
+    for _ in range(rng.randint(26, 34) * len(world.users) // USER_COUNT):
         # Sessions last well under 90 minutes, so they end on the same day.
         start = random_time(rng, begin, begin + dt.timedelta(hours=22, minutes=30))
         candidates = [e for e in world.enrollments if e.active_at(start)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edxflow.core.errors import UserError
 from edxflow.core.naming import sql_key
+from edxflow.demo.people import USER_COUNT
 from edxflow.demo.plan import (
     DEFAULT_DAYS,
     DEFAULT_END_DATE,
@@ -137,19 +138,20 @@ def write_demo_package(
     seed: int = DEFAULT_SEED,
     days: int = DEFAULT_DAYS,
     end_date: dt.date = DEFAULT_END_DATE,
+    users: int = USER_COUNT,
 ) -> dict:
     """Write the encrypted demo package into `outdir` (replacing an earlier one); returns a summary."""
     outdir = Path(outdir).absolute()
     gnupghome = outdir / "gnupg"
     check_gnupghome_length(gnupghome)
-    plan = build_package(seed, end_date, days)
+    plan = build_package(seed, end_date, days, users)
     prepare_outdir(outdir)
     # The marker goes first so that a half-written package can still be replaced.
     write_atomically(
         outdir / MARKER_NAME,
         (
             "Generated demo edX data package (scripts/make_demo_package.py); "
-            f"seed={seed} end_date={end_date.isoformat()} days={days}. Safe to delete or regenerate.\n"
+            f"seed={seed} end_date={end_date.isoformat()} days={days} users={users}. Safe to delete or regenerate.\n"
         ).encode(),
     )
     gpg, fingerprint = create_demo_key(gnupghome)

@@ -14,6 +14,8 @@ from edxflow.demo.model import Course, Enrollment, User, World
 from edxflow.demo.times import UTC, random_time
 
 USER_COUNT = 40
+# The first users play fixed parts (instructor, staff, Community TA, the quoted name at index 7).
+MIN_USERS = 10
 FIRST_NAMES = (
     "Amara",
     "Ben",
@@ -101,8 +103,8 @@ def ascii_fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
-def build_users(rng: random.Random) -> list[User]:
-    ids = sorted(rng.sample(range(4_100_000, 4_900_000), USER_COUNT))
+def build_users(rng: random.Random, count: int = USER_COUNT) -> list[User]:
+    ids = sorted(rng.sample(range(4_100_000, 4_900_000), count))
     first_names = list(FIRST_NAMES)
     rng.shuffle(first_names)
     users, taken = [], set()

@@ -18,6 +18,7 @@ from edxflow.demo.forum import forum_bytes
 from edxflow.demo.ids import member_prefix, olx_top_dir
 from edxflow.demo.log_files import log_file_bytes
 from edxflow.demo.model import World
+from edxflow.demo.people import USER_COUNT
 from edxflow.demo.tables import (
     AUTH_USER_HEADER,
     auth_user_rows,
@@ -120,10 +121,13 @@ class PackagePlan:
 
 
 def build_package(
-    seed: int = DEFAULT_SEED, end_date: dt.date = DEFAULT_END_DATE, days: int = DEFAULT_DAYS
+    seed: int = DEFAULT_SEED,
+    end_date: dt.date = DEFAULT_END_DATE,
+    days: int = DEFAULT_DAYS,
+    users: int = USER_COUNT,
 ) -> PackagePlan:
     """Every object of the package in plain text; the same arguments give the same bytes."""
-    world = build_world(seed, end_date, days)
+    world = build_world(seed, end_date, days, users)
     rng = random.Random(f"{seed}-serialise")
     objects = [
         PlannedObject(LOG_BUCKET, log_key(ORG, SITE, day), plaintext=log_file_bytes(rng, events))

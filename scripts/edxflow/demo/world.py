@@ -9,17 +9,26 @@ from edxflow.demo.activity import build_history
 from edxflow.demo.course import COURSE_SPECS, PARTITIONED_COURSE, build_course
 from edxflow.demo.events import build_day_events
 from edxflow.demo.model import World
-from edxflow.demo.people import build_edge_users, build_enrollments, build_roles, build_users
+from edxflow.demo.people import (
+    MIN_USERS,
+    USER_COUNT,
+    build_edge_users,
+    build_enrollments,
+    build_roles,
+    build_users,
+)
 from edxflow.demo.times import day_start, snapshot_time
 
 
-def build_world(seed: int, end_date: dt.date, days: int) -> World:
+def build_world(seed: int, end_date: dt.date, days: int, users: int = USER_COUNT) -> World:
     if days < 1:
         raise ValueError(f"days must be at least 1, got {days}")
+    if users < MIN_USERS:
+        raise ValueError(f"users must be at least {MIN_USERS}, got {users}")
     rng = random.Random(seed)
     window = [end_date - dt.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
     courses = [build_course(spec, rng, end_date) for spec in COURSE_SPECS]
-    users = build_users(rng)
+    users = build_users(rng, users)
     enrollments = build_enrollments(
         rng, users, courses, day_start(window[0]), snapshot_time(end_date)
     )
