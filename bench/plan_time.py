@@ -153,7 +153,8 @@ def write_outputs(results: Path, config: dict, source: dict) -> None:
     # the one over the templates
     fourth = [receipts / "load" / "log.json", receipts / "report_templates.json"]
     fifth = [receipts / "report" / f"{entry['base']}.json" for entry in index["courses"]]
-    for group in (first, second, third, fourth, fifth):
+    sixth = [receipts / "report_organisation.json"]
+    for group in (first, second, third, fourth, fifth, sixth):
         time.sleep(0.02)
         for path in group:
             path.parent.mkdir(parents=True, exist_ok=True)

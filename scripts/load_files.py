@@ -12,32 +12,17 @@ With --bucket, BigQuery loads the published gs:// objects instead of the local f
 
 from edxflow.core import cli
 from edxflow.warehouse.load import load_files
-from edxflow.warehouse.settings import WarehouseSettings
+from edxflow.warehouse.settings import WarehouseSettings, add_warehouse_arguments
 
 
 def main(argv=None) -> int:
     parser = cli.unit_parser(__doc__)
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--duckdb", help="the DuckDB file")
-    target.add_argument("--bigquery-project", help="the BigQuery project")
-    parser.add_argument("--location")
-    parser.add_argument("--service-account-file")
-    parser.add_argument("--log-tables", choices=["partitioned", "sharded"], default="partitioned")
+    add_warehouse_arguments(parser)
     parser.add_argument(
         "--bucket", help="load from gs://BUCKET (BigQuery only; files published there)"
     )
     args = cli.parse(parser, argv)
-    settings = WarehouseSettings.from_config(
-        {
-            "kind": "duckdb" if args.duckdb else "bigquery",
-            "path": args.duckdb,
-            "project": args.bigquery_project,
-            "location": args.location,
-            "service_account_file": args.service_account_file,
-            "log_tables": args.log_tables,
-        },
-        args.bucket,
-    )
+    settings = WarehouseSettings.from_args(args, args.bucket)
     return cli.run(load_files, settings, *cli.unit_args(args))
 
 

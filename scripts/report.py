@@ -4,7 +4,7 @@ template or what it reads changed since the last build; writes receipts/report/{
 
     python scripts/report.py --results-dir results --course MITx/6.002x/2T2021 \
         [--duckdb results/warehouse.duckdb | --bigquery-project P] [--log-tables partitioned|sharded] \
-        [--tables person_course,video_axis] [--force] [--query-dir DIR] \
+        [--tables person_course,video_axis|all|all_with_optional] [--force] [--query-dir DIR] \
         [--extra-args 'suffix_start=20210101,n:i=3'] [--geo-table D.T] [--youtube-table D.T]
     python scripts/report.py --graph [--query-dir DIR]     # the tables and what they read, as DOT
 """
@@ -14,13 +14,17 @@ from pathlib import Path
 
 from edxflow.core import cli
 from edxflow.core.atomic import write_json
-from edxflow.reports.build import graph, report_course
-from edxflow.warehouse.settings import WarehouseSettings
+from edxflow.reports.build import graph, last_build, report_course
+from edxflow.reports.graph import ALL, ALL_WITH_OPTIONAL
+from edxflow.warehouse.settings import WarehouseSettings, add_warehouse_arguments
 
 
 def tables_argument(text: str) -> str | list[str]:
+    """`all` (also for nothing), `all_with_optional`, or the names t1,t2."""
     names = [name.strip() for name in text.split(",") if name.strip()]
-    return "all" if names in ([], ["all"]) else names
+    if names in ([], [ALL]):
+        return ALL
+    return ALL_WITH_OPTIONAL if names == [ALL_WITH_OPTIONAL] else names
 
 
 def main(argv=None) -> int:
@@ -32,7 +36,9 @@ def main(argv=None) -> int:
         "--tables",
         type=tables_argument,
         default="all",
-        help="t1,t2: these report tables and those they read (default: all)",
+        help="t1,t2: these report tables and those they read; all: every table but those "
+        "built on request (ora_events, problem_check, time_on_*); all_with_optional: every table "
+        "(default: all)",
     )
     parser.add_argument("--force", action="store_true", help="build every table again")
     parser.add_argument("--query-dir", help="your templates {table}.sql, replacing or adding")
@@ -40,12 +46,7 @@ def main(argv=None) -> int:
     parser.add_argument("--geo-table", help="the IP geolocation table (dataset.table)")
     parser.add_argument("--youtube-table", help="the YouTube durations table (dataset.table)")
     parser.add_argument("--receipt", help="default: RESULTS_DIR/receipts/report/BASE.json")
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--duckdb", help="the DuckDB file")
-    target.add_argument("--bigquery-project", help="the BigQuery project")
-    parser.add_argument("--location")
-    parser.add_argument("--service-account-file")
-    parser.add_argument("--log-tables", choices=["partitioned", "sharded"], default="partitioned")
+    add_warehouse_arguments(parser, required=False)  # not with --graph
     args = cli.parse(parser, argv)
     if args.graph:
         return cli.run(lambda: sys.stdout.write(graph(args.query_dir)))
@@ -58,16 +59,7 @@ def main(argv=None) -> int:
         missing.append("--duckdb or --bigquery-project")
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")
-    settings = WarehouseSettings.from_config(
-        {
-            "kind": "duckdb" if args.duckdb else "bigquery",
-            "path": args.duckdb,
-            "project": args.bigquery_project,
-            "location": args.location,
-            "service_account_file": args.service_account_file,
-            "log_tables": args.log_tables,
-        }
-    )
+    settings = WarehouseSettings.from_args(args)
     return cli.run(
         report_course,
         settings,
@@ -81,15 +73,6 @@ def main(argv=None) -> int:
         youtube_table=args.youtube_table,
         force=args.force,
     )
-
-
-def last_build(receipt: str | Path) -> Path:
-    """Where a workflow job keeps its course's build state: `receipts/report/last_build/{BASE}.json`
-    beside the receipt. Snakemake removes a job's outputs before the job runs (and after it fails),
-    so the receipt itself cannot carry the fingerprints from one build to the next; this file,
-    no rule's output, does, also after a failed table."""
-    receipt = Path(receipt)
-    return receipt.parent / "last_build" / receipt.name
 
 
 def from_snakemake(job):

@@ -213,8 +213,8 @@ def warehouse_counts(results: Path) -> dict[str, int]:
 
 
 def report_tables() -> set[str]:
-    """The names of the report tables (sql/reports/{table}.sql)."""
-    return {path.stem for path in (REPO / "sql" / "reports").glob("*.sql")}
+    """The names of the report tables, the courses' and the organisation's (sql/reports/)."""
+    return {path.stem for path in (REPO / "sql" / "reports").rglob("*.sql")}
 
 
 def table_contents(results: Path, reports: bool = True) -> dict[str, tuple[int, str]]:

@@ -24,11 +24,23 @@ from edxflow.warehouse.duckdb import quote
 from edxflow.warehouse.google_cloud import bigquery_client
 from edxflow.warehouse.load import warehouse_session
 from edxflow.warehouse.settings import WarehouseSettings
-from tests.helpers import COURSE, GEO, LATEST, REPORT_SCHEMAS, golden_inputs, report_warehouse
+from tests.helpers import (
+    COURSE,
+    GEO,
+    IPHONE,
+    LATEST,
+    LOGS,
+    REPORT_SCHEMAS,
+    WINDOWS,
+    event,
+    golden_inputs,
+    mid,
+    report_warehouse,
+)
 
 PROJECT = "test"
 TEMPLATES = load_templates(BUILTIN)
-ORDER = build_order(TEMPLATES, "all")
+ORDER = build_order(TEMPLATES, "all_with_optional")  # those built on request too
 
 
 def answer(answer_id: str, correct: bool, response: str) -> dict:
@@ -64,12 +76,122 @@ PROBLEM_ANALYSIS = [
     )
 ]
 
-# (dataset, table) -> (schema, rows): the golden course's loaded inputs; its report tables
-# (pc_day_totals and pc_video_watched too) are built from them by their templates.
+
+def graded(time, username, attempts, success, grade) -> dict:
+    """A server problem_check of p1 (its payload typed in event_struct, as the split does)."""
+    struct = {"answers": '{"p1_2_1": "42"}', "attempts": attempts, "success": success}
+    struct["grade"] = grade
+    return event(
+        time,
+        username,
+        "10.0.0.3",
+        WINDOWS,
+        "problem_check",
+        json.dumps(struct),
+        event_source="server",
+        module_id=mid("problem", "p1"),
+        event_struct=struct,
+    )
+
+
+# Log rows the golden course lacks, for the tables built on request (checks, ORA, module times).
+ON_REQUEST_EVENTS = [
+    graded("06T09:00:00", "cat", 1, "incorrect", 0.0),
+    graded("06T09:02:30.5", "cat", 2, "correct", 2.0),
+    graded("06T10:01:00", "dan", 1, "incorrect", 1.0),
+    graded("06T10:03:00", "dan", 2, "correct", 2.0),
+    event("06T09:10:00", "cat", "10.0.0.3", WINDOWS, "play_video", module_id=mid("video", "v1")),
+    event("06T09:12:00", "cat", "10.0.0.3", WINDOWS, "pause_video", module_id=mid("video", "v1")),
+    event(
+        "06T10:00:00",
+        "dan",
+        "10.0.0.5",
+        WINDOWS,
+        "openassessmentblock.create_submission",
+        json.dumps(
+            {"submission_uuid": "s1", "attempt_number": 1, "answer": {"parts": [{"text": "x"}]}}
+        ),
+        event_source="server",
+        module_id=mid("openassessment", "o1"),
+    ),
+    event(
+        "06T10:05:00",
+        "cat",
+        "10.0.0.3",
+        WINDOWS,
+        "openassessmentblock.peer_assess",
+        json.dumps(
+            {"submission_uuid": "s1", "parts": [{"option": {"points": 2}, "feedback": "ok"}]}
+        ),
+        event_source="server",
+    ),
+]
+
+# (dataset, table) -> (schema, rows): the golden course's loaded inputs (its log with
+# ON_REQUEST_EVENTS); its report tables (pc_day_totals and pc_video_watched too) are built from
+# them by their templates.
 INPUTS = {
     **golden_inputs(),
     (LATEST, "problem_analysis"): (shipped_schema("problem_analysis"), PROBLEM_ANALYSIS),
 }
+INPUTS[LOGS, "tracklog"] = (
+    INPUTS[LOGS, "tracklog"][0],
+    INPUTS[LOGS, "tracklog"][1] + ON_REQUEST_EVENTS,
+)
+
+# What the golden course lacks for the grade, show-answer and forum tables: grades on its
+# studentmodule problems, show-answer events, ids and threads on its forum posts (and a comment
+# on the response), and reads and votes of the thread.
+GRADES = {
+    (3, "p1"): (2.0, 2.0),
+    (3, "p2"): (1.0, 2.0),
+    (5, "ps"): (0.0, 1.0),
+    (9, "p1"): (None, 2.0),
+}
+FORUM_IDS = [
+    {"mongoid": "t1", "author_username": "cat", "title": "Exam?", "body": "When is it?"},
+    {"mongoid": "r1", "author_username": "cat", "comment_thread_id": "t1", "body": "Friday"},
+    {"mongoid": "t2", "author_username": "eve", "title": "Pinned", "body": "Read me"},
+]
+FORUM_COMMENT = {
+    "mongoid": "c1",
+    "_type": "Comment",
+    "author_id": 5,
+    "author_username": "eve",
+    "comment_thread_id": "t1",
+    "parent_id": "r1",
+    "body": "Yes, Friday",
+    "pinned": False,
+    "endorsed": False,
+    "votes": {"count": 0},
+}
+DISCUSSION = "/courses/course-v1:TestX+PC1+2030/discussion"
+GRADE_FORUM_EVENTS = [
+    event("07T09:00:00", "cat", "10.0.0.3", WINDOWS, "showanswer", module_id=mid("problem", "p2")),
+    event("07T09:05:00", "eve", "10.0.0.3", WINDOWS, "showanswer", module_id=mid("problem", "ps")),
+    event("07T09:06:00", "zed", "10.0.0.9", IPHONE, "show_answer", module_id=mid("problem", "p1")),
+    event("07T10:00:00", "ben", "10.0.0.7", WINDOWS, f"{DISCUSSION}/forum/d1/threads/t1"),
+    event("07T10:01:00", "ben", "10.0.0.7", WINDOWS, f"{DISCUSSION}/threads/t1/upvote"),
+    event("07T10:02:00", "eve", "10.0.0.3", WINDOWS, f"{DISCUSSION}/comments/r1/upvote"),
+]
+
+
+def graded_module(row: dict) -> dict:
+    problem = row["module_id"].rsplit("/", 1)[1]
+    grade, max_grade = GRADES.get((row["student_id"], problem), (None, None))
+    return dict(row, grade=grade, max_grade=max_grade)
+
+
+SCHEMA, ROWS = INPUTS[LATEST, "studentmodule"]
+INPUTS[LATEST, "studentmodule"] = (SCHEMA, [graded_module(row) for row in ROWS])
+SCHEMA, ROWS = INPUTS[LATEST, "forum"]
+POSTS = [
+    {**row, **ids, "created_at": f"2030-01-0{number}T12:00:00Z"}
+    for number, (row, ids) in enumerate(zip(ROWS, FORUM_IDS), start=1)
+]
+INPUTS[LATEST, "forum"] = (SCHEMA, [*POSTS, dict(FORUM_COMMENT, created_at="2030-01-04T12:00:00Z")])
+SCHEMA, ROWS = INPUTS[LOGS, "tracklog"]
+INPUTS[LOGS, "tracklog"] = (SCHEMA, ROWS + GRADE_FORUM_EVENTS)
 
 # Tables the emulator cannot build or builds differently: table -> the construct, and whether it is
 # the emulator's limit or the SQL's (marked strict xfail). None so far: every template runs.
@@ -266,4 +388,8 @@ def test_what_the_comparison_covers(built):
         "pc_day_agent_counts",
         "course_modal_agent",
         "person_course",
+        *("ora_events", "problem_check", "time_on_task", "time_on_task_totals"),
+        *("time_on_asset_daily", "time_on_asset_totals"),
+        *("problem_grades", "chapter_grades", "show_answer", "show_answer_stats_by_user"),
+        *("show_answer_stats_by_course", "forum_posts", "forum_person", "enrollday_all"),
     }

@@ -105,6 +105,35 @@ def test_bad_suffixes_are_named(value, named):
     assert named in str(raised.value)
 
 
+def test_timeouts_are_whole_minutes():
+    assert parse_extra_args("timeout_short:i=10,timeout_long=45") == {
+        "timeout_short": 10,
+        "timeout_long": 45,
+    }
+    assert parse_extra_args({"timeout_short": "7", "timeout_long": 60}) == {
+        "timeout_short": 7,
+        "timeout_long": 60,
+    }
+
+
+@pytest.mark.parametrize(
+    "value, named",
+    [
+        ("timeout_short=0", "extra_args timeout_short='0' is not a number of minutes"),
+        ("timeout_short:i=-5", "extra_args timeout_short=-5 is not a number of minutes"),
+        ("timeout_long:f=2.5", "extra_args timeout_long=2.5 is not a number of minutes"),
+        ("timeout_long=half", "extra_args timeout_long='half' is not a number of minutes"),
+        ("timeout_long:i=5,timeout_long:i=6", "timeout_long=[5, 6] is not a number of minutes"),
+        ({"timeout_short": True}, "timeout_short=True is not a number of minutes"),
+    ],
+)
+def test_bad_timeouts_are_named(value, named):
+    with pytest.raises(ExtraArgsError) as raised:
+        parse_extra_args(value)
+    assert named in str(raised.value)
+    assert "timeout_" in str(raised.value) and ":i=10" in str(raised.value)
+
+
 def test_mapping_values():
     given = {"a": "x", "n": 3, "x": 0.5, "flag": True, "l": [1, "b", 2.5, False], "t": ("p", "q")}
     parsed = parse_extra_args(given)
@@ -160,6 +189,11 @@ def test_config_accepts_valid_reports(tmp_path):
     assert config["reports"] == reports  # the string form stays as written
     validate_config({"org": "mitx", "reports": {"extra_args": {"suffix_end": "20211231"}}})
     validate_config({"org": "mitx", "reports": {"geo_table": "geoip"}})
+    for tables in ("all", "all_with_optional", ["time_on_task"]):
+        assert (
+            validate_config({"org": "mitx", "reports": {"tables": tables}})["reports"]["tables"]
+            == tables
+        )
     validate_config({"org": "mitx", "reports": {"geo_table": "my-project.geocode.geoip"}})
     with pytest.raises(ConfigError, match="reports.preview_rows"):
         validate_config({"org": "mitx", "reports": {"preview_rows": -1}})
@@ -176,6 +210,7 @@ def test_config_accepts_valid_reports(tmp_path):
         ({"extra_args": 5}, "config key 'reports.extra_args'"),
         ({"query_dir": "/nonexistent/queries"}, "'reports.query_dir': /nonexistent/queries does"),
         ({"tables": "some"}, "config key 'reports.tables'"),
+        ({"tables": "all_with"}, "config key 'reports.tables'"),
         ({"tables": []}, "config key 'reports.tables'"),
         ({"tables": ["person_course", "bad name"]}, "config key 'reports.tables.1'"),
         ({"geo_table": "a.b.c.d"}, "config key 'reports.geo_table'"),

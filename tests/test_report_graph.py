@@ -26,8 +26,8 @@ def write(directory: Path, name: str, header: str, body: str = "SELECT 1\n") -> 
     return path
 
 
-def make(name: str, reads=(), optional=()) -> Template:
-    return Template(name, Path(f"{name}.sql"), "", tuple(reads), tuple(optional), "")
+def make(name: str, reads=(), optional=(), **more) -> Template:
+    return Template(name, Path(f"{name}.sql"), "", tuple(reads), tuple(optional), "", **more)
 
 
 def graph(**spec) -> dict[str, Template]:
@@ -237,3 +237,65 @@ def test_to_dot():
     reordered = dict(reversed(list(templates.items())))
     assert to_dot(reordered) == to_dot(templates)
     assert to_dot({}) == "digraph reports {\n  rankdir=LR;\n  node [shape=ellipse];\n}\n"
+
+
+def test_on_request_line(tmp_path):
+    write(tmp_path, "asked", "-- asked: a row.\n-- reads: tracklog\n  -- on request  \n")
+    write(tmp_path, "plain", "-- plain: a row.\n-- reads: tracklog\n-- built on request of none\n")
+    write(tmp_path, "late", "-- late: a row.\n-- reads: tracklog\nSELECT 1\n-- on request\n")
+    write(tmp_path, "hash", "# hash: a row.\n# on request\n# reads:\n")
+    templates = load_templates(tmp_path)
+    assert {name: t.on_request for name, t in templates.items()} == {
+        "asked": True,
+        "hash": True,
+        "late": False,  # after the leading comment block
+        "plain": False,  # the line alone marks it
+    }
+    assert make("x").on_request is False  # the default
+
+
+def test_all_leaves_out_tables_on_request():
+    templates = graph(
+        video_axis="course_axis",
+        person_course="video_axis",
+        time_on_task="tracklog",
+        time_on_task_totals="time_on_task",
+        ora_events="tracklog",
+    )
+    for name in ("time_on_task", "time_on_task_totals", "ora_events"):
+        templates[name] = make(name, templates[name].reads, on_request=True)
+    regular = ["video_axis", "person_course"]
+    assert build_order(templates) == build_order(templates, "all") == regular
+    assert build_order(templates, "all_with_optional") == regular + [
+        "ora_events",
+        "time_on_task",
+        "time_on_task_totals",
+    ]
+    # a name builds it (on request or not) and what it reads
+    assert build_order(templates, ["time_on_task_totals"]) == [
+        "time_on_task",
+        "time_on_task_totals",
+    ]
+    assert build_order(templates, "ora_events") == ["ora_events"]
+    assert build_order(templates, ["person_course", "ora_events"]) == [
+        "video_axis",
+        "person_course",
+        "ora_events",
+    ]
+    # a table of `all` that reads one on request brings it in
+    templates["mine"] = make("mine", ["time_on_task"])
+    assert build_order(templates) == [*regular, "time_on_task", "mine"]
+    assert error(build_order, templates, ["all", "ora_events"]) == (
+        "unknown report table all: the templates are video_axis, person_course, mine, ora_events, "
+        "time_on_task, time_on_task_totals"
+    )
+
+
+def test_to_dot_dashes_tables_on_request():
+    templates = {
+        "time_on_task": make("time_on_task", ["tracklog"], on_request=True),
+        "video_axis": make("video_axis", ["course_axis"]),
+    }
+    lines = to_dot(templates).splitlines()
+    assert '  "time_on_task" [style=dashed];' in lines
+    assert '  "video_axis";' in lines

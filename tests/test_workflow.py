@@ -12,6 +12,8 @@ import pytest
 
 from edxflow.core.courses import course_base_name
 from edxflow.core.jsonl import read_rows
+from edxflow.reports.build import BUILTIN
+from edxflow.reports.graph import build_order, load_templates
 from tests.helpers import (
     DEMO_DATES,
     PASSPHRASE,
@@ -49,6 +51,9 @@ def test_plan_run_and_rerun(demo, tmp_path):
         "email_opt_in": 1,
         "index_bundle": 1,
         "load_files": DAYS + 1,
+        # planned before the bundle's index; the courses' report jobs wait for it
+        "report_templates": 1,
+        "report_organisation": 1,
         "all": 1,
     }
     assert (
@@ -408,8 +413,12 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
     first = snakemake(tmp_path, six_days)
     output = first.stdout + first.stderr
     assert first.returncode == 0, output
-    assert "Report tables: 3 course(s), 23 table(s) each: 69 rebuilt, 0 unchanged" in output
     courses = newest_bundle_courses(results)
+    shipped = len(build_order(load_templates(BUILTIN), "all"))
+    each = shipped + 1  # and the user's table
+    assert f"Report tables: 3 course(s), {each} table(s) each: {3 * each} rebuilt, 0 unchanged" in (
+        output
+    )
     counts = warehouse_counts(results)
     built = {}
     for course, base in courses.items():
@@ -427,6 +436,11 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         assert f"  {base}.person_course: {learners['learners']} learners, " in output
         assert f"{base}_latest.person_course, its first 2 row(s):" in output
     assert json.loads((results / "receipts" / "load" / "log.json").read_text())["files"] == DAYS - 1
+    organisation = "Organisation tables in demox_reports: course_summary 3 rows from 3 course(s)"
+    assert organisation in output and "demox_reports.course_summary:" in output
+    assert counts["demox_reports.person_course_all"] == sum(
+        counts[f"{base}_latest.person_course"] for base in courses.values()
+    )
 
     second = snakemake(tmp_path, six_days)
     assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
@@ -441,6 +455,7 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         "load_files": 1,
         "logs_loaded": 1,
         "report_course": len(courses),
+        "report_organisation": 1,
         "all": 1,
     }
     new_day = json.loads(
@@ -461,6 +476,7 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
     assert job_counts(fourth.stdout + fourth.stderr) == {
         "report_templates": 1,
         "report_course": len(courses),
+        "report_organisation": 1,
         "all": 1,
     }
     for base in courses.values():
@@ -470,6 +486,9 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
             "pc_nchapters",
             "person_course",
             "active_learners",
+            # they read person_course (explored, certified, mode)
+            "show_answer_stats_by_user",
+            "show_answer_stats_by_course",
         }, base
     assert "Nothing to be done" in snakemake(tmp_path, seven_days, "-n").stdout
 

@@ -339,8 +339,12 @@ all_loaded = [per_unit("load", t) for t in config["file_types"]]
 # not each day's, so the job's input list stays one file long however many days there are.
 LOGS_LOADED = [out("receipts/load/log.json")] if "log" in config["file_types"] else []
 REPORT_TEMPLATES = [str(path) for path in template_files(config["reports"]["query_dir"])]
+# The organisation's tables, over the courses of the newest bundle (none without SQL bundles).
+REPORT_ORGANISATION = (
+    [out("receipts/report_organisation.json")] if "sql" in config["file_types"] else []
+)
 # The default target: everything split, published when storage is set, loaded, and reported.
-ALL = [*ALL_SPLIT, *all_published, *all_loaded, get_report_receipts]
+ALL = [*ALL_SPLIT, *all_published, *all_loaded, get_report_receipts, *REPORT_ORGANISATION]
 
 
 # Downloads and plaintext are temp() unless a keep_* key says otherwise: encrypted objects are as
@@ -432,6 +436,9 @@ def _steps():
             yield f"{item['key']}: {base}", _done(course), [course]
             yield f"{base} (load)", _done(f"load/sql/{base}"), [f"load/sql/{base}"]
             yield f"{base} (report)", _done(f"report/{base}"), [f"report/{base}"]
+        done = _done("report_organisation")
+        yield "the organisation's report tables", done, ["report/organisation"]
+    yield "the report templates' receipt", _done("report_templates"), ["report/templates"]
 
 
 def failures():

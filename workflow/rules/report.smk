@@ -65,6 +65,35 @@ rule report_course:
         "../../scripts/report.py"
 
 
+# Once every course's report job is done, one job brings their tables together in {org}_reports
+# (person_course_all, course_summary, enrollment_by_day); the courses' fingerprints decide which
+# are built again.
+rule report_organisation:
+    input:
+        courses=get_report_receipts,
+        templates=out("receipts/report_templates.json"),
+    output:
+        receipt=report(
+            out("receipts/report_organisation.json"),
+            caption="../report/report_organisation.rst",
+            category="Warehouse",
+            subcategory="Report tables",
+        ),
+    log:
+        out("logs/report/organisation.log"),
+    conda:
+        "../envs/steps.yaml"
+    resources:
+        duckdb_writer=int(config["warehouse"]["kind"] == "duckdb"),
+        bq_jobs=int(config["warehouse"]["kind"] == "bigquery"),
+    params:
+        warehouse=config["warehouse"],
+        org=config["org"],
+    script:
+        "../../scripts/report_organisation.py"
+
+
 rule report:
     input:
         get_report_receipts,
+        REPORT_ORGANISATION,

@@ -403,10 +403,21 @@ def _receipt(
     }
 
 
+def last_build(receipt: str | Path) -> Path:
+    """Where a workflow job keeps its build state: `last_build/{name}` beside its receipt
+    (`receipts/report/last_build/{BASE}.json`). Snakemake removes a job's outputs before the job
+    runs (and after it fails), so the receipt itself cannot carry the fingerprints from one build
+    to the next; this file, no rule's output, does, also after a failed table."""
+    receipt = Path(receipt)
+    return receipt.parent / "last_build" / receipt.name
+
+
 def template_files(query_dir: str | Path | None = None) -> list[Path]:
-    """Every file a build reads besides the warehouse: the shipped templates and schemas, and the
-    user's query_dir (templates and the schemas beside them)."""
-    folders = [BUILTIN, SCHEMAS, *([Path(query_dir)] if query_dir else [])]
+    """Every file a build reads besides the warehouse: the shipped templates and schemas (the
+    courses' and the organisation's), and the user's query_dir (templates and the schemas beside
+    them)."""
+    folders = [BUILTIN, SCHEMAS, BUILTIN / "organisation", SCHEMAS / "organisation"]
+    folders += [Path(query_dir)] if query_dir else []
     return sorted(path for folder in folders for path in folder.glob("*.sql")) + sorted(
         path for folder in folders for path in folder.glob("*.json")
     )

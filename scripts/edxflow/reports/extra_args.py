@@ -11,9 +11,11 @@ The string form, item by item (items are separated by `,`, so a value cannot hol
 A mapping's values must be strings, ints, floats, booleans or lists of them.
 
 Either way, keys are identifiers that do not shadow the renderer's own variables (RESERVED), floats
-are finite, and `suffix_start`/`suffix_end` (the first and last day of the logs the log queries
-read) are single YYYYMMDD dates, returned as strings, with start <= end. A bad item raises
-ExtraArgsError naming it.
+are finite, `suffix_start`/`suffix_end` (the first and last day of the logs the log queries read)
+are single YYYYMMDD dates, returned as strings, with start <= end, and `timeout_short`/
+`timeout_long` (the time tables' gaps that end a session, in minutes; 5 and 30 when not given) are
+whole numbers of minutes from 1, given as integers or digits, returned as integers. A bad item
+raises ExtraArgsError naming it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ RESERVED = frozenset(
     | {"has_table", "has_latest_table", "has_log_table"}
 )
 SUFFIX_KEYS = ("suffix_start", "suffix_end")
+TIMEOUT_KEYS = ("timeout_short", "timeout_long")
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INT = re.compile(r"^[+-]?[0-9]+$")
@@ -56,7 +59,7 @@ def parse_extra_args(value: str | Mapping | None) -> ExtraArgs:
         raise ExtraArgsError(
             f"extra_args must be a mapping or a string like 'k1=v1,k2:i=2', not {_kind(value)}"
         )
-    return _check_suffixes(parsed)
+    return _check_timeouts(_check_suffixes(parsed))
 
 
 def _parse_string(text: str) -> ExtraArgs:
@@ -164,6 +167,29 @@ def _check_suffixes(parsed: ExtraArgs) -> ExtraArgs:
             f"extra_args suffix_start={parsed['suffix_start']} is after "
             f"suffix_end={parsed['suffix_end']}: swap them"
         )
+    return parsed
+
+
+def timeout_minutes(value) -> int | None:
+    """A timeout in whole minutes (an int, or a string of digits) from 1, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):
+        value = int(value.strip())
+    return value if isinstance(value, int) and value >= 1 else None
+
+
+def _check_timeouts(parsed: ExtraArgs) -> ExtraArgs:
+    for key in TIMEOUT_KEYS:
+        if key not in parsed:
+            continue
+        minutes = timeout_minutes(parsed[key])
+        if minutes is None:
+            raise ExtraArgsError(
+                f"extra_args {key}={parsed[key]!r} is not a number of minutes; write one whole "
+                f"number from 1 ({key}:i=10)"
+            )
+        parsed[key] = minutes
     return parsed
 
 

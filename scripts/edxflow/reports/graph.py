@@ -5,11 +5,16 @@ are blank or start with `--` or `#`; the first other line ends it):
 
     -- reads: course_axis, tracklog, video_stats_day
     -- optional: grades_persistent, pc_forum
+    -- on request
 
 `reads:` is required (it may be empty); `optional:` inputs are used only when the course has them
 (the template tests them with has_table). Both may be repeated. An input that is a template is a
 report table (built in `{BASE}_latest` before its readers, also when it is only optional); any other
-is a source table: `tracklog` in `{BASE}_logs`, every other one in `{BASE}_latest`."""
+is a source table: `tracklog` in `{BASE}_logs`, every other one in `{BASE}_latest`.
+
+`-- on request` (the line alone) marks a table simeon builds only when asked for by name
+(ora_events, problem_check, time_on_task, ...): `all` leaves it out unless a table of `all` reads
+it, `all_with_optional` builds it, and a list of names builds it when it is named or read."""
 
 from __future__ import annotations
 
@@ -25,6 +30,10 @@ from edxflow.core.errors import UserError
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
 LOG_TABLE = "tracklog"
 _HEADER = re.compile(r"^(?:--|#)\s*(reads|optional)\s*:(.*)$")
+_ON_REQUEST = re.compile(r"^(?:--|#)\s*on request\s*$")
+# build_order's two sets of tables: every one but those on request, and every one.
+ALL = "all"
+ALL_WITH_OPTIONAL = "all_with_optional"
 
 # simeon's REPORT_TABLES in its canonical order (simeon.md 7.3): the tie-break of build_order.
 CANONICAL = (
@@ -68,8 +77,8 @@ class GraphError(UserError):
 
 @dataclass(frozen=True)
 class Template:
-    """One report template: `name` (the table it builds), its file, text, inputs and the sha256 of
-    its text."""
+    """One report template: `name` (the table it builds), its file, text, inputs, the sha256 of
+    its text and whether it is built only on request (`-- on request`)."""
 
     name: str
     path: Path
@@ -77,6 +86,7 @@ class Template:
     reads: tuple[str, ...]
     optional: tuple[str, ...]
     digest: str
+    on_request: bool = False
 
 
 def parse_header(text: str, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -118,6 +128,24 @@ def parse_header(text: str, path: str | Path) -> tuple[tuple[str, ...], tuple[st
     return tuple(found["reads"]), tuple(found["optional"])
 
 
+def leading_comments(text: str) -> list[str]:
+    """The stripped lines of a template's leading comment block (blank lines left out)."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith(("--", "#")):
+            break
+        lines.append(stripped)
+    return lines
+
+
+def is_on_request(text: str) -> bool:
+    """Whether the leading comment block of a template has the line `-- on request`."""
+    return any(_ON_REQUEST.match(line) for line in leading_comments(text))
+
+
 def load_template(path: str | Path) -> Template:
     """One template file `{table}.sql`."""
     path = Path(path)
@@ -138,7 +166,7 @@ def load_template(path: str | Path) -> Template:
             f"{path}: the template reads its own table {name} (cycle {name} -> {name})"
         )
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Template(name, path, text, reads, optional, digest)
+    return Template(name, path, text, reads, optional, digest, is_on_request(text))
 
 
 def load_templates(
@@ -170,10 +198,17 @@ def _inputs(template: Template) -> tuple[str, ...]:
 def build_order(
     templates: Mapping[str, Template], wanted: str | Iterable[str] = "all"
 ) -> list[str]:
-    """The wanted report tables (`"all"`, or names) and the report tables they read (also the
-    optional ones), each after what it reads; ties in simeon's canonical order, then by name."""
+    """The wanted report tables and the report tables they read (also the optional ones), each
+    after what it reads; ties in simeon's canonical order, then by name. `wanted`: `"all"` (every
+    table but those on request), `"all_with_optional"` (every table), or names (a string is one
+    name)."""
     if isinstance(wanted, str):
-        wanted = list(templates) if wanted == "all" else [wanted]
+        if wanted == ALL:
+            wanted = [name for name, template in templates.items() if not template.on_request]
+        elif wanted == ALL_WITH_OPTIONAL:
+            wanted = list(templates)
+        else:
+            wanted = [wanted]
     wanted = list(wanted)
     unknown = sorted({name for name in wanted if name not in templates})
     if unknown:
@@ -224,8 +259,9 @@ def _cycle(waiting: Mapping[str, set[str]]) -> str:
 
 
 def to_dot(templates: Mapping[str, Template]) -> str:
-    """The graph in DOT, sorted: report tables as ellipses, source tables as boxes (`tracklog`
-    labelled as the log dataset's), an edge from each input to its reader (dashed if optional)."""
+    """The graph in DOT, sorted: report tables as ellipses (dashed if built on request), source
+    tables as boxes (`tracklog` labelled as the log dataset's), an edge from each input to its
+    reader (dashed if optional)."""
     sources = sorted({i for t in templates.values() for i in _inputs(t) if i not in templates})
     lines = [
         "digraph reports {",
@@ -237,7 +273,8 @@ def to_dot(templates: Mapping[str, Template]) -> str:
         style = ", style=bold" if name == LOG_TABLE else ""
         lines.append(f'  "{name}" [shape=box{style}, label="{label}"];')
     for name in sorted(templates):
-        lines.append(f'  "{name}";')
+        style = " [style=dashed]" if templates[name].on_request else ""
+        lines.append(f'  "{name}"{style};')
     edges = sorted((i, t.name, i in t.optional) for t in templates.values() for i in _inputs(t))
     for source, target, optional in edges:
         style = " [style=dashed]" if optional else ""

@@ -22,6 +22,7 @@ log = logging.getLogger("edxflow.reports")
 STATUSES = ("rebuilt", "unchanged", "skipped", "failed")
 
 
+ORGANISATION_RECEIPT = Path("receipts", "report_organisation.json")
 # Beyond this many courses the summary gives person_course's counts over all of them.
 SUMMARY_COURSES = 20
 PREVIEW_COLUMNS = (
@@ -85,7 +86,28 @@ def report_summary(results_dir: str | Path, bases: Iterable[str]) -> str:
         lines += [
             f"  {base}.person_course: {counts_line(c)}" for base, c in sorted(learners.items())
         ]
-    return "\n".join(lines)
+    return "\n".join([*lines, *organisation_lines(results_dir)])
+
+
+def read_organisation(results_dir: str | Path) -> dict | None:
+    try:
+        receipt = json.loads(Path(results_dir, ORGANISATION_RECEIPT).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return receipt if isinstance(receipt, dict) and "dataset" in receipt else None
+
+
+def organisation_lines(results_dir: str | Path) -> list[str]:
+    """The organisation tables' line: each table with its rows and courses."""
+    receipt = read_organisation(results_dir)
+    if receipt is None:
+        return []
+    built = [
+        f"{name} {entry['rows']:,} rows from {entry['courses']:,} course(s)"
+        for name, entry in sorted(receipt["tables"].items())
+        if entry.get("status") in ("rebuilt", "unchanged")
+    ]
+    return [f"Organisation tables in {receipt['dataset']}: " + (", ".join(built) or "none")]
 
 
 def preview(settings: WarehouseSettings, results_dir: str | Path, bases: Iterable[str], rows: int):
@@ -104,7 +126,16 @@ def preview(settings: WarehouseSettings, results_dir: str | Path, bases: Iterabl
 
 def preview_lines(settings: WarehouseSettings, results_dir, bases: list[str], rows: int):
     lines = []
+    organisation = read_organisation(results_dir)
     with warehouse_session(settings, results_dir) as warehouse:
+        summary = (organisation or {}).get("tables", {}).get("course_summary", {})
+        if summary.get("status") in ("rebuilt", "unchanged") and summary["rows"] <= SUMMARY_COURSES:
+            table = table_ref(warehouse, organisation["dataset"], "course_summary")
+            found = warehouse.select(f"SELECT * FROM {table} ORDER BY course_id")
+            lines.append(f"{organisation['dataset']}.course_summary:")
+            lines += [
+                "  " + ", ".join(f"{key} {value}" for key, value in row.items()) for row in found
+            ]
         for base in bases:
             dataset = dataset_name(base, "sql")
             table = table_ref(warehouse, dataset, "person_course")

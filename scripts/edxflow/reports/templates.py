@@ -28,6 +28,7 @@ from typing import Any
 import jinja2
 
 from edxflow.core.errors import UserError
+from edxflow.reports.extra_args import TIMEOUT_KEYS, timeout_minutes
 
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_]+$")
 # The first part of a three-part path (a BigQuery project id) may contain inner dashes.
@@ -79,7 +80,8 @@ def render(
     `tables`: what the course has, either `{"latest": names, "log": names}` or one collection of
     names, in which `tracklog` and `tracklog_YYYYMMDD` are log tables and every other one a latest
     table. `extra_args`: parsed (extra_args.parse_extra_args); `suffix_start`/`suffix_end`
-    (YYYYMMDD) limit `tracklog`. `log_tables`: "partitioned" (`{log_dataset}.tracklog`) or "sharded"
+    (YYYYMMDD) limit `tracklog`; `timeout_short`/`timeout_long` are whole minutes (integers or
+    digits). `log_tables`: "partitioned" (`{log_dataset}.tracklog`) or "sharded"
     (`tracklog_YYYYMMDD`)."""
     course_id = _string(name, "course_id", course_id)
     datasets = {
@@ -288,6 +290,15 @@ def _extra_args(name: str, extra_args: Mapping[str, Any] | None) -> dict[str, An
     for key in ("suffix_start", "suffix_end"):
         if key in extra:
             extra[key] = _yyyymmdd(name, key, extra[key])
+    for key in TIMEOUT_KEYS:
+        if key in extra:
+            minutes = timeout_minutes(extra[key])
+            if minutes is None:
+                raise RenderError(
+                    f"{name}: extra_args {key} is {extra[key]!r}: expected a whole number of "
+                    "minutes from 1"
+                )
+            extra[key] = minutes
     return extra
 
 

@@ -35,8 +35,34 @@ class WarehouseSettings:
             bucket=bucket,
         )
 
+    @classmethod
+    def from_args(cls, args, bucket: str | None = None) -> WarehouseSettings:
+        """From a step's command line (add_warehouse_arguments)."""
+        return cls.from_config(
+            {
+                "kind": "duckdb" if args.duckdb else "bigquery",
+                "path": args.duckdb,
+                "project": args.bigquery_project,
+                "location": args.location,
+                "service_account_file": args.service_account_file,
+                "log_tables": getattr(args, "log_tables", None),
+            },
+            bucket,
+        )
+
     def describe(self) -> str:
         """Where the tables are, as the load summary says it."""
         if self.kind == "duckdb":
             return str(self.path)
         return f"BigQuery project {self.project or '(default)'}"
+
+
+def add_warehouse_arguments(parser, required: bool = True) -> None:
+    """A step's warehouse options: --duckdb FILE or --bigquery-project P (with --location,
+    --service-account-file), and --log-tables; WarehouseSettings.from_args reads them."""
+    target = parser.add_mutually_exclusive_group(required=required)
+    target.add_argument("--duckdb", help="the DuckDB file")
+    target.add_argument("--bigquery-project", help="the BigQuery project")
+    parser.add_argument("--location")
+    parser.add_argument("--service-account-file")
+    parser.add_argument("--log-tables", choices=["partitioned", "sharded"], default="partitioned")
