@@ -38,6 +38,12 @@ class SubsectionGrade:
 
 def subsection_grades(world: World, course: Course) -> list[SubsectionGrade]:
     latest = last_attempts(world, course)
+    # Each learner's first attempt at each problem, read once (not once per learner and subsection).
+    first_at: dict[tuple[int, str], dt.datetime] = {}
+    for a in world.attempts:
+        key = (id(a.user), a.problem.key)
+        if key not in first_at or a.time < first_at[key]:
+            first_at[key] = a.time
     grades = []
     for seq in course.of_category("sequential"):
         problems = [
@@ -52,9 +58,7 @@ def subsection_grades(world: World, course: Course) -> list[SubsectionGrade]:
             attempts = [latest[(user.id, p.key)] for p in problems if (user.id, p.key) in latest]
             if attempts:
                 first = min(
-                    a.time
-                    for a in world.attempts
-                    if a.user is user and a.problem.key in problem_keys
+                    first_at[(id(user), key)] for key in problem_keys if (id(user), key) in first_at
                 )
                 grades.append(
                     SubsectionGrade(
