@@ -14,7 +14,7 @@ from pathlib import Path
 
 from edxflow.core import cli
 from edxflow.core.atomic import write_json
-from edxflow.reports.build import graph, last_build, report_course
+from edxflow.reports.build import graph, last_build, report_course, youtube_settings
 from edxflow.reports.graph import ALL, ALL_WITH_OPTIONAL
 from edxflow.warehouse.settings import WarehouseSettings, add_warehouse_arguments
 
@@ -46,6 +46,13 @@ def main(argv=None) -> int:
     parser.add_argument("--geo-table", help="the IP geolocation table (dataset.table)")
     parser.add_argument("--youtube-table", help="the YouTube durations table (dataset.table)")
     parser.add_argument("--receipt", help="default: RESULTS_DIR/receipts/report/BASE.json")
+    parser.add_argument(
+        "--org", help="the organisation (its {org}_reports holds the YouTube cache)"
+    )
+    parser.add_argument(
+        "--youtube-key-env", help="the variable holding a YouTube Data API key: durations from it"
+    )
+    parser.add_argument("--youtube-api-url", help="the API's address (default: Google's)")
     add_warehouse_arguments(parser, required=False)  # not with --graph
     args = cli.parse(parser, argv)
     if args.graph:
@@ -71,6 +78,11 @@ def main(argv=None) -> int:
         extra_args=args.extra_args,
         geo_table=args.geo_table,
         youtube_table=args.youtube_table,
+        youtube=youtube_settings(
+            args.youtube_key_env
+            and {"api_key_env": args.youtube_key_env, "api_url": args.youtube_api_url},
+            args.org,
+        ),
         force=args.force,
     )
 
@@ -93,6 +105,7 @@ def from_snakemake(job):
         extra_args=reports.get("extra_args"),
         geo_table=reports.get("geo_table"),
         youtube_table=reports.get("youtube_table"),
+        youtube=youtube_settings(reports.get("youtube"), getattr(job.params, "org", None)),
     )
     write_json(job.output.receipt, receipt)
     return receipt

@@ -172,6 +172,7 @@ def test_config_defaults():
         "extra_args": {},
         "geo_table": None,
         "youtube_table": None,
+        "youtube": None,
         "preview_rows": 0,
     }
 
@@ -184,6 +185,7 @@ def test_config_accepts_valid_reports(tmp_path):
         "geo_table": "my_project.geocode.geoip",
         "youtube_table": "videos.youtube",
         "preview_rows": 3,
+        "youtube": {"api_key_env": "YOUTUBE_API_KEY"},
     }
     config = validate_config({"org": "mitx", "reports": dict(reports)})
     assert config["reports"] == reports  # the string form stays as written
@@ -195,6 +197,10 @@ def test_config_accepts_valid_reports(tmp_path):
             == tables
         )
     validate_config({"org": "mitx", "reports": {"geo_table": "my-project.geocode.geoip"}})
+    with pytest.raises(ConfigError, match="reports.youtube"):
+        validate_config({"org": "mitx", "reports": {"youtube": {"api_key_env": "A KEY"}}})
+    with pytest.raises(ConfigError, match="reports.youtube"):
+        validate_config({"org": "mitx", "reports": {"youtube": {"key": "AIza..."}}})
     with pytest.raises(ConfigError, match="reports.preview_rows"):
         validate_config({"org": "mitx", "reports": {"preview_rows": -1}})
 

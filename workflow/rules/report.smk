@@ -61,6 +61,7 @@ rule report_course:
         reports=config["reports"],
         course_id=get_course_id,
         log_tables=config["warehouse"]["log_tables"],
+        org=config["org"],
     script:
         "../../scripts/report.py"
 

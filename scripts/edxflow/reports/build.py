@@ -33,6 +33,7 @@ from edxflow.reports.graph import Template, build_order, load_templates, to_dot
 from edxflow.reports.templates import render
 from edxflow.reports.transpile import to_duckdb
 from edxflow.reports.typed import SCHEMAS, schema_of, typed
+from edxflow.reports.youtube import API_URL, refresh_cache
 from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.load import description, warehouse_session
 from edxflow.warehouse.plan import dataset_name
@@ -118,6 +119,41 @@ def qualified(warehouse: Warehouse, dataset: str) -> str:
     return dataset
 
 
+def reports_dataset(org: str) -> str:
+    """`{org}_reports`, the organisation's dataset: the org's code made a dataset name (a `-`
+    becomes `_`)."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", org) + "_reports"
+
+
+def youtube_settings(youtube: Mapping | None, org: str | None) -> dict | None:
+    """The YouTube cache's settings for build_course from `reports.youtube` (None: not set)."""
+    if not youtube:
+        return None
+    if not org:
+        raise UserError("reports.youtube needs the organisation (org) to name its cache table")
+    return {
+        "dataset": reports_dataset(org),
+        "api_key_env": youtube["api_key_env"],
+        "api_url": youtube.get("api_url") or API_URL,
+    }
+
+
+def course_youtube_ids(warehouse: Warehouse, latest: str) -> list[str]:
+    """The YouTube ids of a course's videos (course_axis `data.ytid`, `speed:id`)."""
+    sql = render(
+        "SELECT DISTINCT REGEXP_EXTRACT(a.data.ytid, r'[^:]*$') AS id "
+        "FROM {{ latest_dataset }}.course_axis AS a WHERE a.category = 'video'",
+        name="the course's YouTube ids",
+        course_id="",
+        latest_dataset=qualified(warehouse, latest),
+        log_dataset=qualified(warehouse, latest),
+        tables=["course_axis"],
+    )
+    if warehouse.kind == "duckdb":
+        sql = to_duckdb(sql, [])
+    return sorted(row["id"] for row in warehouse.select(sql) if row["id"])
+
+
 def column_descriptions(schema: list[dict] | None) -> dict[str, str]:
     """column -> description, from a report table's schema (none without one)."""
     return {
@@ -194,6 +230,7 @@ def build_course(
     extra_args=None,
     geo_table: str | None = None,
     youtube_table: str | None = None,
+    youtube: Mapping | None = None,
     force: bool = False,
 ) -> dict:
     """Build the wanted report tables of one course (and the report tables they read) in the open
@@ -222,6 +259,26 @@ def build_course(
     if has_log(log_present, log_tables):
         available.add(LOG_TABLE)
     fingerprints: dict[str, str | None] = {}
+    # With reports.youtube, the durations of the course's videos come from the organisation's
+    # cache table, filled from the YouTube API first; a template that reads them is built again
+    # when they change.
+    youtube_inputs: dict[str, str] = {}
+    if (
+        youtube
+        and not youtube_table
+        and "course_axis" in available
+        and any("youtube_table" in templates[name].text for name in order)
+    ):
+        ids = course_youtube_ids(warehouse, latest)
+        durations = refresh_cache(
+            warehouse,
+            youtube["dataset"],
+            ids,
+            youtube["api_key_env"],
+            youtube.get("api_url") or API_URL,
+        )
+        youtube_table = f"{qualified(warehouse, youtube['dataset'])}.youtube"
+        youtube_inputs = {"youtube": sha256(sorted(durations.items()))}
 
     def fingerprint_of(name: str) -> str | None:
         if name in fingerprints:
@@ -253,6 +310,8 @@ def build_course(
                 read: fingerprint_of(read)
                 for read in [*template.reads, *(o for o in template.optional if o in available)]
             }
+            if "youtube_table" in template.text:
+                inputs.update(youtube_inputs)
             with naming_errors(course_id, name, template):
                 sql = render(
                     template.text,
@@ -434,6 +493,7 @@ def report_course(
     extra_args=None,
     geo_table: str | None = None,
     youtube_table: str | None = None,
+    youtube: Mapping | None = None,
     force: bool = False,
 ) -> dict:
     """The step: one course's report tables in a warehouse session of their own; writes the receipt
@@ -454,6 +514,7 @@ def report_course(
             extra_args=extra,
             geo_table=geo_table,
             youtube_table=youtube_table,
+            youtube=youtube,
             force=force,
         )
     log.info(

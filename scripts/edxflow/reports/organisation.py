@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from edxflow.reports.build import (
     column_descriptions,
     qualified,
     read_receipt,
+    reports_dataset,
     sha256,
 )
 from edxflow.reports.graph import Template, load_templates
@@ -45,12 +45,6 @@ BUILT = ("rebuilt", "unchanged")
 
 class OrganisationError(UserError):
     """An organisation table that could not be built."""
-
-
-def reports_dataset(org: str) -> str:
-    """`{org}_reports`, the org's code made a dataset name (a `-` becomes `_`)."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", org) + "_reports"
-    return name
 
 
 def org_schema(name: str) -> list[dict] | None:
