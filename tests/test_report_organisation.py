@@ -11,11 +11,8 @@ import json
 import pytest
 
 from edxflow.core.jsonl import shipped_schema
-from edxflow.reports.build import last_build
-from edxflow.reports.organisation import (
-    build_organisation,
-    reports_dataset,
-)
+from edxflow.reports.build import last_build, reports_dataset
+from edxflow.reports.organisation import MAX_QUERY_CHARS, build_organisation
 from edxflow.warehouse.bigquery import schema_fields
 from edxflow.warehouse.google_cloud import bigquery_client
 from edxflow.warehouse.load import warehouse_session
@@ -347,14 +344,20 @@ def test_no_course_with_person_course_skips_its_tables(tmp_path):
     assert "no course has person_course" in built["tables"]["person_course_all"]["reason"]
 
 
-def test_organisation_tables_on_the_bigquery_emulator(bigquery_server, tmp_path, monkeypatch):
+@pytest.mark.parametrize("max_chars", [MAX_QUERY_CHARS, 10], ids=["one query", "in runs"])
+def test_organisation_tables_on_the_bigquery_emulator(
+    bigquery_server, tmp_path, monkeypatch, max_chars
+):
     from google.cloud import bigquery
 
     monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", bigquery_server.url)
     client = bigquery_client(PROJECT, None, None)
     for (dataset, table), (fields, rows) in inputs().items():
         client.create_dataset(f"{PROJECT}.{dataset}", exists_ok=True)
-        config = bigquery.LoadJobConfig(schema=schema_fields(fields))
+        config = bigquery.LoadJobConfig(
+            schema=schema_fields(fields),
+            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+        )
         client.load_table_from_json(rows, f"{PROJECT}.{dataset}.{table}", job_config=config).result(
             timeout=120
         )
@@ -362,9 +365,18 @@ def test_organisation_tables_on_the_bigquery_emulator(bigquery_server, tmp_path,
     receipts = [receipt(course, "bigquery") for course in (A, B, C)]
     with warehouse_session(settings, tmp_path) as warehouse:
         built = build_organisation(
-            warehouse, org="orgx", receipts=receipts, receipt_path=tmp_path / "receipt.json"
+            warehouse,
+            org="orgx",
+            receipts=receipts,
+            receipt_path=tmp_path / "receipt.json",
+            max_chars=max_chars,
         )
         check(read_back(warehouse, "orgx_reports"), built)
+        assert warehouse.list_tables("orgx_reports") == [
+            "course_summary",
+            "enrollment_by_day",
+            "person_course_all",
+        ]
     fields = client.get_table(f"{PROJECT}.orgx_reports.course_summary").schema
     assert fields[0].name == "course_id" and fields[0].description == "The course id."
     client.close()
@@ -413,3 +425,26 @@ def test_the_command_line_builds_the_organisation_tables(tmp_path):
     assert written["rebuilt"] == ["course_summary", "enrollment_by_day", "person_course_all"]
     missing = run_script("report_organisation.py", *args, *paths)
     assert missing.returncode == 2 and "--duckdb" in missing.stderr
+
+
+def test_a_union_too_long_for_one_query_is_built_in_runs_with_the_same_rows(tmp_path):
+    report_warehouse(tmp_path, inputs=inputs()).close()
+    settings = WarehouseSettings("duckdb", path=str(tmp_path / "warehouse.duckdb"))
+    receipts = [receipt(course, "duckdb") for course in (A, B, C)]
+    with warehouse_session(settings, tmp_path) as warehouse:
+        built = build_organisation(
+            warehouse,
+            org="orgx",
+            receipts=receipts,
+            receipt_path=tmp_path / "receipt.json",
+            max_chars=10,  # every course a run of its own
+        )
+        check(read_back(warehouse, "orgx_reports"), built)
+        left = warehouse.select(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'orgx_reports'"
+        )
+    assert sorted(row["table_name"] for row in left) == [
+        "course_summary",
+        "enrollment_by_day",
+        "person_course_all",
+    ]  # no staging table stays

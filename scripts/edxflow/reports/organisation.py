@@ -26,12 +26,13 @@ from edxflow.reports.build import (
     read_receipt,
     reports_dataset,
     sha256,
+    table_ref,
 )
 from edxflow.reports.graph import Template, load_templates
 from edxflow.reports.templates import render
 from edxflow.reports.transpile import to_duckdb
 from edxflow.reports.typed import SCHEMAS, typed
-from edxflow.warehouse.interface import Warehouse
+from edxflow.warehouse.interface import INTERNAL_PREFIX, Warehouse
 from edxflow.warehouse.load import warehouse_session
 from edxflow.warehouse.plan import dataset_name
 from edxflow.warehouse.settings import WarehouseSettings
@@ -41,6 +42,8 @@ log = logging.getLogger("edxflow.reports")
 TEMPLATES = BUILTIN / "organisation"
 ORG_SCHEMAS = SCHEMAS / "organisation"
 BUILT = ("rebuilt", "unchanged")
+# BigQuery refuses a query longer than 1,024k characters: a longer union is built in runs.
+MAX_QUERY_CHARS = 800_000
 
 
 class OrganisationError(UserError):
@@ -88,6 +91,52 @@ def course_sql(warehouse: Warehouse, template: Template, receipt: Mapping) -> st
     return to_duckdb(sql, []) if warehouse.kind == "duckdb" else sql
 
 
+def union(parts: list[str]) -> str:
+    return "\nUNION ALL\n".join(f"SELECT * FROM (\n{part}\n)" for part in parts)
+
+
+def chunks(parts: list[str], max_chars: int) -> list[list[str]]:
+    """The parts in runs whose union stays under max_chars (a part longer than that alone)."""
+    runs: list[list[str]] = [[]]
+    size = 0
+    for part in parts:
+        if runs[-1] and size + len(part) + 40 > max_chars:
+            runs.append([])
+            size = 0
+        runs[-1].append(part)
+        size += len(part) + 40
+    return runs
+
+
+def union_into(
+    warehouse: Warehouse,
+    dataset: str,
+    name: str,
+    parts: list[str],
+    schema: list[dict] | None,
+    max_chars: int,
+) -> int:
+    """`dataset.name` replaced by the union of the courses' parts, cast to the schema; returns its
+    rows. A union longer than max_chars (BigQuery refuses queries over 1,024k characters) is built
+    through staging tables of a run of courses each (`_edxflow_` names, dropped after)."""
+    runs = chunks(parts, max_chars)
+    staged = []
+    if len(runs) > 1:
+        for number, run in enumerate(runs):
+            stage = f"{INTERNAL_PREFIX}{name}_{number}"
+            warehouse.run_query(union(run), dataset, stage)
+            staged.append(stage)
+        parts = [f"SELECT * FROM {table_ref(warehouse, dataset, stage)}" for stage in staged]
+    sql = union(parts)
+    if schema:
+        sql = typed(sql, schema, warehouse.kind)
+    rows = warehouse.run_query(sql, dataset, name, column_descriptions(schema))
+    if staged:
+        warehouse.drop_tables(dataset, staged)
+    warehouse.commit()
+    return rows
+
+
 def build_organisation(
     warehouse: Warehouse,
     *,
@@ -96,6 +145,7 @@ def build_organisation(
     receipt_path: str | Path,
     templates: Mapping[str, Template] | None = None,
     force: bool = False,
+    max_chars: int = MAX_QUERY_CHARS,
 ) -> dict:
     """Build the organisation tables from the courses' report receipts in the open session;
     writes the receipt (also when a table fails) and returns it."""
@@ -129,12 +179,9 @@ def build_organisation(
                 log.info("%s %s: skipped (%s)", org, name, entries[name]["reason"])
                 continue
             parts = [course_sql(warehouse, template, r) for r in having]
-            sql = "\nUNION ALL\n".join(f"SELECT * FROM (\n{part}\n)" for part in parts)
             schema = org_schema(name)
-            if schema:
-                sql = typed(sql, schema, warehouse.kind)
             used = {r["base"]: inputs[r["base"]] for r in having}
-            fingerprint = sha256(template.digest, sql, used)
+            fingerprint = sha256(template.digest, parts, schema, used)
             before = previous.get(name, {})
             entry = {
                 "template": template.digest,
@@ -151,8 +198,7 @@ def build_organisation(
                 log.info("%s %s: unchanged", org, name)
                 continue
             try:
-                rows = warehouse.run_query(sql, dataset, name, column_descriptions(schema))
-                warehouse.commit()
+                rows = union_into(warehouse, dataset, name, parts, schema, max_chars)
             except UserError as error:
                 raise OrganisationError(
                     f"{dataset}.{name} ({template.path}), over {len(having)} course(s): {error}"
