@@ -89,16 +89,24 @@ class Template:
     on_request: bool = False
 
 
-def parse_header(text: str, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(reads, optional) from the leading comment block of a template; `path` names it in errors."""
-    found: dict[str, list[str]] = {"reads": [], "optional": []}
-    seen_reads = False
+def leading_comments(text: str) -> list[tuple[int, str]]:
+    """(line number, stripped line) of a template's leading comment block, blank lines left out."""
+    lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
             continue
         if not stripped.startswith(("--", "#")):
             break
+        lines.append((number, stripped))
+    return lines
+
+
+def parse_header(text: str, path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(reads, optional) from the leading comment block of a template; `path` names it in errors."""
+    found: dict[str, list[str]] = {"reads": [], "optional": []}
+    seen_reads = False
+    for number, stripped in leading_comments(text):
         match = _HEADER.match(stripped)
         if match is None:
             continue
@@ -128,22 +136,9 @@ def parse_header(text: str, path: str | Path) -> tuple[tuple[str, ...], tuple[st
     return tuple(found["reads"]), tuple(found["optional"])
 
 
-def leading_comments(text: str) -> list[str]:
-    """The stripped lines of a template's leading comment block (blank lines left out)."""
-    lines = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if not stripped.startswith(("--", "#")):
-            break
-        lines.append(stripped)
-    return lines
-
-
 def is_on_request(text: str) -> bool:
     """Whether the leading comment block of a template has the line `-- on request`."""
-    return any(_ON_REQUEST.match(line) for line in leading_comments(text))
+    return any(_ON_REQUEST.match(line) for _, line in leading_comments(text))
 
 
 def load_template(path: str | Path) -> Template:
