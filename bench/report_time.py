@@ -7,8 +7,9 @@ the learners' sessions, problems, videos and forum posts growing with the users)
 workflow on DuckDB and times, each a Snakemake run of its own:
 
 1. `load`: every log day and course loaded (the baseline the reports are compared with);
-2. `report`, the first build: every course's 22 tables, with each course's seconds and its
-   slowest tables from the receipts;
+2. `report`, the first build: every course's 36 tables (the demo's `all_with_optional`) and its
+   modal IPs looked up in the package's geoip database, then the organisation tables, with each
+   course's seconds and its slowest tables from the receipts;
 3. `report` again: nothing to do;
 4. the range widened by a day, then `all`: the day split and loaded, and the tables that read
    the log built again.
@@ -64,7 +65,8 @@ def config_for(root: Path, begin: dt.date, end: dt.date) -> dict:
     config["gpg"]["homedir"] = str(root / "package" / "gnupg")
     config["results_dir"] = str(root / "results")
     config["dates"] = {"begin": begin.isoformat(), "end": end.isoformat()}
-    config["reports"] = {"preview_rows": 0}
+    geoip = {"database": str(root / "package" / "geoip-demo.mmdb")}
+    config["reports"] = {**config["reports"], "preview_rows": 0, "geoip": geoip}
     return config
 
 

@@ -2,7 +2,8 @@
 """Write a small, realistic, GPG-encrypted edX research data package for the org `demox`.
 
 OUTDIR gets `source/{bucket}/{key}` (a local mirror of the S3 buckets), `gnupg/` (a throwaway
-GNUPGHOME holding the demo key, no passphrase) and a `DEMO_PACKAGE` marker. An existing OUTDIR is
+GNUPGHOME holding the demo key, no passphrase), `geoip-demo.mmdb` (a MaxMind-format database placing
+the learners' IPs in made-up cities) and a `DEMO_PACKAGE` marker. An existing OUTDIR is
 replaced only if it holds that marker (or is empty).
 """
 
@@ -65,6 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def print_summary(summary: dict) -> None:
     print(f"demo package written to {summary['outdir']}")
     print(f"GNUPGHOME: {summary['gnupghome']} (key {summary['fingerprint']}, no passphrase)")
+    print(f"geoip database (made-up places): {summary['geoip_database']}")
     print(f"courses: {', '.join(summary['courses'])}")
     print(f"users: {summary['users']}, enrollments: {summary['enrollments']}")
     print(

@@ -5,7 +5,8 @@ template or what it reads changed since the last build; writes receipts/report/{
     python scripts/report.py --results-dir results --course MITx/6.002x/2T2021 \
         [--duckdb results/warehouse.duckdb | --bigquery-project P] [--log-tables partitioned|sharded] \
         [--tables person_course,video_axis|all|all_with_optional] [--force] [--query-dir DIR] \
-        [--extra-args 'suffix_start=20210101,n:i=3'] [--geo-table D.T] [--youtube-table D.T]
+        [--extra-args 'suffix_start=20210101,n:i=3'] [--geo-table D.T] [--youtube-table D.T] \
+        [--org ORG --geoip-database CITY.mmdb] [--org ORG --youtube-key-env VARIABLE]
     python scripts/report.py --graph [--query-dir DIR]     # the tables and what they read, as DOT
 """
 
@@ -14,7 +15,13 @@ from pathlib import Path
 
 from edxflow.core import cli
 from edxflow.core.atomic import write_json
-from edxflow.reports.build import graph, last_build, report_course, youtube_settings
+from edxflow.reports.build import (
+    geoip_settings,
+    graph,
+    last_build,
+    report_course,
+    youtube_settings,
+)
 from edxflow.reports.graph import ALL, ALL_WITH_OPTIONAL
 from edxflow.warehouse.settings import WarehouseSettings, add_warehouse_arguments
 
@@ -47,12 +54,16 @@ def main(argv=None) -> int:
     parser.add_argument("--youtube-table", help="the YouTube durations table (dataset.table)")
     parser.add_argument("--receipt", help="default: RESULTS_DIR/receipts/report/BASE.json")
     parser.add_argument(
-        "--org", help="the organisation (its {org}_reports holds the YouTube cache)"
+        "--org", help="the organisation (its {org}_reports holds the geoip and youtube tables)"
     )
     parser.add_argument(
         "--youtube-key-env", help="the variable holding a YouTube Data API key: durations from it"
     )
     parser.add_argument("--youtube-api-url", help="the API's address (default: Google's)")
+    parser.add_argument(
+        "--geoip-database",
+        help="a MaxMind City or Country .mmdb: the modal IPs looked up into {org}_reports.geoip",
+    )
     add_warehouse_arguments(parser, required=False)  # not with --graph
     args = cli.parse(parser, argv)
     if args.graph:
@@ -83,6 +94,7 @@ def main(argv=None) -> int:
             and {"api_key_env": args.youtube_key_env, "api_url": args.youtube_api_url},
             args.org,
         ),
+        geoip=geoip_settings(args.geoip_database and {"database": args.geoip_database}, args.org),
         force=args.force,
     )
 
@@ -106,6 +118,7 @@ def from_snakemake(job):
         geo_table=reports.get("geo_table"),
         youtube_table=reports.get("youtube_table"),
         youtube=youtube_settings(reports.get("youtube"), getattr(job.params, "org", None)),
+        geoip=geoip_settings(reports.get("geoip"), getattr(job.params, "org", None)),
     )
     write_json(job.output.receipt, receipt)
     return receipt

@@ -190,6 +190,7 @@ def demo_config(demo: Path, workdir: Path, **changes) -> dict:
     config = yaml.safe_load((REPO / "config" / "demo.yaml").read_text())
     config["source"]["local_root"] = str(demo / "source")
     config["gpg"]["homedir"] = str(demo / "gnupg")
+    config["reports"]["geoip"]["database"] = str(demo / "geoip-demo.mmdb")
     config["results_dir"] = str(workdir / "results")
     config.update(changes)
     return config

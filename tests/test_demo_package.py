@@ -130,6 +130,7 @@ def test_every_object_is_at_its_exact_key(package):
     assert {f"source/{key}" for key in expected} == set(summary["files"])
     assert "edx-course-data/demox/edx/events/2026/demox-edx-events-2026-11-02.log.gz.gpg" in found
     assert (outdir / demo.MARKER_NAME).is_file()
+    assert summary["geoip_database"] == str(outdir / "geoip-demo.mmdb")
     assert not list(outdir.rglob(".*.tmp-*"))
 
 

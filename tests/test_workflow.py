@@ -14,6 +14,7 @@ from edxflow.core.courses import course_base_name
 from edxflow.core.jsonl import read_rows
 from edxflow.reports.build import BUILTIN
 from edxflow.reports.graph import build_order, load_templates
+from edxflow.reports.summary import NO_GEO
 from tests.helpers import (
     DEMO_DATES,
     PASSPHRASE,
@@ -208,8 +209,18 @@ def check_warehouse(results: Path, events_per_course: dict[str, int]) -> None:
             "SELECT count(*) - count(DISTINCT (time, username, event_type, event, session, page)) "
             "FROM DemoX__DS101__2026_T1_logs.tracklog"
         ).fetchone()[0]
+        # the demo's geoip database places every learner's modal IP (made-up cities)
+        modal, placed, cities = connection.execute(
+            "SELECT count(ip), count(cc_by_ip), count(DISTINCT city) "
+            "FROM DemoX__DS101__2026_T1_latest.person_course"
+        ).fetchone()
+        looked_up, geo_placed = connection.execute(
+            "SELECT count(*), count(cc_by_ip) FROM demox_reports.geoip"
+        ).fetchone()
     assert types["time"] == "TIMESTAMP WITH TIME ZONE" and types["context"].startswith("STRUCT(")
     assert duplicates == 0
+    assert modal == placed > 0 and cities == 3
+    assert looked_up == geo_placed >= cities
 
 
 def test_keep_encrypted_keeps_the_downloads(demo, tmp_path):
@@ -436,6 +447,7 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         assert f"  {base}.person_course: {learners['learners']} learners, " in output
         assert f"{base}_latest.person_course, its first 2 row(s):" in output
     assert json.loads((results / "receipts" / "load" / "log.json").read_text())["files"] == DAYS - 1
+    assert output.count(NO_GEO) == 1  # reports without geoip: said once, not per course
     organisation = "Organisation tables in demox_reports: course_summary 3 rows from 3 course(s)"
     assert organisation in output and "demox_reports.course_summary:" in output
     assert counts["demox_reports.person_course_all"] == sum(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from edxflow.core.errors import UserError
 from edxflow.core.naming import sql_key
+from edxflow.demo.geoip import DEMO_NETWORKS, write_database
 from edxflow.demo.people import USER_COUNT
 from edxflow.demo.plan import (
     DEFAULT_DAYS,
@@ -26,6 +27,7 @@ from edxflow.demo.plan import (
 )
 
 MARKER_NAME = "DEMO_PACKAGE"
+GEOIP_NAME = "geoip-demo.mmdb"  # a MaxMind-format City database of made-up places
 KEY_EMAIL = "demo-data-czar@example.org"
 # gpg-agent puts sockets such as S.gpg-agent.browser in GNUPGHOME; a unix socket path has ~108 bytes.
 MAX_GNUPGHOME_CHARS = 80
@@ -163,12 +165,16 @@ def write_demo_package(
             written.append(str(target.relative_to(outdir)))
     finally:
         kill_gpg_agent(gnupghome)
+    # The learners' IPs are in documentation networks no real database places: the demo's
+    # reports.geoip database puts them in made-up cities.
+    geoip = write_database(outdir / GEOIP_NAME, DEMO_NETWORKS)
     world = plan.world
     return {
         "outdir": str(outdir),
         "gnupghome": str(gnupghome),
         "fingerprint": fingerprint,
         "files": written,
+        "geoip_database": str(geoip),
         "courses": [course.course_id for course in world.courses],
         "users": len(world.users),
         "enrollments": len(world.enrollments),

@@ -29,6 +29,7 @@ from edxflow.core.atomic import write_json
 from edxflow.core.courses import course_base_name
 from edxflow.core.errors import UserError
 from edxflow.reports.extra_args import parse_extra_args
+from edxflow.reports.geoip import refresh_geoip
 from edxflow.reports.graph import Template, build_order, load_templates, to_dot
 from edxflow.reports.templates import render
 from edxflow.reports.transpile import to_duckdb
@@ -125,17 +126,27 @@ def reports_dataset(org: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", org) + "_reports"
 
 
-def youtube_settings(youtube: Mapping | None, org: str | None) -> dict | None:
-    """The YouTube cache's settings for build_course from `reports.youtube` (None: not set)."""
-    if not youtube:
+def organisation_settings(key: str, section: Mapping | None, org: str | None) -> dict | None:
+    """`reports.{key}` (youtube, geoip) for build_course, with the dataset of the organisation
+    table it fills (None: not set)."""
+    if not section:
         return None
     if not org:
-        raise UserError("reports.youtube needs the organisation (org) to name its cache table")
-    return {
-        "dataset": reports_dataset(org),
-        "api_key_env": youtube["api_key_env"],
-        "api_url": youtube.get("api_url") or API_URL,
-    }
+        raise UserError(f"reports.{key} needs the organisation (org) to name its table")
+    return {"dataset": reports_dataset(org), **section}
+
+
+def youtube_settings(youtube: Mapping | None, org: str | None) -> dict | None:
+    """The YouTube cache's settings for build_course from `reports.youtube` (None: not set)."""
+    settings = organisation_settings("youtube", youtube, org)
+    if settings is not None:
+        settings["api_url"] = settings.get("api_url") or API_URL
+    return settings
+
+
+def geoip_settings(geoip: Mapping | None, org: str | None) -> dict | None:
+    """The geolocation settings for build_course from `reports.geoip` (None: not set)."""
+    return organisation_settings("geoip", geoip, org)
 
 
 def course_youtube_ids(warehouse: Warehouse, latest: str) -> list[str]:
@@ -231,6 +242,7 @@ def build_course(
     geo_table: str | None = None,
     youtube_table: str | None = None,
     youtube: Mapping | None = None,
+    geoip: Mapping | None = None,
     force: bool = False,
 ) -> dict:
     """Build the wanted report tables of one course (and the report tables they read) in the open
@@ -279,6 +291,10 @@ def build_course(
         )
         youtube_table = f"{qualified(warehouse, youtube['dataset'])}.youtube"
         youtube_inputs = {"youtube": sha256(sorted(durations.items()))}
+    # With reports.geoip, the course's modal IPs are looked up once course_modal_ip is built,
+    # before the first template that reads geo_table; it is built again when their places change.
+    geo_inputs: dict[str, str] = {}
+    geo = {"source": "geo_table", "table": geo_table} if geo_table else None
 
     def fingerprint_of(name: str) -> str | None:
         if name in fingerprints:
@@ -312,6 +328,14 @@ def build_course(
             }
             if "youtube_table" in template.text:
                 inputs.update(youtube_inputs)
+            if "geo_table" in template.text:
+                if geoip and geo is None and "course_modal_ip" in available:
+                    with naming_errors(course_id, name, template):
+                        geo_table, geo_inputs["geoip"] = refresh_geoip(
+                            warehouse, geoip["dataset"], latest, base, geoip["database"]
+                        )
+                    geo = {"source": "geoip", "table": geo_table}
+                inputs.update(geo_inputs)
             with naming_errors(course_id, name, template):
                 sql = render(
                     template.text,
@@ -398,6 +422,7 @@ def build_course(
             latest_present,
             started,
             counts,
+            geo,
         )
         write_json(receipt_path, receipt)
     return receipt
@@ -428,6 +453,7 @@ def _receipt(
     latest_present: set[str],
     started: float,
     counts: dict | None,
+    geo: dict | None = None,
 ) -> dict:
     """The receipt: this run's tables, and the earlier builds' entries of the report tables this
     run did not reach (other wanted tables, those after a failure) that are still there."""
@@ -453,6 +479,8 @@ def _receipt(
         "failed": by_status.get("failed", []),
         "tables": {**kept, **entries},
         **({"person_course": counts} if counts else {}),
+        # where person_course's geo columns came from (None: nowhere, they are NULL)
+        "geo": geo,
         "seconds": round(time.monotonic() - started, 3),
         **(
             {"bytes_processed": warehouse.bytes_processed}
@@ -494,6 +522,7 @@ def report_course(
     geo_table: str | None = None,
     youtube_table: str | None = None,
     youtube: Mapping | None = None,
+    geoip: Mapping | None = None,
     force: bool = False,
 ) -> dict:
     """The step: one course's report tables in a warehouse session of their own; writes the receipt
@@ -515,6 +544,7 @@ def report_course(
             geo_table=geo_table,
             youtube_table=youtube_table,
             youtube=youtube,
+            geoip=geoip,
             force=force,
         )
     log.info(

@@ -36,6 +36,14 @@ PREVIEW_COLUMNS = (
     "nevents",
     "ndays_act",
     "mode",
+    "cc_by_ip",
+    "city",
+)
+
+
+NO_GEO = (
+    "  person_course's geo columns are NULL: set reports.geoip.database (a MaxMind City .mmdb) "
+    "or reports.geo_table to fill them"
 )
 
 
@@ -86,6 +94,10 @@ def report_summary(results_dir: str | Path, bases: Iterable[str]) -> str:
         lines += [
             f"  {base}.person_course: {counts_line(c)}" for base, c in sorted(learners.items())
         ]
+    if any(
+        "person_course" in r["order"] and "geo" in r and r["geo"] is None for r in receipts.values()
+    ):
+        lines.append(NO_GEO)
     return "\n".join([*lines, *organisation_lines(results_dir)])
 
 
