@@ -19,69 +19,7 @@
 #define MAX_DEPTH 256
 #define FLUSH_AT (1 << 20)
 
-typedef struct {
-    char *data;
-    Py_ssize_t len, cap;
-} Buffer;
-
-static int reserve(Buffer *buffer, Py_ssize_t extra) {
-    if (buffer->len + extra <= buffer->cap)
-        return 0;
-    Py_ssize_t cap = buffer->cap ? buffer->cap : 1 << 16;
-    while (cap < buffer->len + extra)
-        cap *= 2;
-    char *data = PyMem_Realloc(buffer->data, cap);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    buffer->data = data;
-    buffer->cap = cap;
-    return 0;
-}
-
-/* Callers reserve room for a whole row first, so the writers below do not check. */
-static inline void put(Buffer *buffer, const char *text, Py_ssize_t n) {
-    memcpy(buffer->data + buffer->len, text, n);
-    buffer->len += n;
-}
-
-#define PUT_LITERAL(buffer, text) put(buffer, text, sizeof(text) - 1)
-
-static const char HEX[] = "0123456789abcdef";
-
-/* One byte of a JSON string as orjson writes it: `"` and `\` escaped, control characters as short
-   escapes or \u00xx, everything else (UTF-8 included) as it is; at most 6 bytes. */
-static inline char *escaped(char *out, unsigned char c) {
-    if (c >= 0x20 && c != '"' && c != '\\') {
-        *out++ = (char)c;
-        return out;
-    }
-    *out++ = '\\';
-    switch (c) {
-    case '"': *out++ = '"'; break;
-    case '\\': *out++ = '\\'; break;
-    case '\b': *out++ = 'b'; break;
-    case '\f': *out++ = 'f'; break;
-    case '\n': *out++ = 'n'; break;
-    case '\r': *out++ = 'r'; break;
-    case '\t': *out++ = 't'; break;
-    default:
-        *out++ = 'u'; *out++ = '0'; *out++ = '0';
-        *out++ = HEX[c >> 4]; *out++ = HEX[c & 15];
-    }
-    return out;
-}
-
-/* A JSON string of `n` bytes: at most 6 bytes out per byte in, plus 2. */
-static void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
-    char *out = buffer->data + buffer->len;
-    *out++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++)
-        out = escaped(out, (unsigned char)text[i]);
-    *out++ = '"';
-    buffer->len = out - buffer->data;
-}
+#include "json_out.h"
 
 /* ---- strict JSON, as orjson accepts it; 0 also means "not sure" (the row goes to Python) ---- */
 
@@ -1090,6 +1028,8 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
     return failed ? NULL : Py_BuildValue("nn", number, fast);
 }
 
+PyObject *native_module_id(PyObject *module, PyObject *value); /* tracklog.c */
+
 static PyMethodDef METHODS[] = {
     {"studentmodule_lines", studentmodule_lines, METH_VARARGS,
      "studentmodule_lines(data, first_line, key_cache, course_cache, names, course_of, write_modules,"
@@ -1098,6 +1038,8 @@ static PyMethodDef METHODS[] = {
      " write_modules(bytes, rows) and write_analyses(bytes, rows). Lines it does not take go to"
      " slow(line_number, raw_line), and problem states it does not take to analysis(state, user_id,"
      " url_name, grade, max_grade, created, course), in order."},
+    {"module_id", native_module_id, METH_O,
+     "module_id(text) -> courses.module_id of ASCII text as the compiled split reads it (None for other text)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1105,4 +1047,11 @@ static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "edxflow_native",
                                     "Compiled fast paths of edxflow (optional: the Python code is the definition).",
                                     -1, METHODS};
 
-PyMODINIT_FUNC PyInit_edxflow_native(void) { return PyModule_Create(&MODULE); }
+int add_splitter(PyObject *module); /* tracklog.c */
+
+PyMODINIT_FUNC PyInit_edxflow_native(void) {
+    PyObject *module = PyModule_Create(&MODULE);
+    if (module != NULL && add_splitter(module) < 0)
+        Py_CLEAR(module);
+    return module;
+}

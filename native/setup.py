@@ -2,6 +2,11 @@ from setuptools import Extension, setup
 
 setup(
     ext_modules=[
-        Extension("edxflow_native", ["edxflow_native.c"], extra_compile_args=["-O2", "-Wall"])
+        Extension(
+            "edxflow_native",
+            ["edxflow_native.c", "tracklog.c"],
+            depends=["json_out.h"],
+            extra_compile_args=["-O2", "-Wall"],
+        )
     ]
 )

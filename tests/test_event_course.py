@@ -113,7 +113,7 @@ def test_rules(event, course):
 
 
 def test_every_rule_is_exercised():
-    names = {name for name, _, _ in RULES}
+    names = {name for name, _ in RULES}
     assert names == {
         "course_id",
         "context.course_id",

@@ -40,35 +40,26 @@ def _i4x_in(value: str) -> I4x | None:
     return I4x(*i4x.groups()) if i4x else None
 
 
-def _field(name: str) -> Callable[[dict], object]:
-    return lambda event: event.get(name)
+def value_at(event: dict, where: str):
+    """The value a rule reads: a top-level field (`page`), or a field of the object under one
+    (`context.path`; None when that is not an object, e.g. a browser event's `event` string)."""
+    outer, _, inner = where.partition(".")
+    value = event.get(outer)
+    if not inner:
+        return value
+    return value.get(inner) if type(value) is dict else None
 
 
-def _in_context(name: str) -> Callable[[dict], object]:
-    def get(event: dict):
-        context = event.get("context")
-        return context.get(name) if type(context) is dict else None
-
-    return get
-
-
-def _in_event(name: str) -> Callable[[dict], object]:
-    def get(event: dict):
-        payload = event.get("event")
-        return payload.get(name) if type(payload) is dict else None
-
-    return get
-
-
-# (where, read it with): tried in this order; simeon's order, plus enrolment events' event.course_id
-RULES: tuple[tuple[str, Callable[[dict], object], Callable[[str], object]], ...] = (
-    ("course_id", _field("course_id"), course_in_id),
-    ("context.course_id", _in_context("course_id"), course_in_id),
-    ("event.course_id", _in_event("course_id"), course_in_id),
-    ("page", _field("page"), course_in_url),
-    ("event_type", _field("event_type"), course_in_url),
-    ("context.path", _in_context("path"), course_in_url),
-    ("name", _field("name"), course_in_url),
+# (where, read it with): tried in this order; simeon's order, plus enrolment events' event.course_id.
+# The compiled split (native/tracklog.c) follows this same table.
+RULES: tuple[tuple[str, Callable[[str], object]], ...] = (
+    ("course_id", course_in_id),
+    ("context.course_id", course_in_id),
+    ("event.course_id", course_in_id),
+    ("page", course_in_url),
+    ("event_type", course_in_url),
+    ("context.path", course_in_url),
+    ("name", course_in_url),
 )
 
 
@@ -80,11 +71,15 @@ class CourseFinder:
     def __init__(self):
         self._memo = {course_in_id: {}, course_in_url: {}}
 
+    def memo(self, read: Callable[[str], object]) -> dict:
+        """The memo of a reader (value -> what it read), shared with the compiled split."""
+        return self._memo[read]
+
     def find(self, event: dict):
         """`Org/Num/Run`, an `I4x` to resolve later, or None."""
         first_i4x = None
-        for _, get, read in RULES:
-            value = get(event)
+        for where, read in RULES:
+            value = value_at(event, where)
             if not value or type(value) is not str:
                 continue
             memo = self._memo[read]
@@ -111,8 +106,8 @@ def resolve_i4x(pending: I4x, runs_by_org_num: dict[tuple[str, str], set[str]]):
 def reference_course(event: dict):
     """The rules written as plainly as possible, without memo: what the benchmark compares against."""
     first_i4x = None
-    for _, get, read in RULES:
-        value = get(event)
+    for where, read in RULES:
+        value = value_at(event, where)
         if isinstance(value, str) and value:
             found = read(value)
             if isinstance(found, str):

@@ -11,7 +11,7 @@ import re
 
 import orjson
 
-from edxflow.core.coerce import to_boolean, to_float, to_integer, to_string
+from edxflow.core.coerce import json_text, to_boolean, to_float, to_integer, to_string
 from edxflow.core.jsonl import shipped_schema
 
 # Payloads whose fields are typed in event_struct (edx2bigquery's list); other dict payloads get
@@ -45,7 +45,7 @@ STRUCT_EVENT_TYPES = frozenset(
 _TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2}| ?UTC)?$"
 )
-_RENAMED = {"child-id": "child_id"}
+RENAMED = {"child-id": "child_id"}
 
 
 _COERCE = {
@@ -71,11 +71,17 @@ class Plan:
         self.records = {f["name"]: Plan(f["fields"]) for f in fields if f["type"] == "RECORD"}
         self.names = self.strings | self.scalars.keys() | self.records.keys()
 
+    def as_tuple(self) -> tuple:
+        """(strings, scalars, records, names), the records' plans as tuples too: how the compiled
+        split (native/tracklog.c) reads the plan."""
+        records = {name: plan.as_tuple() for name, plan in self.records.items()}
+        return (self.strings, self.scalars, records, self.names)
+
 
 _SCHEMA = Plan(shipped_schema("tracking_log"))
-_CONTEXT_PLAN = _SCHEMA.records["context"]
-_STRUCT_PLAN = _SCHEMA.records["event_struct"]
-_OWN_TOP = frozenset(
+CONTEXT_PLAN = _SCHEMA.records["context"]
+STRUCT_PLAN = _SCHEMA.records["event_struct"]
+OWN_TOP = frozenset(
     {
         "username",
         "ip",
@@ -103,7 +109,7 @@ def coerce_record(value: dict, plan: Plan, unknown: dict | None = None) -> dict 
                 out[key] = item if type(item) is str else to_string(item)
             continue
         if key not in plan.names:
-            renamed = _RENAMED.get(key)
+            renamed = RENAMED.get(key)
             if renamed is None or renamed not in plan.names:
                 if unknown is not None:
                     unknown[key] = item
@@ -145,10 +151,10 @@ def payload_of(event) -> dict | None:
 def event_struct(event_type, payload: dict | None) -> dict | None:
     if payload is None:
         return None
-    if event_type in STRUCT_EVENT_TYPES or (type(event_type) is str and "problem_" in event_type):
-        return coerce_record(payload, _STRUCT_PLAN)
+    if type(event_type) is str and (event_type in STRUCT_EVENT_TYPES or "problem_" in event_type):
+        return coerce_record(payload, STRUCT_PLAN)
     picked = {key: payload[key] for key in ("GET", "POST", "query") if key in payload}
-    return coerce_record(picked, _STRUCT_PLAN) if picked else None
+    return coerce_record(picked, STRUCT_PLAN) if picked else None
 
 
 def normalise(
@@ -159,13 +165,13 @@ def normalise(
     row = {"time": record["time"]}
     extra = {}
     for key, value in record.items():
-        if key in _OWN_TOP:
+        if key in OWN_TOP:
             if value is not None:
                 row[key] = value if type(value) is str else to_string(value)
         elif key == "context":
             if type(value) is dict:
                 unknown = {}
-                known = coerce_record(value, _CONTEXT_PLAN, unknown)
+                known = coerce_record(value, CONTEXT_PLAN, unknown)
                 if known:
                     row["context"] = known
                 if unknown:
@@ -174,7 +180,7 @@ def normalise(
                 extra["context"] = value
         elif key == "event":
             if value is not None:
-                row["event"] = value if type(value) is str else orjson.dumps(value).decode()
+                row["event"] = value if type(value) is str else json_text(value)
                 struct = event_struct(record.get("event_type"), payload)
                 if struct:
                     row["event_struct"] = struct
@@ -190,5 +196,5 @@ def normalise(
     if module_id:
         row["module_id"] = module_id
     if extra:
-        row["extra"] = orjson.dumps(extra).decode()
+        row["extra"] = json_text(extra)
     return row
