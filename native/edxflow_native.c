@@ -1029,6 +1029,7 @@ static PyObject *studentmodule_lines(PyObject *module, PyObject *args) {
 }
 
 PyObject *native_module_id(PyObject *module, PyObject *value); /* tracklog.c */
+PyObject *native_course_of(PyObject *module, PyObject *args);  /* tracklog.c */
 
 static PyMethodDef METHODS[] = {
     {"studentmodule_lines", studentmodule_lines, METH_VARARGS,
@@ -1040,6 +1041,9 @@ static PyMethodDef METHODS[] = {
      " url_name, grade, max_grade, created, course), in order."},
     {"module_id", native_module_id, METH_O,
      "module_id(text) -> courses.module_id of ASCII text as the compiled split reads it (None for other text)"},
+    {"course_of", native_course_of, METH_VARARGS,
+     "course_of(kind, text, I4x) -> event_course.course_in_id (kind 'id') or course_in_url ('url') as the"
+     " compiled split reads them (NotImplemented for text that is not ASCII or holds %)"},
     {NULL, NULL, 0, NULL},
 };
 

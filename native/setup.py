@@ -5,7 +5,7 @@ setup(
         Extension(
             "edxflow_native",
             ["edxflow_native.c", "tracklog.c"],
-            depends=["json_out.h"],
+            depends=["json_out.h", "json_spans.h"],
             extra_compile_args=["-O2", "-Wall"],
         )
     ]

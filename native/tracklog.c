@@ -1,12 +1,12 @@
-/* The tracking-log split's per-line work in C: strip, de-duplicate, parse (orjson), check the
-   time, find the course (the rule table of event_course.py, with the Python readers and their
-   memos), find the block, and write the `tracking_log` row (tracklog.normalise) as orjson would,
-   appended to the split's per-file buffers.
+/* The tracking-log split's per-line work in C: strip, de-duplicate, read the JSON (json_spans.h,
+   no Python objects), check the time, find the course (the rule table of event_course.py, through
+   the Python readers' memos), find the block, and write the `tracking_log` row
+   (tracklog.normalise) as orjson.dumps would, appended to the split's per-file buffers.
 
    scripts/edxflow/logs/ is the definition of every output. This is a fast path for the lines
-   whose every step is in its usual form; any other line (not JSON, not an object, an unusual
-   time, an i4x key without a run, a course met for the first time, a value a coercer changes in
-   a way not written here, ...) is handed back to the Python code, which does the whole line.
+   whose every step is in its usual form; any other line (not JSON as this reader takes it, not an
+   object, an unusual time, a course met for the first time, a value whose coercion is not written
+   here, a float orjson writes with an exponent, ...) is handed back whole to the Python code.
    The output is the same byte for byte either way: tests/test_native_split.py checks it. */
 
 #define _GNU_SOURCE /* memmem */
@@ -17,9 +17,50 @@
 #include <string.h>
 
 #include "json_out.h"
+#include "json_spans.h"
 
-#define MAX_DEPTH 200
 #define FALLBACK 0 /* a step's "this line is Python's" */
+
+/* tracklog.Plan in C: each field's name and how it is coerced */
+enum { K_STRING, K_INTEGER, K_FLOAT, K_BOOLEAN, K_RECORD };
+
+typedef struct Plan Plan;
+typedef struct {
+    char *name;
+    Py_ssize_t len;
+    int kind;
+    Plan *sub;
+} Field;
+struct Plan {
+    int n;
+    Field *fields;
+};
+
+typedef struct {
+    char *text;
+    Py_ssize_t len;
+} Name;
+
+/* What a reader gave for a text, by the text's bytes: the Python memo's answers without making a
+   str and hashing it for each event. Emptied, as the memo, beyond its limit. */
+typedef struct {
+    uint64_t hash;
+    char *key;
+    Py_ssize_t len;
+    PyObject *value;
+} Entry;
+
+typedef struct {
+    Entry *entries;
+    Py_ssize_t mask, count;
+} Cache;
+
+typedef struct {
+    Name outer, inner; /* inner.text NULL: a top-level field */
+    PyObject *memo, *reader;
+    int kind;     /* READ_ID, READ_URL: read here (ASCII text without `%`); else by `reader` */
+    Cache *cache; /* shared by the rules of one reader */
+} Rule;
 
 typedef struct {
     PyObject_HEAD
@@ -27,41 +68,37 @@ typedef struct {
     uint64_t *lows, *highs;
     Py_ssize_t mask, count;
     int deduplicate;
-    /* what the Python code gives: the definition of each step */
-    PyObject *loads, *dumps, *rules, *module_memo, *module_in, *own_top, *context_plan, *struct_plan,
-        *struct_types, *renamed, *to_string, *to_integer, *to_float, *to_boolean, *routes, *by_course,
-        *no_course, *outputs, *buffers;
+    /* the Python definitions */
+    Rule *rules;
+    int nrules;
+    Plan *context_plan, *struct_plan;
+    Cache caches[8]; /* one per reader, the last for the blocks */
+    int ncaches;
+    Name *own_top, *struct_types, *renamed; /* renamed: pairs (from, to) */
+    int nown_top, nstruct_types, nrenamed;
+    PyObject *module_memo, *module_in, *routes, *by_course, *no_course, *outputs, *buffers, *pending_file,
+        *key_buffered;
+    PyObject *i4x_type;
     Py_ssize_t memo_limit, flush_bytes;
     /* counters the Python code adds to its own */
     Py_ssize_t blank, duplicates, no_course_count, filtered_out, lines;
-    Buffer row, scratch, text, pending;
-    Py_ssize_t course_at; /* where put_row wrote (or would have written) course_id */
-    PyObject *pending_file;
-    PyObject *key_context, *key_event, *key_id, *key_time, *key_oid, *key_usage, *key_module, *key_problem_id,
-        *key_event_type, *key_page, *key_ident, *key_get, *key_post, *key_query, *key_buffered;
+    /* per line: the spans of the line and of a browser event's payload, and the buffers */
+    Spans line, payload;
+    Buffer row, extra, unknown, scratch, decoded, payload_text, pending;
+    Py_ssize_t course_at; /* where the row has (or would have) its course_id */
 } Splitter;
 
 /* ---- de-duplication ------------------------------------------------------------------------ */
 
 static int seen_grow(Splitter *self);
 
-/* 1: new, 0: seen before, -1: error. The digest is split.line_digest's: Python's hash of the line
-   and of the line behind a newline. */
-static int seen_add(Splitter *self, const char *line, Py_ssize_t n, char **scratch, Py_ssize_t *scratch_cap) {
-    uint64_t low = (uint64_t)_Py_HashBytes(line, n);
-    if (*scratch_cap < n + 1) {
-        Py_ssize_t cap = (n + 1) * 2;
-        char *grown = PyMem_Realloc(*scratch, cap);
-        if (grown == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        *scratch = grown;
-        *scratch_cap = cap;
-    }
-    (*scratch)[0] = '\n';
-    memcpy(*scratch + 1, line, n);
-    uint64_t high = (uint64_t)_Py_HashBytes(*scratch, n + 1);
+static uint64_t text_hash(const char *text, Py_ssize_t n);
+
+/* 1: new, 0: seen before, -1: error. A 128-bit digest, as split.line_digest's: Python's (keyed)
+   SipHash of the line, and a fast hash of it of another kind (split.py's second SipHash costs a
+   tenth of this path); two lines are taken as one only when both halves are equal. */
+static int seen_add(Splitter *self, const char *line, Py_ssize_t n) {
+    uint64_t low = (uint64_t)_Py_HashBytes(line, n), high = text_hash(line, n);
     if (low == 0 && high == 0)
         low = 1; /* zero marks an empty slot */
     Py_ssize_t slot = (Py_ssize_t)(low & (uint64_t)self->mask);
@@ -104,7 +141,7 @@ static int seen_grow(Splitter *self) {
     return 0;
 }
 
-/* ---- small helpers --------------------------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------------------------- */
 
 static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
@@ -117,13 +154,10 @@ static int digits_at(const char *p, int n) {
     return 1;
 }
 
-/* tracklog.valid_time in ASCII: 1 when surely valid; 0 means "ask Python" (its \d takes any
+/* tracklog.valid_time on ASCII text: 1 when surely valid; 0 means "ask Python" (its \d takes any
    Unicode digit and its $ a last newline). */
-static int surely_valid_time(PyObject *value) {
-    if (value == NULL || !PyUnicode_CheckExact(value) || !PyUnicode_IS_ASCII(value))
-        return 0;
-    const char *t = (const char *)PyUnicode_DATA(value);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(value), i = 19;
+static int surely_valid_time(const char *t, Py_ssize_t n) {
+    Py_ssize_t i = 19;
     if (n < 19 || !digits_at(t, 4) || t[4] != '-' || !digits_at(t + 5, 2) || t[7] != '-' || !digits_at(t + 8, 2) ||
         (t[10] != 'T' && t[10] != ' ') || !digits_at(t + 11, 2) || t[13] != ':' || !digits_at(t + 14, 2) ||
         t[16] != ':' || !digits_at(t + 17, 2))
@@ -153,15 +187,105 @@ static int surely_valid_time(PyObject *value) {
     return n - i == 3 && memcmp(t + i, "UTC", 3) == 0;
 }
 
-/* A dict's item by key, borrowed; NULL (no error) when missing or the container is not a dict. */
-static PyObject *item_of(PyObject *container, PyObject *key) {
-    if (container == NULL || !PyDict_CheckExact(container))
-        return NULL;
-    return PyDict_GetItemWithError(container, key);
+static int put_text(Buffer *buffer, const char *text, Py_ssize_t n) {
+    if (reserve(buffer, n) < 0)
+        return -1;
+    put(buffer, text, n);
+    return 0;
 }
 
-static int nonempty_str(PyObject *value) {
-    return value != NULL && PyUnicode_CheckExact(value) && PyUnicode_GET_LENGTH(value) > 0;
+/* a string literal only (its size is its length + 1) */
+#define PUT_TEXT(buffer, text) put_text(buffer, "" text, sizeof(text) - 1)
+
+static void put_utf8(char **out, unsigned int code) {
+    char *o = *out;
+    if (code < 0x80) {
+        *o++ = (char)code;
+    } else if (code < 0x800) {
+        *o++ = (char)(0xC0 | code >> 6);
+        *o++ = (char)(0x80 | (code & 0x3F));
+    } else if (code < 0x10000) {
+        *o++ = (char)(0xE0 | code >> 12);
+        *o++ = (char)(0x80 | ((code >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (code & 0x3F));
+    } else {
+        *o++ = (char)(0xF0 | code >> 18);
+        *o++ = (char)(0x80 | ((code >> 12) & 0x3F));
+        *o++ = (char)(0x80 | ((code >> 6) & 0x3F));
+        *o++ = (char)(0x80 | (code & 0x3F));
+    }
+    *out = o;
+}
+
+/* A string node's text, its escapes undone (the reader checked them): into `into` (cleared) when
+   it has any, else in place. */
+static int text_of(const Node *node, Buffer *into, const char **text, Py_ssize_t *n) {
+    if (!node->escaped) {
+        *text = node->start;
+        *n = node->end - node->start;
+        return 0;
+    }
+    into->len = 0;
+    if (reserve(into, node->end - node->start) < 0)
+        return -1;
+    const char *p = node->start, *end = node->end;
+    char *out = into->data;
+    while (p < end) {
+        if (*p != '\\') {
+            *out++ = *p++;
+            continue;
+        }
+        char e = p[1];
+        p += 2;
+        switch (e) {
+        case 'b': *out++ = '\b'; break;
+        case 'f': *out++ = '\f'; break;
+        case 'n': *out++ = '\n'; break;
+        case 'r': *out++ = '\r'; break;
+        case 't': *out++ = '\t'; break;
+        case 'u': {
+            unsigned int code = (unsigned int)j_hex4(p);
+            p += 4;
+            if (code >= 0xD800 && code <= 0xDBFF) {
+                code = 0x10000 + ((code - 0xD800) << 10) + ((unsigned int)j_hex4(p + 2) - 0xDC00);
+                p += 6;
+            }
+            put_utf8(&out, code);
+            break;
+        }
+        default: *out++ = e; /* " \ / */
+        }
+    }
+    into->len = out - into->data;
+    *text = into->data;
+    *n = into->len;
+    return 0;
+}
+
+static int name_is(const Node *key, const Name *name) {
+    return key->end - key->start == name->len && memcmp(key->start, name->text, name->len) == 0;
+}
+
+static int in_names(const char *text, Py_ssize_t n, const Name *names, int count) {
+    for (int i = 0; i < count; i++)
+        if (names[i].len == n && memcmp(names[i].text, text, n) == 0)
+            return 1;
+    return 0;
+}
+
+static const Field *field_of(const Plan *plan, const Node *key) {
+    Py_ssize_t n = key->end - key->start;
+    for (int i = 0; i < plan->n; i++)
+        if (plan->fields[i].len == n && memcmp(plan->fields[i].name, key->start, n) == 0)
+            return &plan->fields[i];
+    return NULL;
+}
+
+static const Field *field_named(const Plan *plan, const Name *name) {
+    for (int i = 0; i < plan->n; i++)
+        if (plan->fields[i].len == name->len && memcmp(plan->fields[i].name, name->text, name->len) == 0)
+            return &plan->fields[i];
+    return NULL;
 }
 
 /* memo[value], else reader(value) stored there (the memo cleared when over the limit): a new
@@ -182,40 +306,70 @@ static PyObject *memoised(PyObject *memo, PyObject *reader, PyObject *value, Py_
     return found;
 }
 
-/* The course by the rule table: a new reference to a str, Py_None, or Py_NotImplemented for an
-   i4x key without a run (resolved once the file is read), then `*i4x` is a new reference to that
-   I4x(org, num); NULL on error. */
-static PyObject *find_course(Splitter *self, PyObject *record, PyObject **i4x) {
-    PyObject *first_i4x = NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(self->rules);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *rule = PyTuple_GET_ITEM(self->rules, i); /* (outer key, inner key or None, memo, reader) */
-        PyObject *value = item_of(record, PyTuple_GET_ITEM(rule, 0));
-        PyObject *inner = PyTuple_GET_ITEM(rule, 1);
-        if (value != NULL && inner != Py_None)
-            value = item_of(value, inner);
-        if (PyErr_Occurred())
-            return NULL;
-        if (!nonempty_str(value))
-            continue;
-        PyObject *found =
-            memoised(PyTuple_GET_ITEM(rule, 2), PyTuple_GET_ITEM(rule, 3), value, self->memo_limit);
-        if (found == NULL)
-            return NULL;
-        if (PyUnicode_CheckExact(found)) {
-            Py_XDECREF(first_i4x);
-            return found;
+static uint64_t text_hash(const char *text, Py_ssize_t n) {
+    uint64_t hash = 0xcbf29ce484222325ULL; /* FNV-1a, eight bytes a step */
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, 8);
+        hash = (hash ^ word) * 0x100000001b3ULL;
+        hash ^= hash >> 29;
+    }
+    for (; i < n; i++)
+        hash = (hash ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+    return hash ^ (hash >> 32) ^ (uint64_t)n;
+}
+
+static void cache_clear(Cache *cache) {
+    for (Py_ssize_t i = 0; cache->entries && i <= cache->mask; i++) {
+        if (cache->entries[i].key != NULL) {
+            PyMem_Free(cache->entries[i].key);
+            Py_DECREF(cache->entries[i].value);
         }
-        if (found != Py_None && first_i4x == NULL)
-            first_i4x = found;
-        else
-            Py_DECREF(found);
     }
-    if (first_i4x != NULL) {
-        *i4x = first_i4x;
-        Py_RETURN_NOTIMPLEMENTED;
+    PyMem_Free(cache->entries);
+    cache->entries = NULL;
+    cache->mask = cache->count = 0;
+}
+
+/* The cached answer for a text (borrowed), or NULL. */
+static PyObject *cache_get(const Cache *cache, const char *text, Py_ssize_t n, uint64_t hash) {
+    if (cache->entries == NULL)
+        return NULL;
+    for (Py_ssize_t i = (Py_ssize_t)(hash & (uint64_t)cache->mask);; i = (i + 1) & cache->mask) {
+        const Entry *e = &cache->entries[i];
+        if (e->key == NULL)
+            return NULL;
+        if (e->hash == hash && e->len == n && memcmp(e->key, text, n) == 0)
+            return e->value;
     }
-    Py_RETURN_NONE;
+}
+
+static int cache_put(Cache *cache, const char *text, Py_ssize_t n, uint64_t hash, PyObject *value, Py_ssize_t limit) {
+    if (cache->count > limit)
+        cache_clear(cache);
+    if (cache->entries == NULL) {
+        Py_ssize_t size = 1;
+        while (size < 2 * limit + 2)
+            size *= 2;
+        if ((cache->entries = PyMem_Calloc(size, sizeof(Entry))) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cache->mask = size - 1;
+    }
+    char *key = PyMem_Malloc(n ? n : 1);
+    if (key == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(key, text, n);
+    Py_ssize_t i = (Py_ssize_t)(hash & (uint64_t)cache->mask);
+    while (cache->entries[i].key != NULL)
+        i = (i + 1) & cache->mask;
+    cache->entries[i] = (Entry){hash, key, n, Py_NewRef(value)};
+    cache->count++;
+    return 0;
 }
 
 /* ---- courses.module_id on ASCII text (its regular expressions, spelled out) ----------------- */
@@ -326,11 +480,7 @@ static int search(const char *t, Py_ssize_t n, const char *word, int (*at)(const
 
 /* courses.module_id of an ASCII str: a new reference (str or None); NULL with no error set when
    the text is not ASCII (Python's reader then). */
-static PyObject *ascii_module_id(PyObject *value) {
-    if (!PyUnicode_IS_ASCII(value))
-        return NULL;
-    const char *t = (const char *)PyUnicode_DATA(value);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+static PyObject *ascii_bytes_module_id(const char *t, Py_ssize_t n) {
     Groups g = {{0}, {0}, 0};
     if (!search(t, n, "block-v1:", block_at, &g) && !search(t, n, "i4x://", i4x_at, &g) && !dashed(t, n, &g))
         Py_RETURN_NONE;
@@ -354,6 +504,26 @@ static PyObject *ascii_module_id(PyObject *value) {
     return result;
 }
 
+static PyObject *ascii_module_id(PyObject *value) {
+    if (!PyUnicode_IS_ASCII(value))
+        return NULL;
+    return ascii_bytes_module_id((const char *)PyUnicode_DATA(value), PyUnicode_GET_LENGTH(value));
+}
+
+static int is_ascii(const char *text, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, 8);
+        if (word & 0x8080808080808080ULL)
+            return 0;
+    }
+    for (; i < n; i++)
+        if (text[i] & 0x80)
+            return 0;
+    return 1;
+}
+
 /* module_id(text) -> the compiled reading of courses.module_id; for tests (None for non-ASCII
    text, which Python reads). */
 PyObject *native_module_id(PyObject *module, PyObject *value) {
@@ -367,39 +537,287 @@ PyObject *native_module_id(PyObject *module, PyObject *value) {
     return found;
 }
 
-/* event_course.module_of: a new reference (a str or None), NULL on error. */
-static PyObject *find_module(Splitter *self, PyObject *record, PyObject *payload) {
-    PyObject *context = item_of(record, self->key_context);
-    PyObject *module = context ? item_of(context, self->key_module) : NULL;
-    PyObject *candidates[5] = {
-        module ? item_of(module, self->key_usage) : NULL,
-        payload && PyDict_GET_SIZE(payload) ? item_of(payload, self->key_ident) : NULL,
-        payload && PyDict_GET_SIZE(payload) ? item_of(payload, self->key_problem_id) : NULL,
-        item_of(record, self->key_event_type),
-        item_of(record, self->key_page),
-    };
+/* ---- event_course.course_in_id and course_in_url on ASCII text without `%` -------------------- */
+
+enum { READ_PYTHON, READ_ID, READ_URL };
+
+/* Its parts joined by `/`, as a str (new reference). */
+static PyObject *joined(const char *t, const Groups *g) {
+    char out[512];
+    Py_ssize_t len = 0;
+    for (int k = 0; k < g->groups; k++)
+        len += g->end[k] - g->start[k] + (k > 0);
+    char *text = len <= (Py_ssize_t)sizeof out ? out : PyMem_Malloc(len);
+    if (text == NULL)
+        return PyErr_NoMemory();
+    Py_ssize_t at = 0;
+    for (int k = 0; k < g->groups; k++) {
+        if (k)
+            text[at++] = '/';
+        memcpy(text + at, t + g->start[k], g->end[k] - g->start[k]);
+        at += g->end[k] - g->start[k];
+    }
+    PyObject *result = PyUnicode_DecodeASCII(text, len, NULL);
+    if (text != out)
+        PyMem_Free(text);
+    return result;
+}
+
+/* `n` parts separated by `sep` from `at` (each a courses.PART); `last` NULL: nothing after. */
+static int parts_at(const char *t, Py_ssize_t at, Py_ssize_t n, int count, char sep, Groups *g) {
+    Py_ssize_t i = at;
+    for (int k = 0; k < count; k++) {
+        g->start[k] = i;
+        i = g->end[k] = part_end(t, i, n);
+        if (i == g->start[k] || (k < count - 1 && (i >= n || t[i++] != sep)))
+            return 0;
+    }
+    g->groups = count;
+    return 1;
+}
+
+/* _KEYED: (course|ccx|block)-v1:ORG+NUM+RUN */
+static int keyed(const char *t, Py_ssize_t n, Groups *g) {
+    for (const char *p = t; (p = memmem(p, n - (p - t), "-v1:", 4)) != NULL; p++) {
+        Py_ssize_t k = p - t;
+        if ((k >= 6 && memcmp(p - 6, "course", 6) == 0) || (k >= 3 && memcmp(p - 3, "ccx", 3) == 0) ||
+            (k >= 5 && memcmp(p - 5, "block", 5) == 0))
+            if (parts_at(t, k + 4, n, 3, '+', g))
+                return 1;
+    }
+    return 0;
+}
+
+/* _COURSES_PATH's first match: /courses/ORG/NUM/RUN not followed by [\w~.:+-] */
+static int courses_path(const char *t, Py_ssize_t n, Groups *g) {
+    for (const char *p = t; (p = memmem(p, n - (p - t), "/courses/", 9)) != NULL; p++)
+        if (parts_at(t, (p - t) + 9, n, 3, '/', g) && (g->end[2] >= n || t[g->end[2]] != '+'))
+            return 1;
+    return 0;
+}
+
+/* _I4X_COURSE: i4x://ORG/NUM/course/RUN */
+static int i4x_course(const char *t, Py_ssize_t n, Groups *g) {
+    for (const char *p = t; (p = memmem(p, n - (p - t), "i4x://", 6)) != NULL; p++) {
+        Py_ssize_t at = (p - t) + 6;
+        if (!parts_at(t, at, n, 2, '/', g) || !literal_at(t, g->end[1], n, "/course/"))
+            continue;
+        g->start[2] = g->end[1] + 8;
+        g->end[2] = part_end(t, g->start[2], n);
+        if (g->end[2] > g->start[2]) {
+            g->groups = 3;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* event_course._i4x_in: i4x://ORG/NUM/ or the handler path's i4x:;_;_ORG;_NUM;_ */
+static int runless_i4x(const char *t, Py_ssize_t n, Groups *g) {
+    for (const char *p = t; (p = memmem(p, n - (p - t), "i4x://", 6)) != NULL; p++) {
+        Py_ssize_t at = (p - t) + 6;
+        if (parts_at(t, at, n, 2, '/', g) && g->end[1] < n && t[g->end[1]] == '/')
+            return 1;
+    }
+    for (const char *p = t; (p = memmem(p, n - (p - t), "i4x:;_;_", 8)) != NULL; p++) {
+        Py_ssize_t i = (p - t) + 8;
+        int k;
+        for (k = 0; k < 2; k++) {
+            g->start[k] = i;
+            while (i < n && t[i] != ';' && t[i] != '/' && !is_unicode_space((unsigned char)t[i]))
+                i++;
+            g->end[k] = i;
+            if (i == g->start[k] || !literal_at(t, i, n, ";_"))
+                break;
+            i += 2;
+        }
+        if (k == 2) {
+            g->groups = 2;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* course_in_url (courses.py, then event_course's i4x) of ASCII text without `%`. */
+static PyObject *read_url(PyObject *i4x_type, const char *t, Py_ssize_t n) {
+    Groups g = {{0}, {0}, 0};
+    if (keyed(t, n, &g))
+        return joined(t, &g);
+    if (courses_path(t, n, &g) && memchr(t + g.start[0], ':', g.end[0] - g.start[0]) == NULL)
+        return joined(t, &g);
+    if (i4x_course(t, n, &g))
+        return joined(t, &g);
+    if (runless_i4x(t, n, &g))
+        return PyObject_CallFunction(i4x_type, "s#s#", t + g.start[0], g.end[0] - g.start[0], t + g.start[1],
+                                     g.end[1] - g.start[1]);
+    Py_RETURN_NONE;
+}
+
+/* course_in_id of ASCII text without `%`: stripped, Org/Num/Run as it is, else course_in_url
+   (of the stripped text; the runless i4x key looked for in the text as given). */
+static PyObject *read_id(PyObject *i4x_type, const char *t, Py_ssize_t n) {
+    Py_ssize_t start = 0, stop = n;
+    while (start < stop && is_unicode_space((unsigned char)t[start]))
+        start++;
+    while (stop > start && is_unicode_space((unsigned char)t[stop - 1]))
+        stop--;
+    Groups g = {{0}, {0}, 0};
+    if (parts_at(t + start, 0, stop - start, 3, '/', &g) && g.end[2] == stop - start)
+        return PyUnicode_DecodeASCII(t + start, stop - start, NULL);
+    const char *s = t + start;
+    Py_ssize_t m = stop - start;
+    if (keyed(s, m, &g))
+        return joined(s, &g);
+    if (courses_path(s, m, &g) && memchr(s + g.start[0], ':', g.end[0] - g.start[0]) == NULL)
+        return joined(s, &g);
+    if (i4x_course(s, m, &g))
+        return joined(s, &g);
+    if (runless_i4x(t, n, &g))
+        return PyObject_CallFunction(i4x_type, "s#s#", t + g.start[0], g.end[0] - g.start[0], t + g.start[1],
+                                     g.end[1] - g.start[1]);
+    Py_RETURN_NONE;
+}
+
+/* course_of(kind, text, I4x) -> the compiled reading of course_in_id ("id") or course_in_url
+   ("url"); for tests. NotImplemented for text it leaves to Python (not ASCII, or with `%`). */
+PyObject *native_course_of(PyObject *module, PyObject *args) {
+    const char *kind;
+    PyObject *text, *i4x_type;
+    if (!PyArg_ParseTuple(args, "sUO:course_of", &kind, &text, &i4x_type))
+        return NULL;
+    Py_ssize_t n;
+    const char *t = PyUnicode_AsUTF8AndSize(text, &n);
+    if (t == NULL)
+        return NULL;
+    if (!PyUnicode_IS_ASCII(text) || memchr(t, '%', n) != NULL)
+        Py_RETURN_NOTIMPLEMENTED;
+    return strcmp(kind, "id") == 0 ? read_id(i4x_type, t, n) : read_url(i4x_type, t, n);
+}
+
+/* ---- the course and the block ------------------------------------------------------------- */
+
+/* The string a rule reads (its node in the line, or -1): a top-level field, or a field of the
+   object under one (event_course.value_at). */
+static int rule_value(const Spans *s, const Rule *rule) {
+    int value = j_member(s, 0, rule->outer.text, rule->outer.len);
+    if (value >= 0 && rule->inner.text != NULL)
+        value = j_member(s, value, rule->inner.text, rule->inner.len);
+    if (value < 0 || s->nodes[value].type != J_STR || s->nodes[value].end == s->nodes[value].start)
+        return -1;
+    return value;
+}
+
+/* A reader's answer for a string node: from the cache, else from the Python memo (or the reader
+   itself, through memoised; `reader` NULL: module_in), then cached. A new reference. */
+static PyObject *module_in(Splitter *self, PyObject *value);
+
+static PyObject *cached(Splitter *self, const Node *node, Cache *cache, PyObject *memo, PyObject *reader, int kind) {
+    const char *text;
+    Py_ssize_t n;
+    if (text_of(node, &self->decoded, &text, &n) < 0)
+        return NULL;
+    uint64_t hash = text_hash(text, n);
+    PyObject *found = cache_get(cache, text, n, hash);
+    if (found != NULL)
+        return Py_NewRef(found);
+    if (reader == NULL && is_ascii(text, n)) {
+        found = ascii_bytes_module_id(text, n);
+    } else if (kind != READ_PYTHON && memchr(text, '%', n) == NULL && is_ascii(text, n)) {
+        found = kind == READ_ID ? read_id(self->i4x_type, text, n) : read_url(self->i4x_type, text, n);
+    } else {
+        PyObject *value = PyUnicode_DecodeUTF8(text, n, NULL);
+        if (value == NULL)
+            return NULL;
+        found = reader ? memoised(memo, reader, value, self->memo_limit) : module_in(self, value);
+        Py_DECREF(value);
+    }
+    if (found != NULL && cache_put(cache, text, n, hash, found, self->memo_limit) < 0)
+        Py_CLEAR(found);
+    return found;
+}
+
+/* The course by the rule table: a new reference to a str, Py_None, or Py_NotImplemented for an
+   i4x key without a run (resolved once the file is read), then `*i4x` is a new reference to that
+   I4x(org, num); NULL on error. */
+static PyObject *find_course(Splitter *self, PyObject **i4x) {
+    PyObject *first_i4x = NULL;
+    for (int i = 0; i < self->nrules; i++) {
+        int node = rule_value(&self->line, &self->rules[i]);
+        if (node < 0)
+            continue;
+        PyObject *found = cached(self, &self->line.nodes[node], self->rules[i].cache, self->rules[i].memo,
+                                 self->rules[i].reader, self->rules[i].kind);
+        if (found == NULL) {
+            Py_XDECREF(first_i4x);
+            return NULL;
+        }
+        if (PyUnicode_CheckExact(found)) {
+            Py_XDECREF(first_i4x);
+            return found;
+        }
+        if (found != Py_None && first_i4x == NULL)
+            first_i4x = found;
+        else
+            Py_DECREF(found);
+    }
+    if (first_i4x != NULL) {
+        *i4x = first_i4x;
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_RETURN_NONE;
+}
+
+/* courses.module_id of a str through the memo: the compiled reading for ASCII text, else the
+   Python reader. A new reference, NULL on error. */
+static PyObject *module_in(Splitter *self, PyObject *value) {
+    PyObject *found = PyDict_GetItemWithError(self->module_memo, value);
+    if (found != NULL) {
+        Py_INCREF(found);
+        return found;
+    }
     if (PyErr_Occurred())
         return NULL;
+    found = ascii_module_id(value);
+    if (found == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        return memoised(self->module_memo, self->module_in, value, self->memo_limit);
+    }
+    if (PyDict_GET_SIZE(self->module_memo) > self->memo_limit)
+        PyDict_Clear(self->module_memo);
+    if (PyDict_SetItem(self->module_memo, value, found) < 0)
+        Py_CLEAR(found);
+    return found;
+}
+
+/* event_course.module_of: a new reference (a str or None), NULL on error. `payload` is the
+   payload object's node in `ps` (-1: none). */
+static PyObject *find_module(Splitter *self, const Spans *ps, int payload) {
+    const Spans *s = &self->line;
+    int context = J_MEMBER(s, 0, "context");
+    int module = context >= 0 ? J_MEMBER(s, context, "module") : -1;
+    int filled = payload >= 0 && ps->nodes[payload].count > 0;
+    struct {
+        const Spans *spans;
+        int node;
+    } candidates[5] = {
+        {s, module >= 0 ? J_MEMBER(s, module, "usage_key") : -1},
+        {ps, filled ? J_MEMBER(ps, payload, "id") : -1},
+        {ps, filled ? J_MEMBER(ps, payload, "problem_id") : -1},
+        {s, J_MEMBER(s, 0, "event_type")},
+        {s, J_MEMBER(s, 0, "page")},
+    };
     for (int i = 0; i < 5; i++) {
-        if (!nonempty_str(candidates[i]))
+        int node = candidates[i].node;
+        if (node < 0)
             continue;
-        PyObject *found = PyDict_GetItemWithError(self->module_memo, candidates[i]);
-        if (found != NULL) {
-            Py_INCREF(found);
-        } else if (PyErr_Occurred() || (found = ascii_module_id(candidates[i])) == NULL) {
-            if (PyErr_Occurred())
-                return NULL;
-            found = memoised(self->module_memo, self->module_in, candidates[i], self->memo_limit);
-            if (found == NULL)
-                return NULL;
-        } else {
-            if (PyDict_GET_SIZE(self->module_memo) > self->memo_limit)
-                PyDict_Clear(self->module_memo);
-            if (PyDict_SetItem(self->module_memo, candidates[i], found) < 0) {
-                Py_DECREF(found);
-                return NULL;
-            }
-        }
+        const Node *n = &candidates[i].spans->nodes[node];
+        if (n->type != J_STR || n->end == n->start)
+            continue;
+        PyObject *found = cached(self, n, &self->caches[self->ncaches - 1], NULL, NULL, READ_PYTHON);
+        if (found == NULL)
+            return NULL;
         if (PyObject_IsTrue(found) == 1)
             return found;
         Py_DECREF(found);
@@ -407,453 +825,475 @@ static PyObject *find_module(Splitter *self, PyObject *record, PyObject *payload
     Py_RETURN_NONE;
 }
 
-/* tracklog.payload_of: a new reference to a dict, or Py_None; NULL on error. */
-static PyObject *payload_of(Splitter *self, PyObject *event) {
-    if (event != NULL && PyDict_CheckExact(event)) {
-        Py_INCREF(event);
-        return event;
-    }
-    if (event != NULL && PyUnicode_CheckExact(event) && PyUnicode_GET_LENGTH(event) > 0 &&
-        PyUnicode_READ_CHAR(event, 0) == '{') {
-        PyObject *parsed = PyObject_CallOneArg(self->loads, event);
-        if (parsed == NULL) {
-            PyErr_Clear(); /* not JSON: no payload, as the Python code (only JSONDecodeError is raised) */
-            Py_RETURN_NONE;
-        }
-        if (PyDict_CheckExact(parsed))
-            return parsed;
-        Py_DECREF(parsed);
-    }
-    Py_RETURN_NONE;
-}
-
 /* ---- writing JSON as orjson.dumps ------------------------------------------------------------ */
 
-static int put_text(Buffer *buffer, const char *text, Py_ssize_t n) {
-    if (reserve(buffer, n) < 0)
+/* A string node as orjson writes the str: as it is when it has no escapes (the reader let no
+   byte orjson escapes through), else decoded and escaped. */
+static int put_jstring(Splitter *self, Buffer *b, const Node *node) {
+    const char *text;
+    Py_ssize_t n;
+    if (text_of(node, &self->decoded, &text, &n) < 0 || reserve(b, 6 * n + 2) < 0)
         return -1;
-    put(buffer, text, n);
-    return 0;
+    if (!node->escaped) {
+        b->data[b->len++] = '"';
+        put(b, text, n);
+        b->data[b->len++] = '"';
+    } else {
+        put_string(b, text, n);
+    }
+    return 1;
 }
 
-#define PUT_TEXT(buffer, text) put_text(buffer, text, sizeof(text) - 1)
-
-/* A str as a JSON string; 0 (fallback) for one that is not valid UTF-8 (a lone surrogate). */
-static int put_str(Buffer *buffer, PyObject *text) {
+static int put_str(Buffer *b, PyObject *text) {
     Py_ssize_t n;
     const char *utf8 = PyUnicode_AsUTF8AndSize(text, &n);
-    if (utf8 == NULL) {
-        PyErr_Clear();
-        return FALLBACK;
-    }
-    if (reserve(buffer, 6 * n + 2) < 0)
+    if (utf8 == NULL)
         return -1;
-    put_string(buffer, utf8, n);
+    if (reserve(b, 6 * n + 2) < 0)
+        return -1;
+    put_string(b, utf8, n);
     return 1;
 }
 
-/* The bytes of a JSON text (another buffer) as a JSON string: orjson.dumps(x).decode() inside a row. */
-static int put_json_as_string(Buffer *buffer, const Buffer *json) {
-    if (reserve(buffer, 6 * json->len + 2) < 0)
+/* A JSON text in `json` as a JSON string (orjson.dumps(x).decode() inside a row). */
+static int put_as_string(Buffer *b, const char *json, Py_ssize_t n) {
+    if (reserve(b, 6 * n + 2) < 0)
         return -1;
-    put_string(buffer, json->data, json->len);
+    put_string(b, json, n);
     return 1;
 }
 
-static int put_value(Splitter *self, Buffer *buffer, PyObject *value, int depth);
-
-/* orjson's own text for a value this file does not format the same way (a float with an
-   exponent, or not finite; an integer beyond 64 bits makes it raise: Python's line then). */
-static int put_by_orjson(Splitter *self, Buffer *buffer, PyObject *value) {
-    PyObject *text = PyObject_CallOneArg(self->dumps, value);
-    if (text == NULL) {
-        PyErr_Clear();
-        return FALLBACK;
+/* The text of an integer node as Python writes the int ("-0" is 0). */
+static void int_text(const Node *node, const char **text, Py_ssize_t *n) {
+    *text = node->start;
+    *n = node->end - node->start;
+    if (*n == 2 && memcmp(*text, "-0", 2) == 0) {
+        *text = "0";
+        *n = 1;
     }
-    int result = put_text(buffer, PyBytes_AS_STRING(text), PyBytes_GET_SIZE(text));
-    Py_DECREF(text);
-    return result < 0 ? -1 : 1;
 }
 
-/* A finite float as Python's repr (str) writes it. */
-static int put_repr(Buffer *buffer, PyObject *value) {
-    char *text = PyOS_double_to_string(PyFloat_AS_DOUBLE(value), 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+/* Python's repr of a finite double into `out` (room for 32); its length. */
+static int repr_of(double value, char out[32]) {
+    char *text = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
     if (text == NULL)
         return -1;
-    int result = put_text(buffer, text, (Py_ssize_t)strlen(text)) < 0 ? -1 : 1;
+    int n = (int)strlen(text);
+    if (n >= 32) {
+        PyMem_Free(text);
+        return -2;
+    }
+    memcpy(out, text, n + 1);
     PyMem_Free(text);
-    return result;
+    return n;
 }
 
-static int put_float(Splitter *self, Buffer *buffer, PyObject *value) {
-    double number = PyFloat_AS_DOUBLE(value);
-    if (!isfinite(number))
-        return put_by_orjson(self, buffer, value);
-    char *text = PyOS_double_to_string(number, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (text == NULL)
+static double number_of(const Node *node) {
+    char text[72];
+    Py_ssize_t n = node->end - node->start;
+    memcpy(text, node->start, n);
+    text[n] = '\0';
+    return strtod(text, NULL);
+}
+
+/* Python's repr of the double a number's text reads as, without computing it, when the text has
+   at most 15 significant digits and no exponent, and 1e-4 <= |value| < 1e16 or value is 0: the
+   text itself, trailing zeros dropped (no other decimal of at most 15 digits reads as the same
+   double, so repr's shortest one is this one). Its length, or 0 when the text is not such. */
+static int short_repr(const char *text, Py_ssize_t n, char out[40]) {
+    Py_ssize_t i = 0, o = 0;
+    if (n > 34)
+        return 0;
+    if (text[0] == '-')
+        out[o++] = text[i++];
+    Py_ssize_t int_start = i;
+    while (i < n && is_digit(text[i]))
+        i++;
+    Py_ssize_t int_digits = i - int_start, frac_start = i + 1, frac_end = frac_start;
+    if (int_digits == 0 || int_digits > 16 || (int_digits > 1 && text[int_start] == '0'))
+        return 0;
+    if (i < n) {
+        if (text[i] != '.')
+            return 0;
+        for (frac_end = frac_start; frac_end < n && is_digit(text[frac_end]); frac_end++)
+            ;
+        if (frac_end != n || frac_end == frac_start)
+            return 0;
+    } else {
+        frac_start = frac_end = n;
+    }
+    Py_ssize_t last = frac_end; /* after the last nonzero fraction digit */
+    while (last > frac_start && text[last - 1] == '0')
+        last--;
+    int zero_int = int_digits == 1 && text[int_start] == '0';
+    Py_ssize_t leading = 0; /* zeros after the point before the first significant digit */
+    if (zero_int)
+        while (frac_start + leading < last && text[frac_start + leading] == '0')
+            leading++;
+    Py_ssize_t significant = (zero_int ? 0 : int_digits) + (last - frac_start) - leading;
+    if (significant > 15 || (zero_int && last > frac_start && leading > 3))
+        return 0;
+    memcpy(out + o, text + int_start, int_digits);
+    o += int_digits;
+    out[o++] = '.';
+    if (last == frac_start) {
+        out[o++] = '0';
+    } else {
+        memcpy(out + o, text + frac_start, last - frac_start);
+        o += last - frac_start;
+    }
+    return (int)o;
+}
+
+/* A number node read as a float, as orjson writes it: the short form above, else Python's repr,
+   which orjson matches but for an exponent. */
+static int put_float(Buffer *b, double value);
+
+static int put_float_of(Buffer *b, const Node *node) {
+    char text[40];
+    Py_ssize_t length = node->end - node->start;
+    if (node->type == J_INT && length == 2 && memcmp(node->start, "-0", 2) == 0) /* the int 0 */
+        return PUT_TEXT(b, "0.0") < 0 ? -1 : 1;
+    int n = short_repr(node->start, length, text);
+    if (n > 0)
+        return put_text(b, text, n) < 0 ? -1 : 1;
+    return put_float(b, number_of(node));
+}
+
+/* A float as orjson writes it: Python's repr, which orjson matches but for an exponent. */
+static int put_float(Buffer *b, double value) {
+    char text[32];
+    int n = repr_of(value, text);
+    if (n == -1)
         return -1;
+    if (n < 0 || strchr(text, 'e') != NULL)
+        return FALLBACK;
+    return put_text(b, text, n) < 0 ? -1 : 1;
+}
+
+/* orjson.dumps of the value a node holds. */
+static int put_value(Splitter *self, Buffer *b, const Spans *s, int index) {
+    const Node *node = &s->nodes[index];
+    const char *text;
+    Py_ssize_t n;
     int result;
-    if (strchr(text, 'e') != NULL) /* orjson writes 1e-7 where repr writes 1e-07 */
-        result = put_by_orjson(self, buffer, value);
-    else
-        result = put_text(buffer, text, (Py_ssize_t)strlen(text)) < 0 ? -1 : 1;
-    PyMem_Free(text);
-    return result;
-}
-
-static int put_int(Splitter *self, Buffer *buffer, PyObject *value) {
-    int overflow;
-    long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
-    if (overflow || (number == -1 && PyErr_Occurred())) {
-        PyErr_Clear();
-        return put_by_orjson(self, buffer, value);
-    }
-    char text[24];
-    int n = snprintf(text, sizeof text, "%lld", number);
-    return put_text(buffer, text, n) < 0 ? -1 : 1;
-}
-
-static int put_object(Splitter *self, Buffer *buffer, PyObject *value, int depth) {
-    if (PUT_TEXT(buffer, "{") < 0)
-        return -1;
-    Py_ssize_t position = 0;
-    PyObject *key, *item;
-    int first = 1;
-    while (PyDict_Next(value, &position, &key, &item)) {
-        if (!PyUnicode_CheckExact(key))
-            return FALLBACK;
-        if (!first && PUT_TEXT(buffer, ",") < 0)
+    switch (node->type) {
+    case J_STR: return put_jstring(self, b, node);
+    case J_INT: int_text(node, &text, &n); return put_text(b, text, n) < 0 ? -1 : 1;
+    case J_FLOAT: return put_float_of(b, node);
+    case J_TRUE: return PUT_TEXT(b, "true") < 0 ? -1 : 1;
+    case J_FALSE: return PUT_TEXT(b, "false") < 0 ? -1 : 1;
+    case J_NULL: return PUT_TEXT(b, "null") < 0 ? -1 : 1;
+    case J_ARR:
+        if (PUT_TEXT(b, "[") < 0)
             return -1;
-        first = 0;
-        int result = put_str(buffer, key);
-        if (result <= 0)
-            return result;
-        if (PUT_TEXT(buffer, ":") < 0)
-            return -1;
-        result = put_value(self, buffer, item, depth + 1);
-        if (result <= 0)
-            return result;
-    }
-    return PUT_TEXT(buffer, "}") < 0 ? -1 : 1;
-}
-
-/* orjson.dumps of a value orjson.loads can give (and of the coercers' results). */
-static int put_value(Splitter *self, Buffer *buffer, PyObject *value, int depth) {
-    if (depth > MAX_DEPTH)
-        return FALLBACK;
-    if (PyUnicode_CheckExact(value))
-        return put_str(buffer, value);
-    if (value == Py_None)
-        return PUT_TEXT(buffer, "null") < 0 ? -1 : 1;
-    if (value == Py_True)
-        return PUT_TEXT(buffer, "true") < 0 ? -1 : 1;
-    if (value == Py_False)
-        return PUT_TEXT(buffer, "false") < 0 ? -1 : 1;
-    if (PyLong_CheckExact(value))
-        return put_int(self, buffer, value);
-    if (PyFloat_CheckExact(value))
-        return put_float(self, buffer, value);
-    if (PyDict_CheckExact(value))
-        return put_object(self, buffer, value, depth);
-    if (PyList_CheckExact(value)) {
-        if (PUT_TEXT(buffer, "[") < 0)
-            return -1;
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
-            if (i && PUT_TEXT(buffer, ",") < 0)
+        for (int item = node->first; item >= 0; item = s->nodes[item].next) {
+            if (item != node->first && PUT_TEXT(b, ",") < 0)
                 return -1;
-            int result = put_value(self, buffer, PyList_GET_ITEM(value, i), depth + 1);
-            if (result <= 0)
+            if ((result = put_value(self, b, s, item)) <= 0)
                 return result;
         }
-        return PUT_TEXT(buffer, "]") < 0 ? -1 : 1;
+        return PUT_TEXT(b, "]") < 0 ? -1 : 1;
+    default: /* J_OBJ: its keys have no escapes */
+        if (PUT_TEXT(b, "{") < 0)
+            return -1;
+        for (int key = node->first; key >= 0; key = s->nodes[key].next) {
+            if (key != node->first && PUT_TEXT(b, ",") < 0)
+                return -1;
+            if (put_jstring(self, b, &s->nodes[key]) < 0 || PUT_TEXT(b, ":") < 0)
+                return -1;
+            if ((result = put_value(self, b, s, J_VALUE(key))) <= 0)
+                return result;
+        }
+        return PUT_TEXT(b, "}") < 0 ? -1 : 1;
     }
-    return FALLBACK;
 }
 
-/* `"key":` (a comma first unless it is the object's first member). */
-static int put_key(Buffer *buffer, PyObject *key, int *first) {
-    if (!*first && PUT_TEXT(buffer, ",") < 0)
-        return -1;
-    *first = 0;
-    int result = put_str(buffer, key);
-    if (result <= 0)
-        return result;
-    return PUT_TEXT(buffer, ":") < 0 ? -1 : 1;
-}
-
-/* A value as JSON text, then that text as a JSON string (`event`, `extra`). */
-static int put_value_as_string(Splitter *self, Buffer *buffer, PyObject *value) {
+/* The JSON text of a node's value, as a JSON string (json_text inside a row). */
+static int put_value_as_string(Splitter *self, Buffer *b, const Spans *s, int index) {
     self->scratch.len = 0;
-    int result = put_value(self, &self->scratch, value, 0);
+    int result = put_value(self, &self->scratch, s, index);
     if (result <= 0)
         return result;
-    return put_json_as_string(buffer, &self->scratch);
+    return put_as_string(b, self->scratch.data, self->scratch.len);
 }
 
-/* A coercer's result for an item, new reference: the common exact types without a call (each
-   returns its input, or int(bool), float(int), as coerce.py does). */
-static PyObject *coerced(Splitter *self, PyObject *rule, PyObject *item) {
-    if (rule == self->to_integer && PyLong_CheckExact(item)) {
-        int overflow;
-        long long number = PyLong_AsLongLongAndOverflow(item, &overflow);
-        if (!overflow && !(number == -1 && PyErr_Occurred())) {
-            Py_INCREF(item);
-            return item;
-        }
-        PyErr_Clear();
-    } else if (rule == self->to_float && PyFloat_CheckExact(item) && isfinite(PyFloat_AS_DOUBLE(item))) {
-        Py_INCREF(item);
-        return item;
-    } else if (rule == self->to_boolean && PyBool_Check(item)) {
-        Py_INCREF(item);
-        return item;
-    }
-    return PyObject_CallOneArg(rule, item);
-}
-
-/* A string column's value: the str itself, else coerce.to_string's result (None is written as
-   null): the text of a bool, an int, a finite float (repr) or, for a dict or list, its JSON. */
-static int put_string_column(Splitter *self, Buffer *buffer, PyObject *item) {
-    if (PyUnicode_CheckExact(item))
-        return put_str(buffer, item);
-    if (item == Py_True || item == Py_False)
-        return put_text(buffer, item == Py_True ? "\"true\"" : "\"false\"", item == Py_True ? 6 : 7) < 0 ? -1 : 1;
-    if (PyLong_CheckExact(item) || PyFloat_CheckExact(item) || PyDict_CheckExact(item) || PyList_CheckExact(item)) {
-        if (PyFloat_CheckExact(item) && !isfinite(PyFloat_AS_DOUBLE(item)))
-            return PUT_TEXT(buffer, "null") < 0 ? -1 : 1;
-        Buffer *text = &self->text;
-        text->len = 0;
-        int result = PyFloat_CheckExact(item) ? put_repr(text, item) : put_value(self, text, item, 0);
-        if (result < 0)
+/* coerce.to_string of a node's value (not null): as a JSON string. */
+static int put_to_string(Splitter *self, Buffer *b, const Spans *s, int index) {
+    const Node *node = &s->nodes[index];
+    const char *text;
+    Py_ssize_t n;
+    char repr[32];
+    switch (node->type) {
+    case J_STR: return put_jstring(self, b, node);
+    case J_INT: int_text(node, &text, &n); return put_as_string(b, text, n);
+    case J_FLOAT: {
+        int len = short_repr(node->start, node->end - node->start, repr);
+        if (len > 0)
+            return put_as_string(b, repr, len);
+        len = repr_of(number_of(node), repr); /* str(float): its exponent as Python writes it */
+        if (len == -1)
             return -1;
-        if (result > 0)
-            return put_json_as_string(buffer, text);
+        return len < 0 ? FALLBACK : put_as_string(b, repr, len);
     }
-    PyObject *text = PyObject_CallOneArg(self->to_string, item);
-    if (text == NULL)
+    case J_TRUE: return PUT_TEXT(b, "\"true\"") < 0 ? -1 : 1;
+    case J_FALSE: return PUT_TEXT(b, "\"false\"") < 0 ? -1 : 1;
+    case J_NULL: return PUT_TEXT(b, "null") < 0 ? -1 : 1;
+    default: return put_value_as_string(self, b, s, index);
+    }
+}
+
+/* `,"key":` with the key as it is in the text (a comma unless it is the object's first member) */
+static int put_key(Buffer *b, const Node *key, int *first) {
+    Py_ssize_t n = key->end - key->start;
+    if (reserve(b, n + 4) < 0)
         return -1;
-    int result = put_value(self, buffer, text, 0);
-    Py_DECREF(text);
+    if (!*first)
+        b->data[b->len++] = ',';
+    *first = 0;
+    b->data[b->len++] = '"';
+    put(b, key->start, n);
+    b->data[b->len++] = '"';
+    b->data[b->len++] = ':';
+    return 1;
+}
+
+/* ---- the coercions of tracklog.coerce_record ----------------------------------------------------- */
+
+/* A scalar column's value (not null) by coerce.to_integer, to_float or to_boolean: 1 written,
+   2 None (nothing written), 0 Python's (a string: its parsing is Python's), -1 error. */
+static int put_scalar(Buffer *b, int kind, const Node *node) {
+    const char *text;
+    Py_ssize_t n;
+    if (node->type == J_STR)
+        return FALLBACK;
+    if (kind == K_INTEGER) {
+        if (node->type == J_TRUE || node->type == J_FALSE)
+            return put_text(b, node->type == J_TRUE ? "1" : "0", 1) < 0 ? -1 : 1;
+        if (node->type == J_INT) {
+            int_text(node, &text, &n);
+            int negative = text[0] == '-';
+            /* beyond INT64 (a uint64) is None */
+            if (n - negative > 19 || (n - negative == 19 && strncmp(text + negative, negative ? "9223372036854775808" : "9223372036854775807", 19) > 0))
+                return 2;
+            return put_text(b, text, n) < 0 ? -1 : 1;
+        }
+        if (node->type == J_FLOAT) {
+            double value = number_of(node);
+            if (value != floor(value) || value < -9223372036854775808.0 || value >= 9223372036854775808.0)
+                return 2;
+            char digits[24];
+            int len = snprintf(digits, sizeof digits, "%lld", (long long)value);
+            return put_text(b, digits, len) < 0 ? -1 : 1;
+        }
+        return 2;
+    }
+    if (kind == K_FLOAT) {
+        if (node->type == J_INT || node->type == J_FLOAT)
+            return put_float_of(b, node);
+        return 2; /* a bool is not an int to to_float */
+    }
+    /* K_BOOLEAN */
+    if (node->type == J_TRUE || node->type == J_FALSE)
+        return put_text(b, node->type == J_TRUE ? "true" : "false", node->type == J_TRUE ? 4 : 5) < 0 ? -1 : 1;
+    if (node->type == J_INT) {
+        int_text(node, &text, &n);
+        if (n == 1 && (text[0] == '0' || text[0] == '1'))
+            return put_text(b, text[0] == '1' ? "true" : "false", text[0] == '1' ? 4 : 5) < 0 ? -1 : 1;
+    }
+    return 2;
+}
+
+static int put_record(Splitter *self, Buffer *b, const Node *name, int *first, const Spans *s, int object,
+                      const Plan *plan, Buffer *unknown, const Name *only, int nonly);
+
+/* One member of a record: 1 (written or not), 0 Python's, -1 error. */
+static int put_field(Splitter *self, Buffer *b, int *first, const Spans *s, int object, int key, const Plan *plan,
+                     Buffer *unknown) {
+    const Node *k = &s->nodes[key];
+    int value = J_VALUE(key), result;
+    const Node *v = &s->nodes[value];
+    const Field *field = field_of(plan, k);
+    if (field == NULL) {
+        const Name *renamed = NULL;
+        for (int i = 0; i < self->nrenamed; i++)
+            if (name_is(k, &self->renamed[2 * i]))
+                renamed = &self->renamed[2 * i + 1];
+        field = renamed ? field_named(plan, renamed) : NULL;
+        if (field == NULL) {
+            if (unknown != NULL) {
+                if (unknown->len > 1 && PUT_TEXT(unknown, ",") < 0)
+                    return -1;
+                int none = 1;
+                if (put_key(unknown, k, &none) < 0)
+                    return -1;
+                return put_value(self, unknown, s, value);
+            }
+            return 1;
+        }
+        if (j_member(s, object, renamed->text, renamed->len) >= 0)
+            return FALLBACK; /* both spellings: which one the dict keeps is Python's */
+    }
+    if (v->type == J_NULL)
+        return 1;
+    Node name = {J_STR, 0, 0, -1, -1, field->name, field->name + field->len};
+    if (field->kind == K_STRING) {
+        if (put_key(b, &name, first) < 0)
+            return -1;
+        return put_to_string(self, b, s, value);
+    }
+    if (field->kind == K_RECORD) {
+        if (v->type != J_OBJ)
+            return 1;
+        result = put_record(self, b, &name, first, s, value, field->sub, NULL, NULL, 0);
+        return result == 2 ? 1 : result;
+    }
+    Py_ssize_t start = b->len;
+    int was_first = *first;
+    if (put_key(b, &name, first) < 0)
+        return -1;
+    result = put_scalar(b, field->kind, v);
+    if (result == 2) { /* None: not written */
+        b->len = start;
+        *first = was_first;
+        return 1;
+    }
     return result;
 }
 
-/* tracklog.coerce_record of `value` (a dict) by `plan` (Plan.as_tuple()), written as an object
-   member `"name":{...}` when it keeps anything: 1 written, 2 nothing kept (nothing written),
-   0 fallback, -1 error. Unknown keys go into `unknown` (a dict) when it is given. `keys` iterates
-   only those keys, in that order, when given (event_struct's GET, POST and query). */
-static int put_record(Splitter *self, Buffer *buffer, PyObject *name, int *first, PyObject *value, PyObject *plan,
-                      PyObject *unknown, PyObject *const *keys, int nkeys) {
-    PyObject *strings = PyTuple_GET_ITEM(plan, 0), *scalars = PyTuple_GET_ITEM(plan, 1),
-             *records = PyTuple_GET_ITEM(plan, 2), *names = PyTuple_GET_ITEM(plan, 3);
-    Py_ssize_t start = buffer->len;
+/* tracklog.coerce_record of an object node by a plan, written as the member `"name":{...}` when
+   it keeps anything: 1 written, 2 nothing kept (nothing written), 0 Python's, -1 error. Unknown
+   members go to `unknown` (an object's text under way, `{` written) when given; `only` names the
+   members to take, in that order (event_struct's GET, POST and query). */
+static int put_record(Splitter *self, Buffer *b, const Node *name, int *first, const Spans *s, int object,
+                      const Plan *plan, Buffer *unknown, const Name *only, int nonly) {
+    Py_ssize_t start = b->len;
     int outer_first = *first, inner_first = 1, result;
-    if ((result = put_key(buffer, name, first)) <= 0 || PUT_TEXT(buffer, "{") < 0)
-        return result < 0 ? -1 : result;
-    Py_ssize_t position = 0;
-    int index = 0;
-    for (;;) {
-        PyObject *key, *item;
-        if (keys != NULL) {
-            if (index == nkeys)
-                break;
-            key = keys[index++];
-            item = PyDict_GetItemWithError(value, key);
-            if (item == NULL) {
-                if (PyErr_Occurred())
-                    return -1;
-                continue;
-            }
-        } else if (!PyDict_Next(value, &position, &key, &item)) {
-            break;
-        }
-        int known = PySet_Contains(strings, key);
-        if (known < 0)
-            return -1;
-        if (!known && !(known = PySet_Contains(names, key))) {
-            PyObject *renamed = PyDict_GetItemWithError(self->renamed, key);
-            if (renamed == NULL || PySet_Contains(names, renamed) != 1) {
-                if (PyErr_Occurred())
-                    return -1;
-                if (unknown != NULL && PyDict_SetItem(unknown, key, item) < 0)
-                    return -1;
-                continue;
-            }
-            if (PyDict_Contains(value, renamed))
-                return FALLBACK; /* both spellings: the dict's last-wins is Python's to apply */
-            key = renamed;
-            if ((known = PySet_Contains(strings, key)) < 0)
-                return -1;
-        } else if (known < 0) {
-            return -1;
-        } else {
-            known = PySet_Contains(strings, key);
-        }
-        if (known == 1) { /* a string column */
-            if (item == Py_None)
-                continue;
-            if ((result = put_key(buffer, key, &inner_first)) <= 0 ||
-                (result = put_string_column(self, buffer, item)) <= 0)
+    if (put_key(b, name, first) < 0 || PUT_TEXT(b, "{") < 0)
+        return -1;
+    if (only != NULL) {
+        for (int i = 0; i < nonly; i++) {
+            int value = j_member(s, object, only[i].text, only[i].len);
+            if (value >= 0 && (result = put_field(self, b, &inner_first, s, object, value - 1, plan, unknown)) <= 0)
                 return result;
-            continue;
         }
-        if (item == Py_None)
-            continue;
-        PyObject *rule = PyDict_GetItemWithError(scalars, key);
-        if (rule != NULL) {
-            PyObject *typed = coerced(self, rule, item);
-            if (typed == NULL)
-                return -1;
-            if (typed != Py_None) {
-                result = put_key(buffer, key, &inner_first);
-                if (result > 0)
-                    result = put_value(self, buffer, typed, 1);
-                if (result <= 0) {
-                    Py_DECREF(typed);
-                    return result;
-                }
-            }
-            Py_DECREF(typed);
-            continue;
-        }
-        if (PyErr_Occurred())
-            return -1;
-        if (!PyDict_CheckExact(item))
-            continue;
-        PyObject *inner = PyDict_GetItemWithError(records, key);
-        if (inner == NULL)
-            return PyErr_Occurred() ? -1 : FALLBACK;
-        result = put_record(self, buffer, key, &inner_first, item, inner, NULL, NULL, 0);
-        if (result <= 0)
-            return result;
+    } else {
+        for (int key = s->nodes[object].first; key >= 0; key = s->nodes[key].next)
+            if ((result = put_field(self, b, &inner_first, s, object, key, plan, unknown)) <= 0)
+                return result;
     }
-    if (inner_first) { /* nothing kept: the member is not written */
-        buffer->len = start;
+    if (inner_first) {
+        b->len = start;
         *first = outer_first;
         return 2;
     }
-    return PUT_TEXT(buffer, "}") < 0 ? -1 : 1;
+    return PUT_TEXT(b, "}") < 0 ? -1 : 1;
 }
 
-static int set_extra(PyObject **extra, PyObject *key, PyObject *value) {
-    if (*extra == NULL && (*extra = PyDict_New()) == NULL)
-        return -1;
-    return PyDict_SetItem(*extra, key, value);
-}
-
-/* tracklog.event_struct, written as the member `event_struct` when it keeps anything. */
-static int put_event_struct(Splitter *self, Buffer *buffer, int *first, PyObject *record, PyObject *payload) {
-    static PyObject *name = NULL;
-    if (name == NULL && (name = PyUnicode_InternFromString("event_struct")) == NULL)
-        return -1;
-    PyObject *event_type = item_of(record, self->key_event_type);
-    if (event_type == NULL && PyErr_Occurred())
-        return -1;
-    int typed = 0;
-    if (event_type != NULL) {
-        typed = PySet_Contains(self->struct_types, event_type);
-        if (typed < 0) {
-            PyErr_Clear(); /* an unhashable event_type is in no set */
-            typed = 0;
-        }
-        if (!typed && PyUnicode_CheckExact(event_type)) {
-            static PyObject *problem = NULL;
-            if (problem == NULL && (problem = PyUnicode_InternFromString("problem_")) == NULL)
-                return -1;
-            typed = PyUnicode_Contains(event_type, problem);
-            if (typed < 0)
-                return -1;
-        }
+/* tracklog.event_struct of the payload (node `payload` of `ps`), as the member `event_struct`. */
+static int put_event_struct(Splitter *self, Buffer *b, int *first, const Spans *ps, int payload) {
+    static const char EVENT_STRUCT[] = "event_struct";
+    static const Node name = {J_STR, 0, 0, -1, -1, EVENT_STRUCT, EVENT_STRUCT + sizeof EVENT_STRUCT - 1};
+    static const Name picked[3] = {{"GET", 3}, {"POST", 4}, {"query", 5}};
+    int type = J_MEMBER(&self->line, 0, "event_type"), typed = 0;
+    if (type >= 0 && self->line.nodes[type].type == J_STR) {
+        const char *text;
+        Py_ssize_t n;
+        if (text_of(&self->line.nodes[type], &self->decoded, &text, &n) < 0)
+            return -1;
+        typed = in_names(text, n, self->struct_types, self->nstruct_types) || memmem(text, n, "problem_", 8) != NULL;
     }
-    if (typed)
-        return put_record(self, buffer, name, first, payload, self->struct_plan, NULL, NULL, 0);
-    PyObject *picked[3] = {self->key_get, self->key_post, self->key_query};
-    return put_record(self, buffer, name, first, payload, self->struct_plan, NULL, picked, 3);
+    int result = put_record(self, b, &name, first, ps, payload, self->struct_plan, NULL, typed ? NULL : picked,
+                            typed ? 0 : 3);
+    return result == 2 ? 1 : result;
 }
 
-/* tracklog.normalise, written as one JSON line into self->row: 1, 0 fallback, -1 error. */
-static int put_row(Splitter *self, PyObject *record, PyObject *course, PyObject *module, PyObject *payload) {
+/* extra's member `"key":value` */
+static int put_extra(Splitter *self, const Node *key, const Spans *s, int value) {
+    Buffer *extra = &self->extra;
+    int none = 1;
+    if (extra->len > 1 && PUT_TEXT(extra, ",") < 0)
+        return -1;
+    if (put_key(extra, key, &none) < 0)
+        return -1;
+    return put_value(self, extra, s, value);
+}
+
+/* tracklog.normalise of the line (its object is node 0), as one JSON line in self->row. */
+static int put_row(Splitter *self, PyObject *course, PyObject *module, const Spans *ps, int payload) {
+    const Spans *s = &self->line;
     Buffer *row = &self->row;
-    PyObject *extra = NULL;
-    int first = 1, result = 1;
+    int first = 1, result;
     row->len = 0;
-    if (PUT_TEXT(row, "{") < 0 ||
-        (result = put_key(row, self->key_time, &first)) <= 0 ||
-        (result = put_str(row, PyDict_GetItem(record, self->key_time))) <= 0)
-        goto done;
-    Py_ssize_t position = 0;
-    PyObject *key, *value;
-    while (PyDict_Next(record, &position, &key, &value)) {
-        int own = PySet_Contains(self->own_top, key);
-        if (own < 0) {
-            result = -1;
-            goto done;
-        }
-        if (own) {
-            if (value != Py_None &&
-                ((result = put_key(row, key, &first)) <= 0 || (result = put_string_column(self, row, value)) <= 0))
-                goto done;
-        } else if (PyUnicode_Compare(key, self->key_context) == 0) {
-            if (PyDict_CheckExact(value)) {
-                PyObject *unknown = PyDict_New();
-                if (unknown == NULL) {
-                    result = -1;
-                    goto done;
-                }
-                result = put_record(self, row, key, &first, value, self->context_plan, unknown, NULL, 0);
-                if (result > 0 && PyDict_GET_SIZE(unknown) && set_extra(&extra, key, unknown) < 0)
-                    result = -1;
-                Py_DECREF(unknown);
-                if (result <= 0)
-                    goto done;
-            } else if (value != Py_None && set_extra(&extra, key, value) < 0) {
-                result = -1;
-                goto done;
-            }
-        } else if (PyUnicode_Compare(key, self->key_event) == 0) {
-            if (value == Py_None)
+    self->extra.len = 0;
+    if (PUT_TEXT(&self->extra, "{") < 0 || PUT_TEXT(row, "{\"time\":") < 0)
+        return -1;
+    first = 0;
+    if (put_jstring(self, row, &s->nodes[J_MEMBER(s, 0, "time")]) < 0)
+        return -1;
+    for (int key = s->nodes[0].first; key >= 0; key = s->nodes[key].next) {
+        const Node *k = &s->nodes[key];
+        int value = J_VALUE(key);
+        const Node *v = &s->nodes[value];
+        Py_ssize_t n = k->end - k->start;
+        if (in_names(k->start, n, self->own_top, self->nown_top)) {
+            if (v->type == J_NULL)
                 continue;
-            if ((result = put_key(row, key, &first)) <= 0)
-                goto done;
-            result = PyUnicode_CheckExact(value) ? put_str(row, value) : put_value_as_string(self, row, value);
-            if (result <= 0)
-                goto done;
-            if (payload != Py_None && (result = put_event_struct(self, row, &first, record, payload)) <= 0)
-                goto done;
-        } else if (PyUnicode_Compare(key, self->key_id) == 0) {
-            PyObject *oid = item_of(value, self->key_oid);
-            if (oid != NULL && PyUnicode_CheckExact(oid)) {
-                if ((result = PUT_TEXT(row, ",\"mongoid\":") < 0 ? -1 : 1) <= 0 || (result = put_str(row, oid)) <= 0)
-                    goto done;
-            } else if (set_extra(&extra, key, value) < 0) {
-                result = -1;
-                goto done;
+            if (put_key(row, k, &first) < 0)
+                return -1;
+            result = put_to_string(self, row, s, value);
+        } else if (n == 7 && memcmp(k->start, "context", 7) == 0) {
+            if (v->type == J_OBJ) {
+                Buffer *unknown = &self->unknown;
+                unknown->len = 0;
+                if (PUT_TEXT(unknown, "{") < 0)
+                    return -1;
+                result = put_record(self, row, k, &first, s, value, self->context_plan, unknown, NULL, 0);
+                if (result > 0 && unknown->len > 1) {
+                    Buffer *extra = &self->extra;
+                    if ((extra->len > 1 && PUT_TEXT(extra, ",") < 0) || PUT_TEXT(extra, "\"context\":") < 0 ||
+                        put_text(extra, unknown->data, unknown->len) < 0 || PUT_TEXT(extra, "}") < 0)
+                        return -1;
+                }
+            } else {
+                result = v->type == J_NULL ? 1 : put_extra(self, k, s, value);
             }
-        } else if (PyUnicode_Compare(key, self->key_time) != 0 && set_extra(&extra, key, value) < 0) {
-            result = -1;
-            goto done;
+        } else if (n == 5 && memcmp(k->start, "event", 5) == 0) {
+            if (v->type == J_NULL)
+                continue;
+            if (put_key(row, k, &first) < 0)
+                return -1;
+            result = v->type == J_STR ? put_jstring(self, row, v) : put_value_as_string(self, row, s, value);
+            if (result > 0 && payload >= 0)
+                result = put_event_struct(self, row, &first, ps, payload);
+        } else if (n == 3 && memcmp(k->start, "_id", 3) == 0) {
+            int oid = J_MEMBER(s, value, "$oid");
+            if (oid >= 0 && s->nodes[oid].type == J_STR)
+                result = PUT_TEXT(row, ",\"mongoid\":") < 0 ? -1 : put_jstring(self, row, &s->nodes[oid]);
+            else
+                result = put_extra(self, k, s, value);
+        } else if (n == 4 && memcmp(k->start, "time", 4) == 0) {
+            continue;
+        } else {
+            result = put_extra(self, k, s, value);
         }
-        if (PyErr_Occurred()) {
-            result = -1;
-            goto done;
-        }
+        if (result <= 0)
+            return result;
     }
     self->course_at = row->len;
-    if (course != Py_None &&
-        ((result = PUT_TEXT(row, ",\"course_id\":") < 0 ? -1 : 1) <= 0 || (result = put_str(row, course)) <= 0))
-        goto done;
-    if (module != Py_None &&
-        ((result = PUT_TEXT(row, ",\"module_id\":") < 0 ? -1 : 1) <= 0 || (result = put_str(row, module)) <= 0))
-        goto done;
-    if (extra != NULL &&
-        ((result = PUT_TEXT(row, ",\"extra\":") < 0 ? -1 : 1) <= 0 || (result = put_value_as_string(self, row, extra)) <= 0))
-        goto done;
-    result = PUT_TEXT(row, "}\n") < 0 ? -1 : 1;
-done:
-    Py_XDECREF(extra);
-    return result;
+    if (course != Py_None && (PUT_TEXT(row, ",\"course_id\":") < 0 || put_str(row, course) < 0))
+        return -1;
+    if (module != Py_None && (PUT_TEXT(row, ",\"module_id\":") < 0 || put_str(row, module) < 0))
+        return -1;
+    if (self->extra.len > 1) {
+        if (PUT_TEXT(&self->extra, "}") < 0 || PUT_TEXT(row, ",\"extra\":") < 0 ||
+            put_as_string(row, self->extra.data, self->extra.len) < 0)
+            return -1;
+    }
+    return PUT_TEXT(row, "}\n") < 0 ? -1 : 1;
 }
 
-/* ---- one line ---------------------------------------------------------------------------------- */
+/* ---- one line ------------------------------------------------------------------------------------ */
 
 /* Append the row to its file's buffer, flushing the buffers as BufferedOutputs.add does. */
 static int add_row(Splitter *self, PyObject *path, Py_ssize_t *buffered) {
@@ -902,34 +1342,74 @@ static int count_course(Splitter *self, PyObject *course) {
     return failed;
 }
 
-/* A row of an event whose i4x key names no run, to the split's pending file as
-   `[org, num, head, tail]`: the row is head + the course_id member (once the run is known) + tail. */
+/* A row of an event whose i4x key names no run, for the split's pending file (written when run
+   returns) as `[org, num, head, tail]`: the row is head + the course_id member (once the run is
+   known) + tail. */
 static int put_pending(Splitter *self, PyObject *i4x) {
     Buffer *out = &self->pending;
-    Buffer head = {self->row.data, self->course_at, self->course_at};
-    Buffer tail = {self->row.data + self->course_at, self->row.len - 1 - self->course_at, 0}; /* without its newline */
-    int result = 1;
-    out->len = 0;
     if (!PyTuple_Check(i4x) || PyTuple_GET_SIZE(i4x) != 2 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(i4x, 0)) ||
         !PyUnicode_CheckExact(PyTuple_GET_ITEM(i4x, 1)))
         return FALLBACK;
-    if (PUT_TEXT(out, "[") < 0 || (result = put_str(out, PyTuple_GET_ITEM(i4x, 0))) <= 0 || PUT_TEXT(out, ",") < 0 ||
-        (result = put_str(out, PyTuple_GET_ITEM(i4x, 1))) <= 0 || PUT_TEXT(out, ",") < 0 ||
-        put_json_as_string(out, &head) < 0 || PUT_TEXT(out, ",") < 0 || put_json_as_string(out, &tail) < 0 ||
+    if (PUT_TEXT(out, "[") < 0 || put_str(out, PyTuple_GET_ITEM(i4x, 0)) < 0 || PUT_TEXT(out, ",") < 0 ||
+        put_str(out, PyTuple_GET_ITEM(i4x, 1)) < 0 || PUT_TEXT(out, ",") < 0 ||
+        put_as_string(out, self->row.data, self->course_at) < 0 || PUT_TEXT(out, ",") < 0 ||
+        put_as_string(out, self->row.data + self->course_at, self->row.len - 1 - self->course_at) < 0 ||
         PUT_TEXT(out, "]\n") < 0)
-        return result <= 0 && !PyErr_Occurred() ? FALLBACK : -1;
-    PyObject *written = PyObject_CallMethod(self->pending_file, "write", "y#", out->data, out->len);
-    if (written == NULL)
         return -1;
-    Py_DECREF(written);
     return 1;
 }
 
-/* A parsed line past the de-duplication: 1 done, 0 Python's, -1 error. */
-static int split_record(Splitter *self, PyObject *record, Py_ssize_t *buffered) {
-    if (!PyDict_CheckExact(record) || !surely_valid_time(PyDict_GetItem(record, self->key_time)))
+static int write_pending(Splitter *self) {
+    if (self->pending.len == 0)
+        return 0;
+    PyObject *written = PyObject_CallMethod(self->pending_file, "write", "y#", self->pending.data, self->pending.len);
+    self->pending.len = 0;
+    if (written == NULL)
+        return -1;
+    Py_DECREF(written);
+    return 0;
+}
+
+/* The payload (tracklog.payload_of) as a node: the `event` object in the line, or the object a
+   browser event's `event` string holds (read into self->payload); -1 for none, -2 for a text
+   this reader leaves to Python, -3 on error. */
+static int payload_of(Splitter *self, const Spans **ps) {
+    int event = J_MEMBER(&self->line, 0, "event");
+    *ps = &self->line;
+    if (event < 0)
+        return -1;
+    const Node *node = &self->line.nodes[event];
+    if (node->type == J_OBJ)
+        return event;
+    if (node->type != J_STR || node->end == node->start)
+        return -1;
+    const char *text;
+    Py_ssize_t n;
+    if (text_of(node, &self->payload_text, &text, &n) < 0)
+        return -3;
+    if (n == 0 || text[0] != '{')
+        return -1;
+    *ps = &self->payload;
+    int result = j_parse(&self->payload, text, n);
+    if (result == J_NOMEM)
+        return -3;
+    if (result == J_UNSURE)
+        return -2;
+    return result == J_OK && self->payload.nodes[0].type == J_OBJ ? 0 : -1;
+}
+
+/* One line (not blank, not a duplicate): 1 done, 0 Python's, -1 error. */
+static int split_line(Splitter *self, const char *text, Py_ssize_t n, Py_ssize_t *buffered) {
+    int parsed = j_parse(&self->line, text, n);
+    if (parsed == J_NOMEM)
+        return -1;
+    if (parsed != J_OK || self->line.nodes[0].type != J_OBJ)
         return FALLBACK;
-    PyObject *i4x = NULL, *course = find_course(self, record, &i4x), *path = NULL, *payload = NULL, *module = NULL;
+    int time = J_MEMBER(&self->line, 0, "time");
+    if (time < 0 || self->line.nodes[time].type != J_STR || self->line.nodes[time].escaped ||
+        !surely_valid_time(self->line.nodes[time].start, self->line.nodes[time].end - self->line.nodes[time].start))
+        return FALLBACK;
+    PyObject *i4x = NULL, *course = find_course(self, &i4x), *path = NULL, *module = NULL;
     if (course == NULL)
         return -1;
     int result = FALLBACK;
@@ -952,17 +1432,17 @@ static int split_record(Splitter *self, PyObject *record, Py_ssize_t *buffered) 
             goto done;
         }
     }
-    PyObject *event = PyDict_GetItemWithError(record, self->key_event);
-    if (event == NULL && PyErr_Occurred()) {
+    const Spans *ps;
+    int payload = payload_of(self, &ps);
+    if (payload == -3 || payload == -2) {
+        result = payload == -3 ? -1 : FALLBACK;
+        goto done;
+    }
+    if ((module = find_module(self, ps, payload)) == NULL) {
         result = -1;
         goto done;
     }
-    if ((payload = payload_of(self, event)) == NULL ||
-        (module = find_module(self, record, payload == Py_None ? NULL : payload)) == NULL) {
-        result = -1;
-        goto done;
-    }
-    result = put_row(self, record, course == Py_NotImplemented ? Py_None : course, module, payload);
+    result = put_row(self, course == Py_NotImplemented ? Py_None : course, module, ps, payload);
     if (result <= 0)
         goto done;
     if (course == Py_NotImplemented) {
@@ -977,165 +1457,297 @@ static int split_record(Splitter *self, PyObject *record, Py_ssize_t *buffered) 
         result = add_row(self, path, buffered);
     }
 done:
-    Py_XDECREF(payload);
     Py_XDECREF(module);
     Py_XDECREF(i4x);
     Py_DECREF(course);
     return result;
 }
 
-/* run(batch, start) -> the index of the first line from `start` that is Python's (its blank and
-   duplicate checks done), or len(batch). */
+/* run(block, offset) -> (offset, lines): the lines of `block` (bytes; lines split on b"\n", the
+   last without one) from `offset` are taken here up to the first that is Python's, whose offset
+   is returned with how many lines were taken before it (blank and duplicate ones included); the
+   line at that offset is already checked for blank and duplicate. Past the last line, the offset
+   returned is len(block) + 1. */
 static PyObject *Splitter_run(Splitter *self, PyObject *args) {
-    PyObject *batch;
-    Py_ssize_t index;
-    if (!PyArg_ParseTuple(args, "O!n:run", &PyList_Type, &batch, &index))
+    Py_buffer block;
+    Py_ssize_t offset, done = 0;
+    if (!PyArg_ParseTuple(args, "y*n:run", &block, &offset))
         return NULL;
     PyObject *held = PyObject_GetAttr(self->outputs, self->key_buffered);
-    if (held == NULL)
+    Py_ssize_t buffered = held ? PyLong_AsSsize_t(held) : -1;
+    Py_XDECREF(held);
+    if (buffered == -1 && PyErr_Occurred()) {
+        PyBuffer_Release(&block);
         return NULL;
-    Py_ssize_t buffered = PyLong_AsSsize_t(held);
-    Py_DECREF(held);
-    if (buffered == -1 && PyErr_Occurred())
-        return NULL;
-    char *scratch = NULL;
-    Py_ssize_t scratch_cap = 0, n = PyList_GET_SIZE(batch);
+    }
+    const char *data = block.buf;
+    Py_ssize_t size = block.len;
     int failed = 0;
-    for (; index < n; index++) {
-        PyObject *raw = PyList_GET_ITEM(batch, index);
-        if (!PyBytes_CheckExact(raw)) {
-            PyErr_SetString(PyExc_TypeError, "run: the batch holds lines as bytes");
-            failed = 1;
-            break;
-        }
-        const char *text = PyBytes_AS_STRING(raw);
-        Py_ssize_t start = 0, stop = PyBytes_GET_SIZE(raw);
-        while (start < stop && is_space(text[start]))
+    while (offset <= size) {
+        const char *newline = memchr(data + offset, '\n', size - offset);
+        Py_ssize_t end = newline ? newline - data : size, start = offset, stop = end;
+        while (start < stop && is_space(data[start]))
             start++;
-        while (stop > start && is_space(text[stop - 1]))
+        while (stop > start && is_space(data[stop - 1]))
             stop--;
-        if (start == stop) {
-            self->blank++;
-            continue;
-        }
-        if (self->deduplicate) {
-            int added = seen_add(self, text + start, stop - start, &scratch, &scratch_cap);
+        if (start < stop) {
+            int added = self->deduplicate ? seen_add(self, data + start, stop - start) : 1;
             if (added < 0) {
                 failed = 1;
                 break;
             }
             if (added == 0) {
                 self->duplicates++;
-                continue;
+            } else {
+                int result = split_line(self, data + start, stop - start, &buffered);
+                if (result < 0) {
+                    failed = 1;
+                    break;
+                }
+                if (result == FALLBACK)
+                    break;
+                self->lines++;
             }
+        } else {
+            self->blank++;
         }
-        PyObject *line = start == 0 && stop == PyBytes_GET_SIZE(raw) ? (Py_INCREF(raw), raw)
-                                                                       : PyBytes_FromStringAndSize(text + start, stop - start);
-        if (line == NULL) {
-            failed = 1;
-            break;
-        }
-        PyObject *record = PyObject_CallOneArg(self->loads, line);
-        Py_DECREF(line);
-        if (record == NULL) {
-            PyErr_Clear(); /* not JSON: Python recovers or rejects it */
-            break;
-        }
-        int result = split_record(self, record, &buffered);
-        Py_DECREF(record);
-        if (result < 0) {
-            /* a coercer or reader raising, or a write failing: Python's line says which */
-            if (PyErr_ExceptionMatches(PyExc_OSError) || PyErr_ExceptionMatches(PyExc_MemoryError)) {
-                failed = 1;
-                break;
-            }
-            PyErr_Clear();
-            break;
-        }
-        if (result == FALLBACK)
-            break;
-        self->lines++;
+        done++;
+        offset = end + 1;
     }
-    PyMem_Free(scratch);
+    PyBuffer_Release(&block);
+    if (!failed && write_pending(self) < 0)
+        failed = 1;
     PyObject *count = PyLong_FromSsize_t(buffered);
     if (count == NULL || PyObject_SetAttr(self->outputs, self->key_buffered, count) < 0)
         failed = 1;
     Py_XDECREF(count);
-    return failed ? NULL : PyLong_FromSsize_t(index);
+    return failed ? NULL : Py_BuildValue("nn", offset, done);
 }
 
 /* ---- the type ------------------------------------------------------------------------------------ */
 
-static int Splitter_init(Splitter *self, PyObject *args, PyObject *kwargs) {
-    static char *names[] = {"loads", "dumps", "rules", "module_memo", "module_in", "own_top", "context_plan",
-                            "struct_plan", "struct_types", "renamed", "to_string", "to_integer", "to_float",
-                            "to_boolean", "routes", "by_course", "no_course", "outputs", "memo_limit",
-                            "flush_bytes", "deduplicate", "pending", NULL};
-    PyObject *objects[19];
-    objects[18] = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO!O!OO!O!O!O!O!OOOOO!O!UOnnp|O:Splitter", names, &objects[0],
-                                     &objects[1], &PyTuple_Type, &objects[2], &PyDict_Type, &objects[3], &objects[4],
-                                     &PyFrozenSet_Type, &objects[5], &PyTuple_Type, &objects[6], &PyTuple_Type,
-                                     &objects[7], &PyFrozenSet_Type, &objects[8], &PyDict_Type, &objects[9],
-                                     &objects[10], &objects[11], &objects[12], &objects[13], &PyDict_Type,
-                                     &objects[14], &PyDict_Type, &objects[15], &objects[16], &objects[17],
-                                     &self->memo_limit, &self->flush_bytes, &self->deduplicate, &objects[18]))
+static int name_from(PyObject *text, Name *name) {
+    Py_ssize_t n;
+    const char *utf8 = PyUnicode_AsUTF8AndSize(text, &n);
+    if (utf8 == NULL)
         return -1;
-    PyObject **fields[19] = {&self->loads, &self->dumps, &self->rules, &self->module_memo, &self->module_in,
-                             &self->own_top, &self->context_plan, &self->struct_plan, &self->struct_types,
-                             &self->renamed, &self->to_string, &self->to_integer, &self->to_float,
-                             &self->to_boolean, &self->routes, &self->by_course, &self->no_course, &self->outputs,
-                             &self->pending_file};
-    for (int i = 0; i < 19; i++) {
-        Py_INCREF(objects[i]);
-        Py_XSETREF(*fields[i], objects[i]);
+    if ((name->text = PyMem_Malloc(n + 1)) == NULL) {
+        PyErr_NoMemory();
+        return -1;
     }
-    Py_XSETREF(self->buffers, PyObject_GetAttrString(self->outputs, "buffers"));
+    memcpy(name->text, utf8, n + 1);
+    name->len = n;
+    return 0;
+}
+
+/* The names of a set (or the items of a sequence) as Names. */
+static int names_from(PyObject *items, Name **names, int *count) {
+    PyObject *list = PySequence_List(items);
+    if (list == NULL)
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    *names = PyMem_Calloc(n ? n : 1, sizeof(Name));
+    *count = 0;
+    int failed = *names == NULL;
+    for (Py_ssize_t i = 0; i < n && !failed; i++, (*count)++)
+        failed = name_from(PyList_GET_ITEM(list, i), &(*names)[i]) < 0;
+    Py_DECREF(list);
+    if (*names == NULL)
+        PyErr_NoMemory();
+    return failed ? -1 : 0;
+}
+
+static void free_names(Name *names, int count) {
+    for (int i = 0; names && i < count; i++)
+        PyMem_Free(names[i].text);
+    PyMem_Free(names);
+}
+
+static void free_plan(Plan *plan) {
+    if (plan == NULL)
+        return;
+    for (int i = 0; i < plan->n; i++) {
+        PyMem_Free(plan->fields[i].name);
+        free_plan(plan->fields[i].sub);
+    }
+    PyMem_Free(plan->fields);
+    PyMem_Free(plan);
+}
+
+/* A Plan from Plan.as_tuple(): (strings, scalars {name: coercer}, records {name: tuple}, names). */
+static Plan *plan_from(PyObject *tuple, PyObject *to_integer, PyObject *to_float, PyObject *to_boolean) {
+    if (!PyTuple_Check(tuple) || PyTuple_GET_SIZE(tuple) != 4) {
+        PyErr_SetString(PyExc_TypeError, "Splitter: a plan is Plan.as_tuple()");
+        return NULL;
+    }
+    PyObject *names = PySequence_List(PyTuple_GET_ITEM(tuple, 3));
+    if (names == NULL)
+        return NULL;
+    Plan *plan = PyMem_Calloc(1, sizeof(Plan));
+    Py_ssize_t n = PyList_GET_SIZE(names);
+    if (plan == NULL || (plan->fields = PyMem_Calloc(n ? n : 1, sizeof(Field))) == NULL) {
+        PyMem_Free(plan);
+        Py_DECREF(names);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++, plan->n++) {
+        PyObject *key = PyList_GET_ITEM(names, i);
+        Field *field = &plan->fields[i];
+        Name name;
+        if (name_from(key, &name) < 0)
+            goto failed;
+        field->name = name.text;
+        field->len = name.len;
+        PyObject *coercer = PyDict_GetItemWithError(PyTuple_GET_ITEM(tuple, 1), key);
+        PyObject *record = coercer ? NULL : PyDict_GetItemWithError(PyTuple_GET_ITEM(tuple, 2), key);
+        if (PyErr_Occurred())
+            goto failed;
+        if (coercer != NULL) {
+            field->kind = coercer == to_integer ? K_INTEGER : coercer == to_float ? K_FLOAT : coercer == to_boolean ? K_BOOLEAN : -1;
+            if (field->kind < 0) {
+                PyErr_SetString(PyExc_TypeError, "Splitter: a coercer it does not know");
+                goto failed;
+            }
+        } else if (record != NULL) {
+            field->kind = K_RECORD;
+            if ((field->sub = plan_from(record, to_integer, to_float, to_boolean)) == NULL)
+                goto failed;
+        } else {
+            field->kind = K_STRING;
+        }
+    }
+    Py_DECREF(names);
+    return plan;
+failed:
+    plan->n++;
+    Py_DECREF(names);
+    free_plan(plan);
+    return NULL;
+}
+
+static int Splitter_init(Splitter *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"rules", "module_memo", "module_in", "own_top", "context_plan", "struct_plan",
+                            "struct_types", "renamed", "to_integer", "to_float", "to_boolean", "routes",
+                            "by_course", "no_course", "outputs", "memo_limit", "flush_bytes", "deduplicate",
+                            "i4x", "pending", NULL};
+    PyObject *rules, *module_memo, *module_in, *own_top, *context_plan, *struct_plan, *struct_types, *renamed,
+        *to_integer, *to_float, *to_boolean, *routes, *by_course, *no_course, *outputs, *i4x, *pending = Py_None;
+    if (self->rules != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Splitter: made once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!O!OOO!O!OO!OOOO!O!UOnnpO|O:Splitter", names, &PyTuple_Type,
+                                     &rules, &PyDict_Type, &module_memo, &module_in, &own_top, &PyTuple_Type,
+                                     &context_plan, &PyTuple_Type, &struct_plan, &struct_types, &PyDict_Type,
+                                     &renamed, &to_integer, &to_float, &to_boolean, &PyDict_Type, &routes,
+                                     &PyDict_Type, &by_course, &no_course, &outputs, &self->memo_limit,
+                                     &self->flush_bytes, &self->deduplicate, &i4x, &pending))
+        return -1;
+    Py_ssize_t nrules = PyTuple_GET_SIZE(rules);
+    if ((self->rules = PyMem_Calloc(nrules ? nrules : 1, sizeof(Rule))) == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nrules; i++, self->nrules++) {
+        PyObject *rule = PyTuple_GET_ITEM(rules, i); /* (outer, inner or None, memo, reader, "id"/"url"/None) */
+        Rule *r = &self->rules[i];
+        if (!PyTuple_Check(rule) || PyTuple_GET_SIZE(rule) != 5 || !PyDict_Check(PyTuple_GET_ITEM(rule, 2))) {
+            PyErr_SetString(PyExc_TypeError, "Splitter: a rule is (outer, inner, memo, reader, kind)");
+            return -1;
+        }
+        PyObject *kind = PyTuple_GET_ITEM(rule, 4);
+        r->kind = kind == Py_None                                     ? READ_PYTHON
+                  : PyUnicode_CompareWithASCIIString(kind, "id") == 0 ? READ_ID
+                                                                      : READ_URL;
+        if (name_from(PyTuple_GET_ITEM(rule, 0), &r->outer) < 0 ||
+            (PyTuple_GET_ITEM(rule, 1) != Py_None && name_from(PyTuple_GET_ITEM(rule, 1), &r->inner) < 0))
+            return -1;
+        r->memo = Py_NewRef(PyTuple_GET_ITEM(rule, 2));
+        r->reader = Py_NewRef(PyTuple_GET_ITEM(rule, 3));
+        for (Py_ssize_t j = 0; j < i && r->cache == NULL; j++)
+            if (self->rules[j].memo == r->memo)
+                r->cache = self->rules[j].cache;
+        if (r->cache == NULL) {
+            if (self->ncaches == 7) {
+                PyErr_SetString(PyExc_ValueError, "Splitter: at most 7 readers");
+                return -1;
+            }
+            r->cache = &self->caches[self->ncaches++];
+        }
+    }
+    self->ncaches++; /* the blocks' */
+    PyObject *pairs = PyDict_Items(renamed);
+    if (pairs == NULL)
+        return -1;
+    PyObject *flat = PyList_New(0);
+    for (Py_ssize_t i = 0; flat != NULL && i < PyList_GET_SIZE(pairs); i++) {
+        PyObject *pair = PyList_GET_ITEM(pairs, i);
+        if (PyList_Append(flat, PyTuple_GET_ITEM(pair, 0)) < 0 || PyList_Append(flat, PyTuple_GET_ITEM(pair, 1)) < 0)
+            Py_CLEAR(flat);
+    }
+    Py_DECREF(pairs);
+    int failed = flat == NULL || names_from(flat, &self->renamed, &self->nrenamed) < 0;
+    Py_XDECREF(flat);
+    self->nrenamed /= 2;
+    if (failed || names_from(own_top, &self->own_top, &self->nown_top) < 0 ||
+        names_from(struct_types, &self->struct_types, &self->nstruct_types) < 0 ||
+        (self->context_plan = plan_from(context_plan, to_integer, to_float, to_boolean)) == NULL ||
+        (self->struct_plan = plan_from(struct_plan, to_integer, to_float, to_boolean)) == NULL)
+        return -1;
+    self->module_memo = Py_NewRef(module_memo);
+    self->module_in = Py_NewRef(module_in);
+    self->routes = Py_NewRef(routes);
+    self->by_course = Py_NewRef(by_course);
+    self->no_course = Py_NewRef(no_course);
+    self->outputs = Py_NewRef(outputs);
+    self->pending_file = Py_NewRef(pending);
+    self->i4x_type = Py_NewRef(i4x);
+    self->buffers = PyObject_GetAttrString(outputs, "buffers");
     if (self->buffers == NULL || !PyDict_CheckExact(self->buffers)) {
         PyErr_SetString(PyExc_TypeError, "Splitter: outputs.buffers must be a dict");
         return -1;
     }
-    struct {
-        PyObject **slot;
-        const char *text;
-    } keys[] = {{&self->key_context, "context"}, {&self->key_event, "event"},       {&self->key_id, "_id"},
-                {&self->key_time, "time"},       {&self->key_oid, "$oid"},          {&self->key_usage, "usage_key"},
-                {&self->key_module, "module"},   {&self->key_problem_id, "problem_id"},
-                {&self->key_event_type, "event_type"}, {&self->key_page, "page"},   {&self->key_ident, "id"},
-                {&self->key_get, "GET"},         {&self->key_post, "POST"},         {&self->key_query, "query"},
-                {&self->key_buffered, "buffered"}};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (*keys[i].slot == NULL && (*keys[i].slot = PyUnicode_InternFromString(keys[i].text)) == NULL)
-            return -1;
-    if (self->lows == NULL) {
-        self->mask = (1 << 16) - 1;
-        self->lows = PyMem_Calloc(self->mask + 1, sizeof(uint64_t));
-        self->highs = PyMem_Calloc(self->mask + 1, sizeof(uint64_t));
-        if (self->lows == NULL || self->highs == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
+    if ((self->key_buffered = PyUnicode_InternFromString("buffered")) == NULL)
+        return -1;
+    self->mask = (1 << 16) - 1;
+    self->lows = PyMem_Calloc(self->mask + 1, sizeof(uint64_t));
+    self->highs = PyMem_Calloc(self->mask + 1, sizeof(uint64_t));
+    if (self->lows == NULL || self->highs == NULL) {
+        PyErr_NoMemory();
+        return -1;
     }
     return 0;
 }
 
 static void Splitter_dealloc(Splitter *self) {
-    PyObject **objects[] = {&self->loads, &self->dumps, &self->rules, &self->module_memo, &self->module_in,
-                            &self->own_top, &self->context_plan, &self->struct_plan, &self->struct_types,
-                            &self->renamed, &self->to_string, &self->to_integer, &self->to_float,
-                            &self->to_boolean, &self->routes, &self->by_course, &self->no_course, &self->outputs,
-                            &self->pending_file, &self->buffers, &self->key_context, &self->key_event, &self->key_id, &self->key_time,
-                            &self->key_oid, &self->key_usage, &self->key_module, &self->key_problem_id,
-                            &self->key_event_type, &self->key_page, &self->key_ident, &self->key_get,
-                            &self->key_post, &self->key_query, &self->key_buffered};
+    for (int i = 0; self->rules && i < self->nrules; i++) {
+        PyMem_Free(self->rules[i].outer.text);
+        PyMem_Free(self->rules[i].inner.text);
+        Py_XDECREF(self->rules[i].memo);
+        Py_XDECREF(self->rules[i].reader);
+    }
+    PyMem_Free(self->rules);
+    for (int i = 0; i < 8; i++)
+        cache_clear(&self->caches[i]);
+    free_plan(self->context_plan);
+    free_plan(self->struct_plan);
+    free_names(self->own_top, self->nown_top);
+    free_names(self->struct_types, self->nstruct_types);
+    free_names(self->renamed, 2 * self->nrenamed);
+    PyObject **objects[] = {&self->module_memo, &self->module_in, &self->routes,       &self->by_course,
+                            &self->no_course,   &self->outputs,   &self->pending_file, &self->buffers,
+                            &self->key_buffered, &self->i4x_type};
     for (size_t i = 0; i < sizeof objects / sizeof objects[0]; i++)
         Py_CLEAR(*objects[i]);
     PyMem_Free(self->lows);
     PyMem_Free(self->highs);
-    PyMem_Free(self->row.data);
-    PyMem_Free(self->scratch.data);
-    PyMem_Free(self->text.data);
-    PyMem_Free(self->pending.data);
+    PyMem_Free(self->line.nodes);
+    PyMem_Free(self->payload.nodes);
+    Buffer *buffers[] = {&self->row, &self->extra, &self->unknown, &self->scratch, &self->decoded,
+                         &self->payload_text, &self->pending};
+    for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
+        PyMem_Free(buffers[i]->data);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1145,24 +1757,21 @@ static PyObject *Splitter_seen(Splitter *self, PyObject *line) {
         PyErr_SetString(PyExc_TypeError, "seen: a line as bytes");
         return NULL;
     }
-    char *scratch = NULL;
-    Py_ssize_t cap = 0;
-    int added = seen_add(self, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line), &scratch, &cap);
-    PyMem_Free(scratch);
+    int added = seen_add(self, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
     if (added < 0)
         return NULL;
     return PyBool_FromLong(added);
 }
 
-static PyObject *Splitter_counts(Splitter *self, PyObject *unused) {
+static PyObject *Splitter_counts(Splitter *self, PyObject *Py_UNUSED(ignored)) {
     return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n}", "blank", self->blank, "duplicates", self->duplicates, "no_course",
                          self->no_course_count, "filtered_out", self->filtered_out, "lines", self->lines);
 }
 
 static PyMethodDef SPLITTER_METHODS[] = {
     {"run", (PyCFunction)Splitter_run, METH_VARARGS,
-     "run(batch, start) -> index of the first line from start that is the Python code's (already checked for"
-     " blank and duplicate), or len(batch)"},
+     "run(block, offset) -> (offset of the first line from offset that is the Python code's, already checked"
+     " for blank and duplicate, or len(block) + 1; lines taken before it)"},
     {"seen", (PyCFunction)Splitter_seen, METH_O, "seen(line) -> True when the line was not seen before"},
     {"counts", (PyCFunction)Splitter_counts, METH_NOARGS,
      "counts() -> blank, duplicates, no_course, filtered_out and lines taken here"},

@@ -312,3 +312,74 @@ def test_the_compiled_module_id_reads_what_courses_module_id_reads():
     for text in texts:
         assert edxflow_native.module_id(text) == module_id(text), text
     assert edxflow_native.module_id("block-v1:é+B+C+type@t+block@d") is None  # Python's to read
+
+
+def float_literals(rng: random.Random) -> list[str]:
+    fixed = ["1.500", "0.00012", "0.0001", "0.00001", "100.10", "1234567890123456.5", "-0.0", "0.0"]
+    fixed += ["1.0e2", "1E5", "-0", "12", "123456789012345", "1234567890123456", "9007199254740993"]
+    fixed += ["0.1000000000000000055511151231257827", "5e-324", "1.7976931348623157e308"]
+    for _ in range(300):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 19)))
+        point = rng.randrange(len(digits) + 1)
+        whole, fraction = digits[:point].lstrip("0") or "0", digits[point:]
+        fixed.append(f"{rng.choice(['', '-'])}{whole}" + (f".{fraction}" if fraction else ".0"))
+    return fixed
+
+
+def test_numbers_are_written_as_python_and_orjson_write_them(tmp_path):
+    """Floats in a FLOAT column, a STRING column (str(float)) and extra (orjson), from literals
+    of every length and form; integers into FLOAT and INTEGER columns."""
+    lines = []
+    for literal in float_literals(random.Random(3)):
+        text = (
+            f'{{"time":"{TIME}","event_type":"play_video","context":{{"course_id":"{KEY}",'
+            f'"user_id":{literal}}},"event":{{"currentTime":{literal},"attempts":{literal}}},'
+            f'"extra_number":{literal}}}'
+        )
+        lines.append(text.encode())
+    receipt, _ = split_both(tmp_path, lines)
+    assert receipt["compiled"] > len(lines) / 2
+
+
+COURSE_TEXTS = [
+    KEY,
+    " MITx/6.002x/2T2021 ",
+    "MITx/6.002x/2T2021\n",
+    "MITx/6.002x",
+    "MITx/6.002x/2T2021/extra",
+    "ccx-v1:MITx+6.002x+2T2021+ccx@3",
+    "https://x/courses/course-v1:MITx+6.002x+2T2021/courseware/",
+    "/courses/MITx/6.002x/2T2021/courseware",
+    "/courses/MITx/6.002x/2T2021+x/courseware",
+    "/courses/a:b/6.002x/2T2021/ /courses/MITx/6.002x/2T2021/",
+    "/courses/MITx/6.002x/2T2021",
+    "i4x://MITx/6.002x/course/2T2021",
+    "i4x://MITx/6.002x/problem/p1/problem_get",
+    "/xblock/i4x:;_;_MITx;_6.002x;_problem;_p1/handler",
+    "i4x://MITx/6.002x",
+    "block-v1:MITx+6.002x+2T2021+type@problem+block@p1",
+    "course-v1:MITx+6.002x",
+    "\x1cMITx/6.002x/2T2021\x1f",
+    "",
+    "/dashboard",
+]
+
+
+def test_the_compiled_course_readers_read_what_event_course_reads():
+    from edxflow.logs.event_course import I4x, course_in_id, course_in_url
+
+    rng = random.Random(8)
+    alphabet = "ab+@/:-._~ \n\x1ci4xcourse-v1;_%"
+    texts = list(COURSE_TEXTS)
+    for text in COURSE_TEXTS[:17]:
+        for _ in range(200):
+            position = rng.randrange(len(text) + 1)
+            texts.append(text[:position] + rng.choice(alphabet) + text[position + 1 :])
+    compared = 0
+    for text in texts:
+        for kind, read in (("id", course_in_id), ("url", course_in_url)):
+            found = edxflow_native.course_of(kind, text, I4x)
+            if found is not NotImplemented:
+                assert found == read(text) and type(found) is type(read(text)), (kind, text)
+                compared += 1
+    assert compared > len(texts)

@@ -1,15 +1,21 @@
 """The compiled split (native/tracklog.c, in the optional `edxflow_native` extension), given the
-Python definitions it follows: the course rules and their memos, the block finder, the row's plans
-and coercers. It takes the common lines and hands every other line back to split.py."""
+Python definitions it follows: the course rules and their memos, the block finder and its memo,
+the row's plans (which coercer each field takes), the top-level fields and the renamed keys. It
+takes the common lines and hands every other line back to split.py."""
 
 from __future__ import annotations
 
 import os
 
-import orjson
-
-from edxflow.core.coerce import to_boolean, to_float, to_integer, to_string
-from edxflow.logs.event_course import RULES, CourseFinder, module_in
+from edxflow.core.coerce import to_boolean, to_float, to_integer
+from edxflow.logs.event_course import (
+    RULES,
+    CourseFinder,
+    I4x,
+    course_in_id,
+    course_in_url,
+    module_in,
+)
 from edxflow.logs.tracklog import (
     CONTEXT_PLAN,
     OWN_TOP,
@@ -45,14 +51,14 @@ def compiled_splitter(
     `routes` maps each course split.py has met to its file (None: filtered out), `by_course`
     counts each course's events; the rows of events whose i4x key names no run go to `pending`
     (a binary file) as `[org, num, head, tail]` lines."""
+    # The two readers are also written in C (for ASCII text without `%`); another is called.
+    kinds = {course_in_id: "id", course_in_url: "url"}
     rules = tuple(
-        (outer, inner or None, finder.memo(read), read)
+        (outer, inner or None, finder.memo(read), read, kinds.get(read))
         for where, read in RULES
         for outer, _, inner in [where.partition(".")]
     )
     return Splitter(
-        loads=orjson.loads,
-        dumps=orjson.dumps,
         rules=rules,
         module_memo=module_memo,
         module_in=module_in,
@@ -61,7 +67,6 @@ def compiled_splitter(
         struct_plan=STRUCT_PLAN.as_tuple(),
         struct_types=STRUCT_EVENT_TYPES,
         renamed=RENAMED,
-        to_string=to_string,
         to_integer=to_integer,
         to_float=to_float,
         to_boolean=to_boolean,
@@ -72,5 +77,6 @@ def compiled_splitter(
         memo_limit=CourseFinder.MEMO_LIMIT,
         flush_bytes=outputs.flush_bytes,
         deduplicate=deduplicate,
+        i4x=I4x,
         pending=pending,
     )

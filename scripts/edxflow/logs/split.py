@@ -86,25 +86,29 @@ class InputLines:
         if not decompressor.eof:
             self.truncated = "the gzip stream ends early (truncated file)"
 
-    def batches(self):
-        """Lists of lines without their newline; the last line of the file is included even
-        without a newline, unless the gzip stream broke inside it (then it is `self.tail`)."""
-        pieces = []  # the line under way, in pieces: joined once, when its newline comes (a 50 MB line spans thousands)
+    def blocks(self):
+        """The text in blocks of whole lines: each block's lines are `block.split(b"\\n")` (no
+        newline at its end). The last line of the file comes even without a newline, unless the
+        gzip stream broke inside it (then it is `self.tail`)."""
+        carry = []  # the line under way, in pieces: joined once, when its newline comes (a 50 MB line spans thousands)
         for chunk in self._plain_chunks():
-            lines = chunk.split(b"\n")
-            if len(lines) == 1:
-                pieces.append(chunk)
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                carry.append(chunk)
                 continue
-            if pieces:
-                pieces.append(lines[0])
-                lines[0] = b"".join(pieces)
-            pieces = [lines.pop()]
-            yield lines
-        rest = b"".join(pieces)
+            carry.append(chunk[:cut])
+            yield b"".join(carry)
+            carry = [chunk[cut + 1 :]]
+        rest = b"".join(carry)
         if self.truncated:
             self.tail = rest
         elif rest:
-            yield [rest]
+            yield rest
+
+    def batches(self):
+        """Lists of lines without their newline (see blocks)."""
+        for block in self.blocks():
+            yield block.split(b"\n")
 
 
 def line_digest(line: bytes) -> int:
@@ -400,30 +404,32 @@ def split_tracking_log(
     gc_thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     try:
-        for batch in reader.batches():
-            index, size = 0, len(batch)
-            while index < size:
-                if fast is not None:  # the common lines; it stops at a line for the code below
+        if fast is not None:  # the common lines; it stops at a line for take()
+            for block in reader.blocks():
+                offset, size = 0, len(block)
+                while offset <= size:
                     with naming(layout.outdir):  # the pending file has no name to give
-                        index = fast.run(batch, index)
-                    if index == size:
+                        offset, done = fast.run(block, offset)
+                    number += done
+                    if offset > size:
                         break
-                    raw = batch[index]
-                    line = raw.strip()
-                else:
-                    raw = batch[index]
+                    end = block.find(b"\n", offset)
+                    raw = block[offset : size if end < 0 else end]
+                    number += 1
+                    take(number, raw, raw.strip())
+                    offset = size + 1 if end < 0 else end + 1
+        else:
+            for batch in reader.batches():
+                for raw in batch:
+                    number += 1
                     line = raw.strip()
                     if not line:
                         counts["blank"] += 1
-                        index += 1
                         continue
                     if seen is not None and not seen.add(line_digest(line)):
                         counts["duplicates"] += 1
-                        index += 1
                         continue
-                index += 1
-                take(number + index, raw, line)
-            number += size
+                    take(number, raw, line)
         if reader.tail:
             number += 1
             reject(number, reader.tail, "incomplete last line (the gzip stream breaks inside it)")
