@@ -1,17 +1,23 @@
-"""Benchmark of the tracking-log split: events per second on one core, MB/s of uncompressed input,
-peak memory, and a check that every event went to the course a plain reference implementation of
-the rules gives.
+"""Benchmark of the tracking-log split: events per second on one core and MB/s of uncompressed
+input, with the compiled path and with the Python code alone, beside decompression alone measured
+in the same run; two days split side by side on two cores; peak memory (with `ulimit -n 256`); and
+a check that every event went to the course a plain reference implementation of the rules gives.
 
-    .venv/bin/python bench/split_throughput.py [--events 300000] [--courses 150] [--keep DIR]
+    .venv/bin/python bench/split_throughput.py [--events 300000] [--courses 150] [--mix default|rich]
+        [--keep DIR] [--no-python] [--no-parallel]
 
 The synthetic day mixes server and browser events, implicit URL events whose course is only in the
 path, i4x keys, enrolment, video, problem and forum events, events of no course, and broken lines
 (truncated JSON, invalid UTF-8, syslog prefixes, non-objects, blank lines, exact duplicates).
+`--mix rich` makes most events problem checks with several answers, video events and forum posts
+with long bodies: larger payloads, more of them typed into event_struct.
 """
 
 import argparse
 import json
+import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -56,7 +62,7 @@ def make_courses(count: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def make_event(rng: random.Random, course, number: int) -> dict:
+def make_event(rng: random.Random, course, number: int, mix: str = "default") -> dict:
     org, num, run = course
     key = f"course-v1:{org}+{num}+{run}" if number % 5 else f"{org}/{num}/{run}"
     user = rng.randrange(1, 50_000)
@@ -81,7 +87,11 @@ def make_event(rng: random.Random, course, number: int) -> dict:
         "referer": f"https://courses.edx.org/courses/{key}/courseware/",
     }
     kind = number % 10
+    if mix == "rich":  # problem checks, videos and forum posts, larger ones
+        kind = (0, 0, 0, 2, 2, 2, 8, 8, 7, 5)[number % 10]
     if kind in (0, 1):
+        answers = rng.randrange(1, 2 if mix == "default" else 8)
+        parts = [f"{block}_{2 + part}_1" for part in range(answers)]
         return {
             **base,
             "event_source": "server",
@@ -94,8 +104,11 @@ def make_event(rng: random.Random, course, number: int) -> dict:
                 "success": "correct",
                 "grade": 1,
                 "max_grade": 1,
-                "answers": {f"{block}_2_1": "choice_1"},
-                "correct_map": {f"{block}_2_1": {"correctness": "correct"}},
+                "answers": {part: f"choice_{rng.randrange(4)}" for part in parts},
+                "correct_map": {
+                    part: {"correctness": rng.choice(["correct", "incorrect"]), "npoints": None}
+                    for part in parts
+                },
                 "state": {"seed": 1, "done": True},
                 "submission": {},
             },
@@ -145,7 +158,7 @@ def make_event(rng: random.Random, course, number: int) -> dict:
             "context": context,
             "event": {
                 "title": "Question",
-                "body": "text " * rng.randrange(5, 60),
+                "body": "text " * rng.randrange(5, 60 if mix == "default" else 400),
                 "id": f"{number:x}",
             },
         }
@@ -158,13 +171,13 @@ def make_event(rng: random.Random, course, number: int) -> dict:
     }
 
 
-def make_day(path: Path, events: int, courses: int, seed: int = 7) -> int:
+def make_day(path: Path, events: int, courses: int, seed: int = 7, mix: str = "default") -> int:
     rng = random.Random(seed)
     catalogue = make_courses(courses)
     lines, previous = [], b""
     for number in range(events):
         line = json.dumps(
-            make_event(rng, rng.choice(catalogue), number), separators=(",", ":")
+            make_event(rng, rng.choice(catalogue), number, mix), separators=(",", ":")
         ).encode()
         roll = rng.random()
         if roll < 0.002:
@@ -215,54 +228,97 @@ def reference_assignment(path: Path) -> Counter:
     return assigned
 
 
+def measured_split(day: Path, out: Path, core: int, pure_python: bool = False) -> subprocess.Popen:
+    """The split's command line in a process of its own on one core, at most 256 open files."""
+    env = dict(os.environ, EDXFLOW_PURE_PYTHON="1" if pure_python else "0")
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    return subprocess.Popen(
+        ["taskset", "-c", str(core), sys.executable, "-c", MEASURED_SPLIT, str(day), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        preexec_fn=limits,
+    )
+
+
+def finished(process: subprocess.Popen, out: Path) -> tuple[dict, float]:
+    """The receipt and the peak RSS (MB) of a measured split."""
+    stdout, stderr = process.communicate()
+    assert process.returncode == 0, stderr
+    return json.loads((out / "receipt.json").read_text()), int(stdout.split()[-1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--events", type=int, default=300_000)
     parser.add_argument("--courses", type=int, default=150)
+    parser.add_argument("--mix", choices=["default", "rich"], default="default")
     parser.add_argument("--keep", help="keep the generated day and outputs in this directory")
+    parser.add_argument("--no-python", action="store_true", help="skip the pure-Python baseline")
+    parser.add_argument("--no-parallel", action="store_true", help="skip two days on two cores")
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-split", dir="/tmp"))
     root.mkdir(parents=True, exist_ok=True)
     day = root / f"mitx-edx-events-{DAY}.log.gz"
-    raw_bytes = make_day(day, args.events, args.courses)
+    raw_bytes = make_day(day, args.events, args.courses, mix=args.mix)
 
     started = time.perf_counter()
     with igzip.open(day, "rb") as handle:
         lines = sum(1 for _ in handle)
     decompress_seconds = time.perf_counter() - started
+    decompress_rate = lines / decompress_seconds
 
-    started = time.perf_counter()
-    done = subprocess.run(
-        ["taskset", "-c", "0", sys.executable, "-c", MEASURED_SPLIT, str(day), str(root)],
-        capture_output=True,
-        text=True,
-    )
-    seconds = time.perf_counter() - started
-    assert done.returncode == 0, done.stderr
-    peak_mb = int(done.stdout.split()[-1]) / 1024
-    receipt = json.loads((root / "receipt.json").read_text())
-
+    receipt, peak_mb = finished(measured_split(day, root / "compiled", 0), root / "compiled")
     expected = reference_assignment(day)
     got = Counter(receipt["by_course"])
     got[None] = receipt["no_course"]
     identical = got == expected
 
     print(
-        f"input: {lines} lines, {raw_bytes / 1e6:.1f} MB uncompressed, {day.stat().st_size / 1e6:.1f} MB gzip, "
-        f"{len(receipt['by_course'])} courses"
+        f"input ({args.mix} mix): {lines} lines, {raw_bytes / 1e6:.1f} MB uncompressed, "
+        f"{day.stat().st_size / 1e6:.1f} MB gzip, {len(receipt['by_course'])} courses"
     )
     print(
         f"counts: rejected {receipt['rejected']} {receipt['rejected_by_reason']}, duplicates {receipt['duplicates']}, "
-        f"blank {receipt['blank']}, no course {receipt['no_course']}"
+        f"blank {receipt['blank']}, no course {receipt['no_course']}, "
+        f"taken by the compiled path {receipt['compiled_lines']}"
     )
-    print(f"decompress only : {lines / decompress_seconds:10,.0f} lines/s")
-    inside = receipt["seconds"]
-    print(
-        f"split (1 core)  : {receipt['lines_in'] / inside:10,.0f} events/s, {raw_bytes / 1e6 / inside:6.1f} MB/s "
-        f"uncompressed ({inside:.2f} s; {seconds:.2f} s wall with interpreter start-up); peak RSS {peak_mb:.0f} MB"
-    )
+    print(f"decompress only : {decompress_rate:10,.0f} lines/s")
+
+    def report(name: str, receipt: dict, peak: float) -> float:
+        seconds = receipt["seconds"]
+        rate = receipt["lines_in"] / seconds
+        print(
+            f"{name}: {rate:10,.0f} events/s, {raw_bytes / 1e6 / seconds:6.1f} MB/s uncompressed "
+            f"({seconds:.2f} s), {decompress_rate / rate:4.1f}x decompression alone; peak RSS {peak:.0f} MB"
+        )
+        return rate
+
+    compiled_rate = report("split, compiled (1 core)", receipt, peak_mb)
+    if not args.no_python:
+        python_receipt, python_peak = finished(
+            measured_split(day, root / "python", 0, pure_python=True), root / "python"
+        )
+        python_rate = report("split, Python only (1 core)", python_receipt, python_peak)
+        print(f"compiled / Python only: {compiled_rate / python_rate:.1f}x")
+    if not args.no_parallel and (os.cpu_count() or 1) >= 2:
+        started = time.perf_counter()
+        outs = [root / f"parallel{core}" for core in (0, 1)]
+        processes = [measured_split(day, out, core) for core, out in zip((0, 1), outs)]
+        for process, out in zip(processes, outs):
+            finished(process, out)
+        wall = time.perf_counter() - started
+        both = 2 * receipt["lines_in"] / wall
+        print(
+            f"two days side by side on 2 cores: {both:10,.0f} events/s together ({wall:.2f} s wall, "
+            f"with interpreter start-up), {both / compiled_rate:.2f}x one core"
+        )
     print(f"course assignment identical to the reference implementation: {identical}")
     if not identical:
         for course in sorted(set(got) | set(expected), key=str):

@@ -4,6 +4,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 typedef struct {
@@ -62,10 +63,33 @@ static inline char *escaped(char *out, unsigned char c) {
 
 /* A JSON string of `n` bytes: at most 6 bytes out per byte in, plus 2. */
 static inline void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     char *out = buffer->data + buffer->len;
     *out++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++)
-        out = escaped(out, (unsigned char)text[i]);
+    Py_ssize_t i = 0;
+    while (i < n) {
+        /* eight bytes at a time while none is `"`, `\\` or a control character */
+        while (n - i >= 8) {
+            uint64_t word, quote, backslash;
+            memcpy(&word, text + i, 8);
+            quote = word ^ (ones * '"');
+            backslash = word ^ (ones * '\\');
+            uint64_t special = ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) |
+                               ((word - ones * 0x20) & ~word & highs);
+            if (special) { /* the bytes before the first such one, then that one below */
+                int plain = __builtin_ctzll(special) >> 3;
+                memcpy(out, text + i, plain);
+                out += plain;
+                i += plain;
+                break;
+            }
+            memcpy(out, &word, 8);
+            out += 8;
+            i += 8;
+        }
+        if (i < n)
+            out = escaped(out, (unsigned char)text[i++]);
+    }
     *out++ = '"';
     buffer->len = out - buffer->data;
 }

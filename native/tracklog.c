@@ -86,6 +86,8 @@ typedef struct {
     Spans line, payload;
     Buffer row, extra, unknown, scratch, decoded, payload_text, pending;
     Py_ssize_t course_at; /* where the row has (or would have) its course_id */
+    /* the line's top-level members looked up most, found in one pass (-1: absent) */
+    int top_time, top_context, top_event, top_event_type, top_page;
 } Splitter;
 
 /* ---- de-duplication ------------------------------------------------------------------------ */
@@ -543,7 +545,7 @@ enum { READ_PYTHON, READ_ID, READ_URL };
 
 /* Its parts joined by `/`, as a str (new reference). */
 static PyObject *joined(const char *t, const Groups *g) {
-    char out[512];
+    char out[512] = "";
     Py_ssize_t len = 0;
     for (int k = 0; k < g->groups; k++)
         len += g->end[k] - g->start[k] + (k > 0);
@@ -697,10 +699,53 @@ PyObject *native_course_of(PyObject *module, PyObject *args) {
 
 /* ---- the course and the block ------------------------------------------------------------- */
 
+static void find_top(Splitter *self) {
+    const Spans *s = &self->line;
+    self->top_time = self->top_context = self->top_event = self->top_event_type = self->top_page = -1;
+    for (int k = s->nodes[0].first; k >= 0; k = s->nodes[k].next) {
+        const char *name = s->nodes[k].start;
+        switch (s->nodes[k].end - name) {
+        case 4:
+            if (memcmp(name, "time", 4) == 0)
+                self->top_time = J_VALUE(k);
+            else if (memcmp(name, "page", 4) == 0)
+                self->top_page = J_VALUE(k);
+            break;
+        case 5:
+            if (memcmp(name, "event", 5) == 0)
+                self->top_event = J_VALUE(k);
+            break;
+        case 7:
+            if (memcmp(name, "context", 7) == 0)
+                self->top_context = J_VALUE(k);
+            break;
+        case 10:
+            if (memcmp(name, "event_type", 10) == 0)
+                self->top_event_type = J_VALUE(k);
+            break;
+        }
+    }
+}
+
+/* A top-level member's value, or -1 */
+static int top_member(Splitter *self, const Name *name) {
+    const Spans *s = &self->line;
+    if (name->len == 7 && memcmp(name->text, "context", 7) == 0)
+        return self->top_context;
+    if (name->len == 5 && memcmp(name->text, "event", 5) == 0)
+        return self->top_event;
+    if (name->len == 10 && memcmp(name->text, "event_type", 10) == 0)
+        return self->top_event_type;
+    if (name->len == 4 && memcmp(name->text, "page", 4) == 0)
+        return self->top_page;
+    return j_member(s, 0, name->text, name->len);
+}
+
 /* The string a rule reads (its node in the line, or -1): a top-level field, or a field of the
    object under one (event_course.value_at). */
-static int rule_value(const Spans *s, const Rule *rule) {
-    int value = j_member(s, 0, rule->outer.text, rule->outer.len);
+static int rule_value(Splitter *self, const Rule *rule) {
+    const Spans *s = &self->line;
+    int value = top_member(self, &rule->outer);
     if (value >= 0 && rule->inner.text != NULL)
         value = j_member(s, value, rule->inner.text, rule->inner.len);
     if (value < 0 || s->nodes[value].type != J_STR || s->nodes[value].end == s->nodes[value].start)
@@ -743,7 +788,7 @@ static PyObject *cached(Splitter *self, const Node *node, Cache *cache, PyObject
 static PyObject *find_course(Splitter *self, PyObject **i4x) {
     PyObject *first_i4x = NULL;
     for (int i = 0; i < self->nrules; i++) {
-        int node = rule_value(&self->line, &self->rules[i]);
+        int node = rule_value(self, &self->rules[i]);
         if (node < 0)
             continue;
         PyObject *found = cached(self, &self->line.nodes[node], self->rules[i].cache, self->rules[i].memo,
@@ -795,7 +840,7 @@ static PyObject *module_in(Splitter *self, PyObject *value) {
    payload object's node in `ps` (-1: none). */
 static PyObject *find_module(Splitter *self, const Spans *ps, int payload) {
     const Spans *s = &self->line;
-    int context = J_MEMBER(s, 0, "context");
+    int context = self->top_context;
     int module = context >= 0 ? J_MEMBER(s, context, "module") : -1;
     int filled = payload >= 0 && ps->nodes[payload].count > 0;
     struct {
@@ -805,8 +850,8 @@ static PyObject *find_module(Splitter *self, const Spans *ps, int payload) {
         {s, module >= 0 ? J_MEMBER(s, module, "usage_key") : -1},
         {ps, filled ? J_MEMBER(ps, payload, "id") : -1},
         {ps, filled ? J_MEMBER(ps, payload, "problem_id") : -1},
-        {s, J_MEMBER(s, 0, "event_type")},
-        {s, J_MEMBER(s, 0, "page")},
+        {s, self->top_event_type},
+        {s, self->top_page},
     };
     for (int i = 0; i < 5; i++) {
         int node = candidates[i].node;
@@ -1023,7 +1068,7 @@ static int put_to_string(Splitter *self, Buffer *b, const Spans *s, int index) {
     const Node *node = &s->nodes[index];
     const char *text;
     Py_ssize_t n;
-    char repr[32];
+    char repr[40];
     switch (node->type) {
     case J_STR: return put_jstring(self, b, node);
     case J_INT: int_text(node, &text, &n); return put_as_string(b, text, n);
@@ -1195,7 +1240,7 @@ static int put_event_struct(Splitter *self, Buffer *b, int *first, const Spans *
     static const char EVENT_STRUCT[] = "event_struct";
     static const Node name = {J_STR, 0, 0, -1, -1, EVENT_STRUCT, EVENT_STRUCT + sizeof EVENT_STRUCT - 1};
     static const Name picked[3] = {{"GET", 3}, {"POST", 4}, {"query", 5}};
-    int type = J_MEMBER(&self->line, 0, "event_type"), typed = 0;
+    int type = self->top_event_type, typed = 0;
     if (type >= 0 && self->line.nodes[type].type == J_STR) {
         const char *text;
         Py_ssize_t n;
@@ -1229,7 +1274,7 @@ static int put_row(Splitter *self, PyObject *course, PyObject *module, const Spa
     if (PUT_TEXT(&self->extra, "{") < 0 || PUT_TEXT(row, "{\"time\":") < 0)
         return -1;
     first = 0;
-    if (put_jstring(self, row, &s->nodes[J_MEMBER(s, 0, "time")]) < 0)
+    if (put_jstring(self, row, &s->nodes[self->top_time]) < 0)
         return -1;
     for (int key = s->nodes[0].first; key >= 0; key = s->nodes[key].next) {
         const Node *k = &s->nodes[key];
@@ -1374,7 +1419,7 @@ static int write_pending(Splitter *self) {
    browser event's `event` string holds (read into self->payload); -1 for none, -2 for a text
    this reader leaves to Python, -3 on error. */
 static int payload_of(Splitter *self, const Spans **ps) {
-    int event = J_MEMBER(&self->line, 0, "event");
+    int event = self->top_event;
     *ps = &self->line;
     if (event < 0)
         return -1;
@@ -1405,7 +1450,8 @@ static int split_line(Splitter *self, const char *text, Py_ssize_t n, Py_ssize_t
         return -1;
     if (parsed != J_OK || self->line.nodes[0].type != J_OBJ)
         return FALLBACK;
-    int time = J_MEMBER(&self->line, 0, "time");
+    find_top(self);
+    int time = self->top_time;
     if (time < 0 || self->line.nodes[time].type != J_STR || self->line.nodes[time].escaped ||
         !surely_valid_time(self->line.nodes[time].start, self->line.nodes[time].end - self->line.nodes[time].start))
         return FALLBACK;
