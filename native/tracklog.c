@@ -641,19 +641,25 @@ static int runless_i4x(const char *t, Py_ssize_t n, Groups *g) {
     return 0;
 }
 
+/* courses.course_in_url's three readings, in its order (the groups in g): 1 when one reads. */
+static int course_groups(const char *t, Py_ssize_t n, Groups *g) {
+    return keyed(t, n, g) || (courses_path(t, n, g) && memchr(t + g->start[0], ':', g->end[0] - g->start[0]) == NULL) ||
+           i4x_course(t, n, g);
+}
+
+/* event_course._i4x_in: an I4x (new reference), or None. */
+static PyObject *runless_of(PyObject *i4x_type, const char *t, Py_ssize_t n) {
+    Groups g = {{0}, {0}, 0};
+    if (!runless_i4x(t, n, &g))
+        Py_RETURN_NONE;
+    return PyObject_CallFunction(i4x_type, "s#s#", t + g.start[0], g.end[0] - g.start[0], t + g.start[1],
+                                 g.end[1] - g.start[1]);
+}
+
 /* course_in_url (courses.py, then event_course's i4x) of ASCII text without `%`. */
 static PyObject *read_url(PyObject *i4x_type, const char *t, Py_ssize_t n) {
     Groups g = {{0}, {0}, 0};
-    if (keyed(t, n, &g))
-        return joined(t, &g);
-    if (courses_path(t, n, &g) && memchr(t + g.start[0], ':', g.end[0] - g.start[0]) == NULL)
-        return joined(t, &g);
-    if (i4x_course(t, n, &g))
-        return joined(t, &g);
-    if (runless_i4x(t, n, &g))
-        return PyObject_CallFunction(i4x_type, "s#s#", t + g.start[0], g.end[0] - g.start[0], t + g.start[1],
-                                     g.end[1] - g.start[1]);
-    Py_RETURN_NONE;
+    return course_groups(t, n, &g) ? joined(t, &g) : runless_of(i4x_type, t, n);
 }
 
 /* course_in_id of ASCII text without `%`: stripped, Org/Num/Run as it is, else course_in_url
@@ -664,21 +670,12 @@ static PyObject *read_id(PyObject *i4x_type, const char *t, Py_ssize_t n) {
         start++;
     while (stop > start && is_unicode_space((unsigned char)t[stop - 1]))
         stop--;
-    Groups g = {{0}, {0}, 0};
-    if (parts_at(t + start, 0, stop - start, 3, '/', &g) && g.end[2] == stop - start)
-        return PyUnicode_DecodeASCII(t + start, stop - start, NULL);
     const char *s = t + start;
     Py_ssize_t m = stop - start;
-    if (keyed(s, m, &g))
-        return joined(s, &g);
-    if (courses_path(s, m, &g) && memchr(s + g.start[0], ':', g.end[0] - g.start[0]) == NULL)
-        return joined(s, &g);
-    if (i4x_course(s, m, &g))
-        return joined(s, &g);
-    if (runless_i4x(t, n, &g))
-        return PyObject_CallFunction(i4x_type, "s#s#", t + g.start[0], g.end[0] - g.start[0], t + g.start[1],
-                                     g.end[1] - g.start[1]);
-    Py_RETURN_NONE;
+    Groups g = {{0}, {0}, 0};
+    if (parts_at(s, 0, m, 3, '/', &g) && g.end[2] == m)
+        return PyUnicode_DecodeASCII(s, m, NULL);
+    return course_groups(s, m, &g) ? joined(s, &g) : runless_of(i4x_type, t, n);
 }
 
 /* course_of(kind, text, I4x) -> the compiled reading of course_in_id ("id") or course_in_url

@@ -278,6 +278,17 @@ def test_course_filter_and_no_deduplication(tmp_path):
     assert receipt["duplicates"] == 0
 
 
+def mutated(texts: list[str], alphabet: str, seed: int, each: int = 200) -> list[str]:
+    """Each text with one character replaced or added, `each` times, at random."""
+    rng = random.Random(seed)
+    found = []
+    for text in texts:
+        for _ in range(each):
+            position = rng.randrange(len(text) + 1)
+            found.append(text[:position] + rng.choice(alphabet) + text[position + 1 :])
+    return found
+
+
 BLOCK_TEXTS = [
     BLOCK,
     "block-v1:MITx+6.002x+2T2021+branch@draft+version@abc+type@video+block@v1",
@@ -302,13 +313,7 @@ BLOCK_TEXTS = [
 
 
 def test_the_compiled_module_id_reads_what_courses_module_id_reads():
-    rng = random.Random(5)
-    alphabet = "ab+@/:-._~ \n\x1ci4xblock-v1type"
-    texts = list(BLOCK_TEXTS)
-    for text in BLOCK_TEXTS[:8]:
-        for _ in range(200):
-            position = rng.randrange(len(text) + 1)
-            texts.append(text[:position] + rng.choice(alphabet) + text[position + 1 :])
+    texts = BLOCK_TEXTS + mutated(BLOCK_TEXTS[:8], "ab+@/:-._~ \n\x1ci4xblock-v1type", seed=5)
     for text in texts:
         assert edxflow_native.module_id(text) == module_id(text), text
     assert edxflow_native.module_id("block-v1:é+B+C+type@t+block@d") is None  # Python's to read
@@ -368,13 +373,7 @@ COURSE_TEXTS = [
 def test_the_compiled_course_readers_read_what_event_course_reads():
     from edxflow.logs.event_course import I4x, course_in_id, course_in_url
 
-    rng = random.Random(8)
-    alphabet = "ab+@/:-._~ \n\x1ci4xcourse-v1;_%"
-    texts = list(COURSE_TEXTS)
-    for text in COURSE_TEXTS[:17]:
-        for _ in range(200):
-            position = rng.randrange(len(text) + 1)
-            texts.append(text[:position] + rng.choice(alphabet) + text[position + 1 :])
+    texts = COURSE_TEXTS + mutated(COURSE_TEXTS[:17], "ab+@/:-._~ \n\x1ci4xcourse-v1;_%", seed=8)
     compared = 0
     for text in texts:
         for kind, read in (("id", course_in_id), ("url", course_in_url)):
