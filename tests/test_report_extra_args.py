@@ -173,6 +173,7 @@ def test_config_defaults():
         "geo_table": None,
         "youtube_table": None,
         "youtube": None,
+        "geoip": None,
         "preview_rows": 0,
     }
 
@@ -186,6 +187,7 @@ def test_config_accepts_valid_reports(tmp_path):
         "youtube_table": "videos.youtube",
         "preview_rows": 3,
         "youtube": {"api_key_env": "YOUTUBE_API_KEY"},
+        "geoip": {"database": "GeoLite2-City.mmdb"},
     }
     config = validate_config({"org": "mitx", "reports": dict(reports)})
     assert config["reports"] == reports  # the string form stays as written
@@ -199,6 +201,8 @@ def test_config_accepts_valid_reports(tmp_path):
     validate_config({"org": "mitx", "reports": {"geo_table": "my-project.geocode.geoip"}})
     with pytest.raises(ConfigError, match="reports.youtube"):
         validate_config({"org": "mitx", "reports": {"youtube": {"api_key_env": "A KEY"}}})
+    with pytest.raises(ConfigError, match="reports.geoip"):
+        validate_config({"org": "mitx", "reports": {"geoip": {"path": "City.mmdb"}}})
     with pytest.raises(ConfigError, match="reports.youtube"):
         validate_config({"org": "mitx", "reports": {"youtube": {"key": "AIza..."}}})
     with pytest.raises(ConfigError, match="reports.preview_rows"):
