@@ -229,20 +229,6 @@ static void unescape(Field *field, char **scratch) {
     *scratch = out;
 }
 
-static int is_ascii(const char *text, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        unsigned long long word;
-        memcpy(&word, text + i, 8);
-        if (word & 0x8080808080808080ULL)
-            return 0;
-    }
-    for (; i < n; i++)
-        if ((unsigned char)text[i] >= 0x80)
-            return 0;
-    return 1;
-}
-
 /* A decimal id, written without leading zeros (as int() reads it); 0 when not that simple. */
 static int put_integer(Buffer *buffer, const Field *field, long long *value) {
     if (field->null) {

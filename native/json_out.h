@@ -94,4 +94,18 @@ static inline void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
     buffer->len = out - buffer->data;
 }
 
+static inline int is_ascii(const char *text, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, 8);
+        if (word & 0x8080808080808080ULL)
+            return 0;
+    }
+    for (; i < n; i++)
+        if ((unsigned char)text[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
 #endif

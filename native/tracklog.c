@@ -512,20 +512,6 @@ static PyObject *ascii_module_id(PyObject *value) {
     return ascii_bytes_module_id((const char *)PyUnicode_DATA(value), PyUnicode_GET_LENGTH(value));
 }
 
-static int is_ascii(const char *text, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t word;
-        memcpy(&word, text + i, 8);
-        if (word & 0x8080808080808080ULL)
-            return 0;
-    }
-    for (; i < n; i++)
-        if (text[i] & 0x80)
-            return 0;
-    return 1;
-}
-
 /* module_id(text) -> the compiled reading of courses.module_id; for tests (None for non-ASCII
    text, which Python reads). */
 PyObject *native_module_id(PyObject *module, PyObject *value) {
@@ -1794,18 +1780,6 @@ static void Splitter_dealloc(Splitter *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* seen(line) -> True when the (stripped) line is new: the Python code's lines share the set. */
-static PyObject *Splitter_seen(Splitter *self, PyObject *line) {
-    if (!PyBytes_Check(line)) {
-        PyErr_SetString(PyExc_TypeError, "seen: a line as bytes");
-        return NULL;
-    }
-    int added = seen_add(self, PyBytes_AS_STRING(line), PyBytes_GET_SIZE(line));
-    if (added < 0)
-        return NULL;
-    return PyBool_FromLong(added);
-}
-
 static PyObject *Splitter_counts(Splitter *self, PyObject *Py_UNUSED(ignored)) {
     return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n}", "blank", self->blank, "duplicates", self->duplicates, "no_course",
                          self->no_course_count, "filtered_out", self->filtered_out, "lines", self->lines);
@@ -1815,7 +1789,6 @@ static PyMethodDef SPLITTER_METHODS[] = {
     {"run", (PyCFunction)Splitter_run, METH_VARARGS,
      "run(block, offset) -> (offset of the first line from offset that is the Python code's, already checked"
      " for blank and duplicate, or len(block) + 1; lines taken before it)"},
-    {"seen", (PyCFunction)Splitter_seen, METH_O, "seen(line) -> True when the line was not seen before"},
     {"counts", (PyCFunction)Splitter_counts, METH_NOARGS,
      "counts() -> blank, duplicates, no_course, filtered_out and lines taken here"},
     {NULL, NULL, 0, NULL},

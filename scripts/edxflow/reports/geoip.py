@@ -18,6 +18,7 @@ import csv
 import datetime
 import functools
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -50,8 +51,6 @@ def un_regions(path: Path = UN_REGIONS) -> dict[str, dict[str, str]]:
 
 @functools.cache
 def schema() -> list[dict]:
-    import json
-
     return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 
 
