@@ -6,6 +6,9 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 typedef struct {
     char *data;
@@ -61,31 +64,46 @@ static inline char *escaped(char *out, unsigned char c) {
     return out;
 }
 
+/* How many of the 16 bytes at `text` come before the first `"`, `\\` or control character (with
+   `high`: or byte of 0x80 and above); 16 when none is. */
+static inline int plain16(const char *text, int high) {
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)text);
+    __m128i quotes = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    __m128i low = high ? _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)) /* signed: 0x80 and above too */
+                       : _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
+    unsigned mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(quotes, low));
+    return mask ? __builtin_ctz(mask) : 16;
+#else
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    for (int half = 0; half < 16; half += 8) {
+        uint64_t word, quote, backslash;
+        memcpy(&word, text + half, 8);
+        quote = word ^ (ones * '"');
+        backslash = word ^ (ones * '\\');
+        uint64_t special = ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) |
+                           ((word - ones * 0x20) & ~word & highs) | (high ? word & highs : 0);
+        if (special)
+            return half + (__builtin_ctzll(special) >> 3);
+    }
+    return 16;
+#endif
+}
+
 /* A JSON string of `n` bytes: at most 6 bytes out per byte in, plus 2. */
 static inline void put_string(Buffer *buffer, const char *text, Py_ssize_t n) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     char *out = buffer->data + buffer->len;
     *out++ = '"';
     Py_ssize_t i = 0;
     while (i < n) {
-        /* eight bytes at a time while none is `"`, `\\` or a control character */
-        while (n - i >= 8) {
-            uint64_t word, quote, backslash;
-            memcpy(&word, text + i, 8);
-            quote = word ^ (ones * '"');
-            backslash = word ^ (ones * '\\');
-            uint64_t special = ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) |
-                               ((word - ones * 0x20) & ~word & highs);
-            if (special) { /* the bytes before the first such one, then that one below */
-                int plain = __builtin_ctzll(special) >> 3;
-                memcpy(out, text + i, plain);
-                out += plain;
-                i += plain;
+        /* sixteen bytes at a time (stored whole: the room is there) up to the first to escape */
+        while (n - i >= 16) {
+            int plain = plain16(text + i, 0);
+            memcpy(out, text + i, 16);
+            out += plain;
+            i += plain;
+            if (plain < 16)
                 break;
-            }
-            memcpy(out, &word, 8);
-            out += 8;
-            i += 8;
         }
         if (i < n)
             out = escaped(out, (unsigned char)text[i++]);

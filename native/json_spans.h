@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "json_out.h" /* plain16 */
 
 enum { J_OBJ, J_ARR, J_STR, J_INT, J_FLOAT, J_TRUE, J_FALSE, J_NULL };
 enum { J_OK = 1, J_BAD = 0, J_UNSURE = -1, J_NOMEM = -2 };
@@ -111,25 +112,15 @@ static int j_utf8(const unsigned char *p, const unsigned char *end) {
 }
 
 /* Nonzero when one of the 8 bytes is `"`, `\\`, a control character or not ASCII. */
-static inline uint64_t j_special(uint64_t word) {
-    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-    uint64_t quote = word ^ (ones * '"'), backslash = word ^ (ones * '\\');
-    return ((quote - ones) & ~quote & highs) | ((backslash - ones) & ~backslash & highs) | ((word - ones * 0x20) & ~word & highs) |
-           (word & highs);
-}
-
 static int j_string(Spans *s, int *index) {
     const char *start = ++s->p, *p = s->p, *end = s->end;
     int escaped = 0;
     for (;;) {
-        while (end - p >= 8) { /* the plain bytes, eight at a time, up to the first other one */
-            uint64_t word, special;
-            memcpy(&word, p, 8);
-            if ((special = j_special(word)) != 0) {
-                p += __builtin_ctzll(special) >> 3;
+        while (end - p >= 16) { /* the plain ASCII bytes, sixteen at a time, up to the first other one */
+            int plain = plain16(p, 1);
+            p += plain;
+            if (plain < 16)
                 break;
-            }
-            p += 8;
         }
         if (p >= end)
             return J_BAD;
