@@ -1528,14 +1528,14 @@ done:
     return result;
 }
 
-/* run(block, offset) -> (offset, lines): the lines of `block` (bytes; lines split on b"\n", the
-   last without one) from `offset` are taken here up to the first that is Python's, whose offset
-   is returned with how many lines were taken before it (blank and duplicate ones included); the
-   line at that offset is already checked for blank and duplicate. Past the last line, the offset
-   returned is len(block) + 1. */
+/* run(block, offset) -> (offset, end, lines): the lines of `block` (a bytes-like object; lines
+   split on b"\n", the last without one) from `offset` are taken here up to the first that is
+   Python's, whose offset and end (its newline, or len(block)) are returned with how many lines were
+   taken before it (blank and duplicate ones included); the line at that offset is already checked
+   for blank and duplicate. Past the last line, the offset returned is len(block) + 1. */
 static PyObject *Splitter_run(Splitter *self, PyObject *args) {
     Py_buffer block;
-    Py_ssize_t offset, done = 0;
+    Py_ssize_t offset, done = 0, line_end = 0;
     if (!PyArg_ParseTuple(args, "y*n:run", &block, &offset))
         return NULL;
     PyObject *held = PyObject_GetAttr(self->outputs, self->key_buffered);
@@ -1551,6 +1551,7 @@ static PyObject *Splitter_run(Splitter *self, PyObject *args) {
     while (offset <= size) {
         const char *newline = memchr(data + offset, '\n', size - offset);
         Py_ssize_t end = newline ? newline - data : size, start = offset, stop = end;
+        line_end = end;
         while (start < stop && is_space(data[start]))
             start++;
         while (stop > start && is_space(data[stop - 1]))
@@ -1586,7 +1587,7 @@ static PyObject *Splitter_run(Splitter *self, PyObject *args) {
     if (count == NULL || PyObject_SetAttr(self->outputs, self->key_buffered, count) < 0)
         failed = 1;
     Py_XDECREF(count);
-    return failed ? NULL : Py_BuildValue("nn", offset, done);
+    return failed ? NULL : Py_BuildValue("nnn", offset, line_end, done);
 }
 
 /* ---- the type ------------------------------------------------------------------------------------ */

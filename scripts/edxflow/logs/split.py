@@ -87,17 +87,23 @@ class InputLines:
             self.truncated = "the gzip stream ends early (truncated file)"
 
     def blocks(self):
-        """The text in blocks of whole lines: each block's lines are `block.split(b"\\n")` (no
-        newline at its end). The last line of the file comes even without a newline, unless the
-        gzip stream broke inside it (then it is `self.tail`)."""
+        """The text in blocks of whole lines, as bytes-like objects (most are views of the
+        decompressed chunks, not copies): each block's lines are split on b"\\n" (no newline at
+        its end). The last line of the file comes even without a newline, unless the gzip stream
+        broke inside it (then it is `self.tail`)."""
         carry = []  # the line under way, in pieces: joined once, when its newline comes (a 50 MB line spans thousands)
         for chunk in self._plain_chunks():
             cut = chunk.rfind(b"\n")
             if cut < 0:
                 carry.append(chunk)
                 continue
-            carry.append(chunk[:cut])
-            yield b"".join(carry)
+            start = 0
+            if carry:  # the line across chunks, alone
+                start = chunk.find(b"\n") + 1
+                carry.append(chunk[: start - 1])
+                yield b"".join(carry)
+            if start <= cut:
+                yield memoryview(chunk)[start:cut]
             carry = [chunk[cut + 1 :]]
         rest = b"".join(carry)
         if self.truncated:
@@ -108,7 +114,7 @@ class InputLines:
     def batches(self):
         """Lists of lines without their newline (see blocks)."""
         for block in self.blocks():
-            yield block.split(b"\n")
+            yield bytes(block).split(b"\n")
 
 
 def line_digest(line: bytes) -> int:
@@ -409,15 +415,14 @@ def split_tracking_log(
                 offset, size = 0, len(block)
                 while offset <= size:
                     with naming(layout.outdir):  # the pending file has no name to give
-                        offset, done = fast.run(block, offset)
+                        offset, end, done = fast.run(block, offset)
                     number += done
                     if offset > size:
                         break
-                    end = block.find(b"\n", offset)
-                    raw = block[offset : size if end < 0 else end]
+                    raw = bytes(block[offset:end])
                     number += 1
                     take(number, raw, raw.strip())
-                    offset = size + 1 if end < 0 else end + 1
+                    offset = end + 1
         else:
             for batch in reader.batches():
                 for raw in batch:
