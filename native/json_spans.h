@@ -322,9 +322,12 @@ static int j_container(Spans *s, int depth, int *index) {
 }
 
 static int j_value(Spans *s, int depth, int *index) {
-    if (s->p >= s->end)
+    /* `p` alone, in an 8-byte load: the compiler would read it with its neighbour in one 16-byte
+       load, which waits for the 8-byte store of `p` just before (a quarter of this function's time). */
+    const char *p = __atomic_load_n(&s->p, __ATOMIC_RELAXED);
+    if (p >= s->end)
         return J_BAD;
-    switch (*s->p) {
+    switch (*p) {
     case '{':
     case '[': return j_container(s, depth, index);
     case '"': return j_string(s, index);
