@@ -2,9 +2,12 @@
 input, with the compiled path and with the Python code alone, beside decompression alone measured
 in the same run; two days split side by side on two cores; peak memory (with `ulimit -n 256`); and
 a check that every event went to the course a plain reference implementation of the rules gives.
+Where simeon is installed (`--simeon CMD`, else `simeon` on PATH; not a dependency of this project:
+`python3 -m venv /tmp/simeon && /tmp/simeon/bin/pip install simeon==0.0.26`), `simeon split` is
+timed on the same day's first lines, on one core, and the ratio printed.
 
     .venv/bin/python bench/split_throughput.py [--events 300000] [--courses 150] [--mix default|rich]
-        [--repeat 3] [--keep DIR] [--no-python] [--no-parallel]
+        [--repeat 3] [--keep DIR] [--no-python] [--no-parallel] [--simeon CMD] [--simeon-lines 20000]
 
 The machine's speed drifts (by up to 2x over minutes on a shared machine): decompression alone is
 timed just before each compiled split, and the median of `--repeat` pairs is reported with the
@@ -18,6 +21,7 @@ with long bodies: larger payloads, more of them typed into event_struct.
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -256,6 +260,29 @@ def finished(process: subprocess.Popen, out: Path) -> tuple[dict, float]:
     return json.loads((out / "receipt.json").read_text()), int(stdout.split()[-1]) / 1024
 
 
+def simeon_split(command: str, day: Path, out: Path, lines: int) -> float:
+    """Events/s of `simeon split -f log` on one core: timed on the day's first `lines` lines and on
+    its first quarter of them, the difference of the two excluding simeon's start-up."""
+
+    def timed(count: int) -> float:
+        folder = out / str(count)
+        folder.mkdir(parents=True, exist_ok=True)
+        sample = folder / day.name  # simeon takes the date from the file's name
+        with igzip.open(day, "rb") as source, igzip.open(sample, "wb") as target:
+            target.writelines(itertools.islice(source, count))
+        started = time.perf_counter()
+        subprocess.run(
+            ["taskset", "-c", "0", command, "split", "-f", "log", "--no-courses", "-j", "1",
+             "-d", str(folder / "split"), str(sample)],
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - started
+
+    quarter = lines // 4
+    return (lines - quarter) / (timed(lines) - timed(quarter))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -267,6 +294,13 @@ def main() -> None:
     parser.add_argument("--keep", help="keep the generated day and outputs in this directory")
     parser.add_argument("--no-python", action="store_true", help="skip the pure-Python baseline")
     parser.add_argument("--no-parallel", action="store_true", help="skip two days on two cores")
+    parser.add_argument(
+        "--simeon",
+        default=shutil.which("simeon"),
+        help="simeon's command, to time `simeon split` on the day's first --simeon-lines lines "
+        "(default: `simeon` on PATH; it is not installed with this project)",
+    )
+    parser.add_argument("--simeon-lines", type=int, default=20_000)
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="bench-split", dir="/tmp"))
     root.mkdir(parents=True, exist_ok=True)
@@ -322,6 +356,12 @@ def main() -> None:
         )
         python_rate = report("split, Python only (1 core)", python_receipt, python_peak)
         print(f"compiled / Python only: {compiled_rate / python_rate:.1f}x")
+    if args.simeon:
+        simeon_rate = simeon_split(args.simeon, day, root / "simeon", args.simeon_lines)
+        print(
+            f"simeon split (1 core, the first {args.simeon_lines:,} lines, start-up excluded): "
+            f"{simeon_rate:10,.0f} events/s; compiled / simeon: {compiled_rate / simeon_rate:.0f}x"
+        )
     if not args.no_parallel and (os.cpu_count() or 1) >= 2:
         started = time.perf_counter()
         outs = [root / f"parallel{core}" for core in (0, 1)]
