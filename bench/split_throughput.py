@@ -272,8 +272,21 @@ def simeon_split(command: str, day: Path, out: Path, lines: int) -> float:
             target.writelines(itertools.islice(source, count))
         started = time.perf_counter()
         subprocess.run(
-            ["taskset", "-c", "0", command, "split", "-f", "log", "--no-courses", "-j", "1",
-             "-d", str(folder / "split"), str(sample)],
+            [
+                "taskset",
+                "-c",
+                "0",
+                command,
+                "split",
+                "-f",
+                "log",
+                "--no-courses",
+                "-j",
+                "1",
+                "-d",
+                str(folder / "split"),
+                str(sample),
+            ],
             check=True,
             capture_output=True,
         )
