@@ -37,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from edxflow.core import naming  # noqa: E402
 from edxflow.fetch.manifest import refresh_listing  # noqa: E402
+from edxflow.run_report.build import RunReportFiles  # noqa: E402
 from tests.helpers import snakemake_command  # noqa: E402
 
 ORG = "mitx"
@@ -154,7 +155,11 @@ def write_outputs(results: Path, config: dict, source: dict) -> None:
     fourth = [receipts / "load" / "log.json", receipts / "report_templates.json"]
     fifth = [receipts / "report" / f"{entry['base']}.json" for entry in index["courses"]]
     sixth = [receipts / "report_organisation.json"]
-    for group in (first, second, third, fourth, fifth, sixth):
+    # the run report, over every receipt
+    seventh = [
+        Path(path) for path in vars(RunReportFiles.in_directory(results / "run_report")).values()
+    ]
+    for group in (first, second, third, fourth, fifth, sixth, seventh):
         time.sleep(0.02)
         for path in group:
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,9 @@
 Snakemake workflow catalog's CI runs), on a copy in a temporary directory: the repository gets
 nothing written into it."""
 
+import base64
+import csv
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from edxflow.core.courses import course_base_name
 from tests.helpers import REPO, job_counts, kill_agent, short_tempdir
 
 pytestmark = pytest.mark.workflow
@@ -85,5 +89,81 @@ def test_dot_test_runs_converges_and_reports(dot_test):
     # the captions of workflow/report/ are in it
     text = report.read_text()
     assert "one daily tracking log" in text and "index of the newest" in text
+    check_run_report(results, text)
+    check_progress_lines(results)
 
     assert sorted(path.name for path in DOT_TEST.iterdir()) == in_repo
+
+
+RUN_REPORT = (
+    "events_per_day.png",
+    "no_course_and_rejects_per_day.png",
+    "step_times.png",
+    "table_rows.html",
+    "table_rows.csv",
+    "package_objects.html",
+    "package_objects.csv",
+    "plot_data.json",
+)
+
+
+def check_run_report(results: Path, report_html: str) -> None:
+    """The run report's plots and tables are in the report, byte for byte the files of
+    results/run_report/, and hold what the receipts say."""
+    start = report_html.index("var results = {") + len("var results = ")
+    in_report, _ = json.JSONDecoder().raw_decode(report_html, start)
+    by_name = {Path(path).name: entry for path, entry in in_report.items()}
+    for name in RUN_REPORT:
+        entry = by_name[name]
+        assert entry["job_properties"]["rule"] == "run_report", name
+        embedded = base64.b64decode(entry["data_uri"].split(";base64,", 1)[1])
+        assert embedded == (results / "run_report" / name).read_bytes(), name
+    assert by_name["events_per_day.png"]["mime_type"] == "image/png"
+
+    splits = [
+        json.loads(path.read_text())
+        for path in sorted((results / "receipts" / "split_tracking_log" / "edx").iterdir())
+    ]
+    data = json.loads((results / "run_report" / "plot_data.json").read_text())
+    drawn = data["events_per_day"]
+    assert drawn["days"] == [receipt["input"]["date"] for receipt in splits]
+    for n, receipt in enumerate(splits):
+        assert sum(values[n] for values in drawn["series"].values()) == sum(
+            receipt["by_course"].values()
+        )
+        outside = data["no_course_and_rejects_per_day"]["series"]
+        assert outside["no course"][n] == receipt["no_course"]
+        assert sum(values[n] for values in outside.values()) == (
+            receipt["no_course"] + receipt["rejected"]
+        )
+    events = {}
+    for receipt in splits:
+        for course, count in receipt["by_course"].items():
+            events[course] = events.get(course, 0) + count
+    assert data["events_by_course"] == events and len(events) == 3
+
+    with open(results / "run_report" / "table_rows.csv", newline="") as handle:
+        rows = {(row["course"], row["table"]): row for row in csv.DictReader(handle)}
+    for course, count in events.items():
+        assert rows[(course_base_name(course), "tracklog")]["rows"] == str(count), course
+    for path in (results / "receipts" / "sql_course" / "demox-2026-11-08").iterdir():
+        receipt = json.loads(path.read_text())
+        for table, info in receipt["tables"].items():
+            assert rows[(receipt["base"], table)]["rows"] == str(info["rows"]), table
+        person_course = rows[(receipt["base"], "person_course")]
+        assert person_course["stage"] == "report" and person_course["status"] == "rebuilt"
+    with open(results / "run_report" / "package_objects.csv", newline="") as handle:
+        objects = list(csv.DictReader(handle))
+    assert len(objects) == 9 and {item["status"] for item in objects} == {"selected"}
+    assert data["step_times"]["steps"]["split_tracking_log"]["jobs"] == 7
+
+
+def check_progress_lines(results: Path) -> None:
+    """The long steps' jobs end their logs with a progress line (the course or day, the bytes,
+    the time and the rate): what a user watches to see how far a long job is."""
+    for path in (results / "logs" / "sql_course" / "demox-2026-11-08").iterdir():
+        lines = [line for line in path.read_text().splitlines() if " sql_course " in line]
+        assert len(lines) == 1 and " INFO sql_course DemoX/" in lines[0], path
+        assert ": done, " in lines[0] and lines[0].endswith("B/s"), lines[0]
+    log = (results / "logs" / "load" / "log" / "edx" / "2026-11-02.log").read_text()
+    assert " INFO load_files log edx/2026-11-02: done, " in log and " rows) in " in log

@@ -14,7 +14,11 @@ SNAKEFMT = Path(sys.executable).with_name("snakefmt")
 RUFF = Path(sys.executable).with_name("ruff")
 
 # conda names that differ from the pip names
-CONDA_TO_PIP = {"python-isal": "isal", "python-duckdb": "duckdb"}
+CONDA_TO_PIP = {
+    "python-isal": "isal",
+    "python-duckdb": "duckdb",
+    "matplotlib-base": "matplotlib",  # matplotlib without a GUI toolkit
+}
 NOT_PYTHON = {"python", "pip", "gnupg", "c-compiler"}
 
 

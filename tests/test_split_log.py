@@ -448,3 +448,23 @@ def test_a_full_disk_ends_the_step_with_one_message_naming_the_file(tmp_path, sm
     )
     assert not (results / "receipts").exists()
     assert [path.name for path in (results / "TRACKING_LOGS").rglob("*") if path.is_file()] == []
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_a_long_split_logs_its_progress(tmp_path, monkeypatch, caplog, native):
+    """Progress lines (percent of the file read, lines per second) and a final line, naming the day
+    and never an event's content."""
+    monkeypatch.setattr(split_log, "CHUNK", 4096)  # many reads, one progress line each
+    monkeypatch.setattr("edxflow.core.progress.EVERY", 0.0)
+    lines = [event(number=n, username=f"secret-user-{n}") for n in range(3000)]
+    path = write_log(tmp_path / "d.log.gz", lines)
+    with caplog.at_level("INFO", logger="edxflow.progress"):
+        split(path, tmp_path / "out", native=native)
+    said = [record.getMessage() for record in caplog.records if record.name == "edxflow.progress"]
+    assert len(said) > 3, said
+    assert all(line.startswith(f"split_tracking_log edx/{DAY}: ") for line in said)
+    percents = [int(line.split(": ")[1].split("%")[0]) for line in said[:-1]]
+    assert percents == sorted(percents) and percents[-1] <= 100
+    assert " lines/s" in said[0]
+    assert said[-1].split(": ")[1].startswith("done, ") and "(3,000 lines)" in said[-1]
+    assert not any("secret-user" in line for line in said)

@@ -2,12 +2,15 @@
 
 import io
 import json
+import logging
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from edxflow.core.jsonl import read_rows
+from edxflow.core.progress import format_bytes
 from edxflow.fetch.decrypt import DecryptionError
 from edxflow.sql.bundle import index_bundle
 from edxflow.sql.course import split_course
@@ -68,6 +71,39 @@ def test_the_real_fixture_bundle(tmp_path, keys):
     assert tables["auth_user"]["members"] == [
         f"{DIR}/edX-DemoX-Demo_Course-auth_user-acceptance.sql.gpg"
     ]
+
+
+def test_a_course_logs_its_progress_over_its_members_bytes(tmp_path, keys, monkeypatch, caplog):
+    """A line whenever a member is done (no interval here), the studentmodule dump as it streams,
+    up to 100% of the members' encrypted bytes; then a final line. Numbers only: no user's data."""
+    import edxflow.core.progress
+
+    monkeypatch.setattr(edxflow.core.progress, "EVERY", 0)
+    members = {
+        f"{DIR}/{path.name}.gpg": path.read_bytes()
+        for path in FIXTURE.iterdir()
+        if path.suffix in (".sql", ".mongo") or path.name.endswith(".tar.gz")
+    }
+    bundle = encrypted_bundle(tmp_path / "edx-2021-01-03.zip", members, keys)
+    with zipfile.ZipFile(bundle) as archive:
+        total = sum(info.file_size for info in archive.infolist())
+    with caplog.at_level(logging.INFO, logger="edxflow.progress"):
+        split(bundle, tmp_path, keys, course="edX/DemoX/Demo_Course")
+    lines = [r.getMessage() for r in caplog.records if r.name == "edxflow.progress"]
+    step = re.escape("sql_course edX/DemoX/Demo_Course: ")
+    size = r"[\d.,]+ k?M?B"
+    assert all(
+        re.match(
+            f"^{step}(\\d+% \\({size} of {size}\\)|done, {size} in [\\d.]+ s), {size}/s$", line
+        )
+        for line in lines
+    ), lines
+    percents = [int(line.split(": ")[1].split("%")[0]) for line in lines[:-1]]
+    assert len(percents) >= len(members) - 2 and percents == sorted(percents)
+    assert percents[-1] == 100 and f"({format_bytes(total)} of {format_bytes(total)})" in lines[-2]
+    assert lines[-1].startswith(
+        f"sql_course edX/DemoX/Demo_Course: done, {format_bytes(total)} in "
+    )
 
 
 def course_members(**extra) -> dict[str, bytes]:

@@ -3,14 +3,17 @@ replaced unit by unit when their files change."""
 
 import gzip
 import json
+import logging
 import multiprocessing
 import os
+import re
 import time
 
 import duckdb
 import pytest
 
 from edxflow.core.jsonl import shipped_schema, write_rows, write_schema
+from edxflow.core.progress import format_bytes
 from edxflow.warehouse.duckdb import DuckDBWarehouse, column_type
 from edxflow.warehouse.interface import WarehouseError
 from edxflow.warehouse.load import load_course, load_files, load_units, warehouse_summary
@@ -343,6 +346,55 @@ def test_many_new_days_are_replaced_a_batch_at_a_time(tmp_path, monkeypatch):
     assert query(tmp_path, f'SELECT count(*) FROM "{BASE}_logs".tracklog') == [(15,)]
     spill = tmp_path / ".warehouse.duckdb.tmp"
     assert spill.is_dir() and spill.stat().st_mode & 0o777 == 0o700
+
+
+# A progress line: the step, what it works on, and numbers only (no user's data).
+PROGRESS = re.compile(
+    r"^(load|load_files) (log|sql|email) \S+: "
+    r"(\d+% \([\d.,]+ k?M?G?B of [\d.,]+ k?M?G?B\)|done, [\d.,]+ k?M?G?B \([\d,]+ rows\) in [\d.]+ s), "
+    r"[\d.,]+ rows/s$"
+)
+
+
+def progress_lines(caplog) -> list[str]:
+    lines = [r.getMessage() for r in caplog.records if r.name == "edxflow.progress"]
+    assert all(PROGRESS.match(line) for line in lines), lines
+    return lines
+
+
+def test_a_load_of_many_days_logs_its_progress(tmp_path, monkeypatch, caplog):
+    """A line per batch of days (every one here: no interval), then a final line with the rows."""
+    import edxflow.core.progress
+    import edxflow.warehouse.load
+
+    monkeypatch.setattr(edxflow.warehouse.load, "DAY_BATCH", 2)
+    monkeypatch.setattr(edxflow.core.progress, "EVERY", 0)
+    names = [write_day(tmp_path, f"2021-01-0{day}", day) for day in range(1, 6)]
+    total = sum((tmp_path / name).stat().st_size for name in names)
+    with caplog.at_level(logging.INFO, logger="edxflow.progress"):
+        load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r.json")
+    lines = progress_lines(caplog)
+    percents = [int(line.split(": ")[1].split("%")[0]) for line in lines[:-1]]
+    assert len(percents) == 3 and percents == sorted(percents) and percents[-1] == 100
+    assert lines[-1].startswith(f"load log {BASE}: done, {format_bytes(total)} (15 rows) in ")
+
+    caplog.clear()  # loaded again, nothing changed: all done at once, no rows
+    with caplog.at_level(logging.INFO, logger="edxflow.progress"):
+        load_course(settings(tmp_path), "log", BASE, tmp_path, names, tmp_path / "r2.json")
+    assert progress_lines(caplog)[-1].startswith(
+        f"load log {BASE}: done, {format_bytes(total)} (0 rows)"
+    )
+
+
+def test_a_days_load_logs_its_progress_over_its_courses(tmp_path, caplog):
+    day = write_day(tmp_path, "2021-01-01", 4)
+    receipt = tmp_path / "receipts" / "load" / "log" / "edx" / "2021-01-01.json"
+    with caplog.at_level(logging.INFO, logger="edxflow.progress"):
+        load_files(settings(tmp_path), "log", tmp_path, split_receipt(tmp_path, [day]), receipt)
+    size = format_bytes((tmp_path / day).stat().st_size)
+    lines = progress_lines(caplog)
+    assert len(lines) == 1
+    assert lines[0].startswith(f"load_files log edx/2021-01-01: done, {size} (4 rows) in ")
 
 
 def test_the_summary_adds_up_each_unit_once_and_an_organisation_per_table(tmp_path, monkeypatch):

@@ -55,6 +55,7 @@ def test_plan_run_and_rerun(demo, tmp_path):
         # planned before the bundle's index; the courses' report jobs wait for it
         "report_templates": 1,
         "report_organisation": 1,
+        "run_report": 1,
         "all": 1,
     }
     assert (
@@ -468,6 +469,7 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         "logs_loaded": 1,
         "report_course": len(courses),
         "report_organisation": 1,
+        "run_report": 1,
         "all": 1,
     }
     new_day = json.loads(
@@ -489,6 +491,7 @@ def test_report_tables_per_course_rebuild_only_what_changed(demo, tmp_path):
         "report_templates": 1,
         "report_course": len(courses),
         "report_organisation": 1,
+        "run_report": 1,
         "all": 1,
     }
     for base in courses.values():
@@ -776,6 +779,7 @@ def test_the_next_run_starts_by_removing_the_plaintext_a_killed_run_left(demo, t
         "decrypt_log": 1,
         "split_tracking_log": 1,
         "load_files": 1,
+        "run_report": 1,
         "all": 1,
     }
 

@@ -186,6 +186,12 @@ def get_all_manifests(wildcards=None):
     return [str(manifest_paths(MANIFEST_DIR, t, s)[0]) for t, s in MANIFEST_UNITS]
 
 
+def get_all_passed_over(wildcards=None):
+    """The objects each listing passed over, with the reason (beside its manifest)."""
+    listing()
+    return [str(manifest_paths(MANIFEST_DIR, t, s)[1]) for t, s in MANIFEST_UNITS]
+
+
 def get_all_downloads(wildcards):
     items = [item for _, item in log_items()] + snapshots("sql") + snapshots("email")
     return [raw_path(item) for item in items]
@@ -335,6 +341,13 @@ def per_unit(step, file_type):
 # Nothing to publish with storage.kind none: the `publish` target then builds nothing.
 all_published = [per_unit("publish", t) for t in config["file_types"]] if PUBLISHING else []
 all_loaded = [per_unit("load", t) for t in config["file_types"]]
+
+
+def get_all_loads(wildcards):
+    """Every load receipt, of every file type (all_loaded, as one input function)."""
+    return [path for get_unit_receipts in all_loaded for path in get_unit_receipts(wildcards)]
+
+
 # What a course's report job reads of the logs: one receipt over every day's load (logs_loaded),
 # not each day's, so the job's input list stays one file long however many days there are.
 LOGS_LOADED = [out("receipts/load/log.json")] if "log" in config["file_types"] else []
@@ -343,8 +356,18 @@ REPORT_TEMPLATES = [str(path) for path in template_files(config["reports"]["quer
 REPORT_ORGANISATION = (
     [out("receipts/report_organisation.json")] if "sql" in config["file_types"] else []
 )
-# The default target: everything split, published when storage is set, loaded, and reported.
-ALL = [*ALL_SPLIT, *all_published, *all_loaded, get_report_receipts, *REPORT_ORGANISATION]
+# The run report's plots and tables (rule run_report, in run_report.smk), over every receipt.
+RUN_REPORT = [out("run_report/plot_data.json")]
+# The default target: everything split, published when storage is set, loaded, and reported, and
+# the run report.
+ALL = [
+    *ALL_SPLIT,
+    *all_published,
+    *all_loaded,
+    get_report_receipts,
+    *REPORT_ORGANISATION,
+    *RUN_REPORT,
+]
 
 
 # Downloads and plaintext are temp() unless a keep_* key says otherwise: encrypted objects are as
@@ -439,6 +462,7 @@ def _steps():
         done = _done("report_organisation")
         yield "the organisation's report tables", done, ["report/organisation"]
     yield "the report templates' receipt", _done("report_templates"), ["report/templates"]
+    yield "the run report", os.path.exists(RUN_REPORT[0]), ["run_report"]
 
 
 def failures():

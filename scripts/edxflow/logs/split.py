@@ -28,6 +28,7 @@ from edxflow.core.atomic import naming, sync, write_json
 from edxflow.core.coerce import json_text
 from edxflow.core.courses import course_base_name
 from edxflow.core.errors import UserError
+from edxflow.core.progress import Progress
 from edxflow.logs import compiled
 from edxflow.logs.event_course import CourseFinder, I4x, module_of, resolve_i4x
 from edxflow.logs.tracklog import normalise, payload_of, valid_time
@@ -46,8 +47,9 @@ class InputLines:
     """The lines of a gzip (multi-member) or plain file, read in chunks. A gzip stream that ends
     early or breaks keeps every complete line before the break; the broken tail is `self.tail`."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, progress: Progress | None = None):
         self.path = Path(path)
+        self.progress = progress  # counts the file's bytes as they are read
         self.bytes = 0
         self.sha256 = hashlib.sha256()
         self.truncated: str | None = None
@@ -58,6 +60,8 @@ class InputLines:
             for chunk in iter(lambda: handle.read(CHUNK), b""):
                 self.bytes += len(chunk)
                 self.sha256.update(chunk)
+                if self.progress is not None:
+                    self.progress.add(len(chunk))
                 yield chunk
 
     def _plain_chunks(self):
@@ -309,7 +313,10 @@ def split_tracking_log(
     Python code alone). The output is the same either way."""
     started = time.monotonic()
     layout = Layout(outdir, site, file_date)
-    reader = InputLines(input_path)
+    progress = Progress(
+        "split_tracking_log", f"{site}/{file_date}", os.path.getsize(input_path), items="lines"
+    )
+    reader = InputLines(input_path, progress)
     outputs = BufferedOutputs(flush_bytes)
     finder = CourseFinder()
     module_memo: dict = {}
@@ -423,6 +430,7 @@ def split_tracking_log(
                     number += 1
                     take(number, raw, raw.strip())
                     offset = end + 1
+                progress.add(items=number - progress.items)
         else:
             for batch in reader.batches():
                 for raw in batch:
@@ -435,6 +443,7 @@ def split_tracking_log(
                         counts["duplicates"] += 1
                         continue
                     take(number, raw, line)
+                progress.add(items=len(batch))
         if reader.tail:
             number += 1
             reject(number, reader.tail, "incomplete last line (the gzip stream breaks inside it)")
@@ -457,6 +466,7 @@ def split_tracking_log(
                 "because logs.fail_on_truncated is true (set it to false to keep them and reject the rest)"
             )
         written = outputs.commit()
+        progress.finish()
     except BaseException:
         outputs.abort()
         raise

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from edxflow.core.coerce import course_id_or_text
 from edxflow.core.jsonl import TableWriter, shipped_schema, string_schema, write_rows, write_schema
+from edxflow.core.progress import Progress
 from edxflow.fetch.decrypt import (
     DecryptionError,
     ExpansionError,
@@ -79,7 +80,10 @@ MIN_EXPANSION_BYTES = 64 << 20
 
 
 class CourseSplit:
-    """The tables of one course as they are written: rows, schema and members, for the receipt."""
+    """The tables of one course as they are written: rows, schema and members, for the receipt.
+    With a progress, each member's encrypted bytes (`pending`: member name -> bytes, set once the
+    zip is open) count as done once its tables are written or rejected, the studentmodule dump's
+    as it streams."""
 
     def __init__(
         self,
@@ -87,6 +91,7 @@ class CourseSplit:
         course_id: str,
         max_expansion: int = MAX_EXPANSION,
         min_expansion_bytes: int = MIN_EXPANSION_BYTES,
+        progress: Progress | None = None,
     ):
         self.workdir = workdir
         self.course_id = course_id
@@ -95,6 +100,19 @@ class CourseSplit:
         self.tables: dict[str, dict] = {}
         self.rejects: dict[str, list[dict]] = {}
         self.rejected_tables: dict[str, dict] = {}
+        self.progress = progress
+        self.pending: dict[str, int] = {}  # members not yet counted as done
+
+    def finished(self, members: list[str]) -> None:
+        """`members` are done with: their bytes count in the progress (once)."""
+        done = sum(self.pending.pop(member, 0) for member in members)
+        if self.progress is not None and done:
+            self.progress.add(done)
+
+    def streaming(self, member: str, source):
+        """`source`, the member read once through a pipe: its bytes count as they are read."""
+        self.pending.pop(member, None)
+        return self.progress.reading(source) if self.progress is not None else source
 
     def limit(self, encrypted_bytes: int) -> int:
         """How many bytes the plaintext of a member of this size may have."""
@@ -121,6 +139,7 @@ class CourseSplit:
             )
         for table in tables:
             self.rejected_tables[table] = {"members": members, "reason": reason}
+        self.finished(members)
         log.warning(
             "%s: %s not written, rejected: cannot build %s from %s: %s",
             self.course_id,
@@ -156,6 +175,7 @@ class CourseSplit:
             "schema": f"{table}.schema.json",
             "members": members,
         }
+        self.finished(members)
         if non_utf8 is not None:
             self.tables[table]["non_utf8"] = non_utf8.receipt()
             if non_utf8.bytes:
@@ -188,8 +208,10 @@ class CourseSplit:
                 TableWriter(self.workdir / f"{table}.json.gz") as modules,
                 TableWriter(self.workdir / f"{analyses_table}.json.gz") as analyses,
                 zipfile.ZipFile(zip_path) as archive,
-                archive.open(member) as source,
-                decrypted_stream(source, label, homedir, passphrase, max_bytes) as plain,
+                archive.open(member) as member_data,
+                decrypted_stream(
+                    self.streaming(member, member_data), label, homedir, passphrase, max_bytes
+                ) as plain,
             ):
                 reader = split_studentmodule_dump(plain, label, self.course_id, modules, analyses)
             self.record(
@@ -256,8 +278,11 @@ def split_course(
     passphrase: str | None,
     max_expansion: int = MAX_EXPANSION,
     min_expansion_bytes: int = MIN_EXPANSION_BYTES,
+    summary: bool = True,
 ) -> dict:
-    """Split one course (`entry` from the bundle index) into `outdir`; returns the receipt."""
+    """Split one course (`entry` from the bundle index) into `outdir`; returns the receipt. Its
+    progress (the members' bytes done) goes to the log every few seconds, and a final line
+    unless not `summary` (one course of many in a job) and the course was quick."""
     started = time.monotonic()
     outdir = Path(outdir)
     course_id = entry["course_id"]
@@ -267,7 +292,8 @@ def split_course(
     workdir = Path(tempfile.mkdtemp(dir=outdir.parent, prefix=f".{outdir.name}."))
     plain = workdir / ".members"
     owner_only_dir(plain)
-    split = CourseSplit(workdir, course_id, max_expansion, min_expansion_bytes)
+    progress = Progress("sql_course", course_id, 0, summary=summary)
+    split = CourseSplit(workdir, course_id, max_expansion, min_expansion_bytes, progress)
     decrypted: dict[str, tuple[Path, str]] = {}  # table -> (plaintext, member name)
     streamed: list[
         tuple[str, str, int]
@@ -275,6 +301,8 @@ def split_course(
     other, refused, taken = [], [], set()
     try:
         with zipfile.ZipFile(zip_path) as archive:
+            split.pending = _member_sizes(archive, entry["members"])
+            progress.total = sum(split.pending.values())
             # edx before edge: the edge member of a table both sites have is the one named `{table}_edge`
             for member in sorted(entry["members"], key=lambda member: member["site"] == "edge"):
                 name = member["name"]
@@ -282,6 +310,7 @@ def split_course(
                     relative = safe_member_path(name)
                 except DecryptionError as error:
                     refused.append({"member": name, "reason": str(error)})
+                    split.finished([name])
                     continue
                 table = table_name(member, taken) if _is_known(member) else None
                 if table is not None:
@@ -306,6 +335,7 @@ def split_course(
                     owner_only_dir(kept.parent)
                     os.replace(target, kept)
                     other.append({"member": name, "file": f"other/{kept.name}"})
+                    split.finished([name])
         for table, name, limit in streamed:
             split.write_studentmodule(zip_path, name, table, homedir, passphrase, limit)
         _write_tables(split, decrypted, workdir, course_id)
@@ -314,6 +344,8 @@ def split_course(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+    split.finished(list(split.pending))  # members read but not tables of their own
+    progress.finish()
     return {
         "bundle": Path(zip_path).name,
         "course_id": course_id,
@@ -329,6 +361,13 @@ def split_course(
         "refused": refused,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def _member_sizes(archive: zipfile.ZipFile, members: list[dict]) -> dict[str, int]:
+    """Member name -> its encrypted bytes in the zip (0 for one the zip lacks: that fails later,
+    naming it)."""
+    found = {info.filename: info.file_size for info in archive.infolist()}
+    return {member["name"]: found.get(member["name"], 0) for member in members}
 
 
 def _write_tables(split: CourseSplit, decrypted: dict, workdir: Path, course_id: str) -> None:
@@ -455,6 +494,7 @@ def split_snapshot(
                 gnupghome,
                 passphrase,
                 max_expansion,
+                summary=False,
             )
         done[entry["base"]] = {
             "course_id": entry["course_id"],

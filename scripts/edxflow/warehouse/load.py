@@ -11,10 +11,13 @@ import concurrent.futures
 import contextlib
 import json
 import logging
+import os
 import time
 from pathlib import Path
+from typing import Iterable
 
 from edxflow.core.atomic import write_json
+from edxflow.core.progress import Progress
 from edxflow.warehouse.interface import Warehouse
 from edxflow.warehouse.plan import changed_units, dataset_name, gone_units, log_day, plan_units
 from edxflow.warehouse.publish import gcs_uri
@@ -56,11 +59,14 @@ def load_units(
     log_tables: str = "partitioned",
     bucket: str | None = None,
     published: set[str] | None = None,
+    progress: Progress | None = None,
 ) -> dict:
     """Load what changed of one course's files, and drop the tables an earlier load of the file type
     wrote that the files no longer have (a SQL table gone from the newest bundle); returns its
     receipt. Raises before recording anything on a failure. With a bucket, a unit is loaded from
-    its gs:// objects when all of its files are in `published` (all when None), else from the local files."""
+    its gs:// objects when all of its files are in `published` (all when None), else from the local files.
+    With a progress, the units' file bytes count as done as their batches are loaded (unchanged
+    units at once), with the rows loaded."""
     started = time.monotonic()
     units = plan_units(file_type, base, files, results_dir, log_tables)
     dataset = dataset_name(base, file_type)
@@ -82,15 +88,28 @@ def load_units(
         else None
         for unit in changed
     }
+
+    def done(batch: list, loaded: dict[str, int]) -> None:
+        if progress is not None and batch:
+            files = [name for unit in batch for name in unit.files]
+            progress.add(file_bytes(results_dir, files), sum(loaded.values()))
+
+    changed_keys = {unit.key for unit in changed}
+    done([unit for unit in units if unit.key not in changed_keys], {})
     # Whole tables are replaced one by one; days of a partitioned table together, in batches that
     # read either gs:// objects or local files.
-    counts = warehouse.replace_tables([unit for unit in changed if not unit.day], sources)
+    tables = [unit for unit in changed if not unit.day]
+    counts = warehouse.replace_tables(tables, sources)
+    done(tables, counts)
     for batch in (
         [u for u in changed if u.day and u.key in remote],
         [u for u in changed if u.day and u.key not in remote],
     ):
         for start in range(0, len(batch), DAY_BATCH):
-            counts.update(warehouse.replace_days(batch[start : start + DAY_BATCH], sources))
+            days = batch[start : start + DAY_BATCH]
+            day_counts = warehouse.replace_days(days, sources)
+            done(days, day_counts)
+            counts.update(day_counts)
     loaded = [(unit, counts[unit.key]) for unit in changed]
     for unit, rows in loaded:
         log.info("%s.%s: %d row(s) from %d file(s)", unit.dataset, unit.key, rows, len(unit.files))
@@ -123,6 +142,17 @@ def load_units(
         "dropped": gone,
         "seconds": round(time.monotonic() - started, 3),
     }
+
+
+def file_bytes(results_dir: str | Path, files: list[str]) -> int:
+    """The size of the files (relative to the results directory) there are."""
+    total = 0
+    for name in files:
+        try:
+            total += os.stat(Path(results_dir, name)).st_size
+        except OSError:
+            pass
+    return total
 
 
 def course_load_files(
@@ -198,7 +228,9 @@ def load_course(
     files: list[str],
     receipt_path: str | Path,
 ) -> dict:
-    """One course's files, in a session of their own; writes and returns the receipt."""
+    """One course's files (many days of its log, say), in a session of their own; writes and
+    returns the receipt. Its progress goes to the log every few seconds, with a final line."""
+    progress = Progress("load", f"{file_type} {base}", file_bytes(results_dir, files), items="rows")
     with warehouse_session(settings, results_dir) as warehouse:
         receipt = {
             "warehouse": settings.kind,
@@ -211,9 +243,11 @@ def load_course(
                 files,
                 settings.log_tables,
                 settings.bucket,
+                progress=progress,
             ),
         }
     write_json(receipt_path, receipt)
+    progress.finish()
     return receipt
 
 
@@ -225,9 +259,14 @@ def load_files(
     receipt_path: str | Path,
 ) -> dict:
     """Load every course of one unit (a split day, a course's SQL tables, an email file) in one
-    warehouse session; writes and returns the receipt."""
+    warehouse session; writes and returns the receipt. Its progress (the courses' file bytes
+    done, and the rows loaded) goes to the log every few seconds, with a final line."""
     started = time.monotonic()
     by_course = unit_files(file_type, step_receipt)
+    sizes = {base: file_bytes(results_dir, files) for base, files in by_course.items()}
+    progress = Progress(
+        "load_files", unit_name(file_type, step_receipt), sum(sizes.values()), items="rows"
+    )
     courses = {}
     if by_course:
         with warehouse_session(settings, results_dir) as warehouse:
@@ -236,6 +275,7 @@ def load_files(
                 receipt = load_settled(
                     warehouse, settings, file_type, results_dir, base, by_course[base]
                 )
+                progress.add(sizes[base], loaded_rows_of(receipt))
                 log.info(
                     "%s (%s): %d unit(s) loaded, %d unchanged",
                     base,
@@ -257,7 +297,43 @@ def load_files(
         "seconds": round(time.monotonic() - started, 3),
     }
     write_json(receipt_path, receipt)
+    progress.finish()
     return receipt
+
+
+def unit_name(file_type: str, step_receipt: str | Path) -> str:
+    """A load's unit in its progress lines: `log edx/2021-01-03`, `sql {BASE}`, `email 2021-01-03`
+    (from the path of the receipt of the step that wrote the files)."""
+    path = Path(step_receipt)
+    name = f"{path.parent.name}/{path.stem}" if file_type == "log" else path.stem
+    return f"{file_type} {name}"
+
+
+def loaded_rows_of(receipt: dict) -> int:
+    """The rows a course's load receipt says it loaded (its unchanged units not counted)."""
+    return sum(
+        unit["rows"]
+        for table in receipt["tables"].values()
+        for unit in table["units"].values()
+        if unit["loaded"]
+    )
+
+
+def loaded_rows(receipts: Iterable[str | Path]) -> dict[tuple[str, str, str], int]:
+    """(course, dataset, table) -> rows, as load receipts given oldest first say: a unit loaded by
+    several jobs (a log day, the newest SQL tables over the weeks) counts as its newest receipt
+    says, and a table a later SQL load dropped is gone."""
+    rows: dict[tuple[str, str, str], dict[str, int]] = {}
+    for path in receipts:
+        receipt = json.loads(Path(path).read_text())
+        for course in receipt["courses"].values() if "courses" in receipt else [receipt]:
+            base = course.get("course", "")
+            for table, entry in course["tables"].items():
+                units = rows.setdefault((base, entry["dataset"], table), {})
+                units.update({key: unit["rows"] for key, unit in entry["units"].items()})
+            for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
+                rows.pop((base, course["datasets"][0], table), None)
+    return {key: sum(units.values()) for key, units in rows.items()}
 
 
 # Beyond this many tables the summary adds up each table over the courses' datasets.
@@ -274,17 +350,8 @@ def warehouse_summary(results_dir: str | Path, settings: WarehouseSettings) -> s
     )
     if not receipts:
         return ""
-    rows: dict[tuple[str, str], dict[str, int]] = {}
-    for path in receipts:
-        receipt = json.loads(path.read_text())
-        for course in receipt["courses"].values() if "courses" in receipt else [receipt]:
-            for table, entry in course["tables"].items():
-                units = rows.setdefault((entry["dataset"], table), {})
-                units.update({key: unit["rows"] for key, unit in entry["units"].items()})
-            for table in course.get("dropped", []):  # from the one dataset of a SQL or email load
-                rows.pop((course["datasets"][0], table), None)
     where = settings.describe()
-    counts = {key: sum(units.values()) for key, units in rows.items()}
+    counts = {(dataset, table): rows for (_, dataset, table), rows in loaded_rows(receipts).items()}
     if len(counts) <= SUMMARY_TABLES:
         lines = [
             f"  {dataset}.{table}: {count:,} rows"
