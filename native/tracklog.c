@@ -88,7 +88,7 @@ typedef struct {
     Py_ssize_t blank, duplicates, no_course_count, filtered_out, lines;
     /* per line: the spans of the line and of a browser event's payload, and the buffers */
     Spans line, payload;
-    Buffer row, extra, unknown, scratch, decoded, payload_text, pending;
+    Buffer row, extra, unknown, scratch, decoded, payload_text, pending, module;
     Py_ssize_t course_at; /* where the row has (or would have) its course_id */
     /* the line's top-level members looked up most, found in one pass (-1: absent) */
     int top_time, top_context, top_event, top_event_type, top_page;
@@ -516,30 +516,19 @@ static int search(const char *t, Py_ssize_t n, const char *word, int (*at)(const
     return 0;
 }
 
-/* courses.module_id of an ASCII str: a new reference (str or None); NULL with no error set when
-   the text is not ASCII (Python's reader then). */
+/* The parts courses.module_id joins, in ASCII text: 1 when it has them (in *g), else 0. */
+static int module_groups(const char *t, Py_ssize_t n, Groups *g) {
+    return search(t, n, "block-v1:", block_at, g) || search(t, n, "i4x://", i4x_at, g) || dashed(t, n, g);
+}
+
+static PyObject *joined(const char *t, const Groups *g);
+
+/* courses.module_id of ASCII text: a new reference (str or None). */
 static PyObject *ascii_bytes_module_id(const char *t, Py_ssize_t n) {
     Groups g = {{0}, {0}, 0};
-    if (!search(t, n, "block-v1:", block_at, &g) && !search(t, n, "i4x://", i4x_at, &g) && !dashed(t, n, &g))
+    if (!module_groups(t, n, &g))
         Py_RETURN_NONE;
-    char out[1024];
-    Py_ssize_t len = 0;
-    for (int k = 0; k < g.groups; k++)
-        len += g.end[k] - g.start[k] + (k > 0);
-    char *joined = len <= (Py_ssize_t)sizeof out ? out : PyMem_Malloc(len);
-    if (joined == NULL)
-        return PyErr_NoMemory();
-    Py_ssize_t at = 0;
-    for (int k = 0; k < g.groups; k++) {
-        if (k)
-            joined[at++] = '/';
-        memcpy(joined + at, t + g.start[k], g.end[k] - g.start[k]);
-        at += g.end[k] - g.start[k];
-    }
-    PyObject *result = PyUnicode_DecodeASCII(joined, len, NULL);
-    if (joined != out)
-        PyMem_Free(joined);
-    return result;
+    return joined(t, &g);
 }
 
 static PyObject *ascii_module_id(PyObject *value) {
@@ -565,25 +554,27 @@ PyObject *native_module_id(PyObject *module, PyObject *value) {
 
 enum { READ_PYTHON, READ_ID, READ_URL };
 
-/* Its parts joined by `/`, as a str (new reference). */
-static PyObject *joined(const char *t, const Groups *g) {
-    char out[512] = "";
+/* Its parts joined by `/`, in the buffer (emptied first). */
+static int put_joined(Buffer *b, const char *t, const Groups *g) {
     Py_ssize_t len = 0;
     for (int k = 0; k < g->groups; k++)
         len += g->end[k] - g->start[k] + (k > 0);
-    char *text = len <= (Py_ssize_t)sizeof out ? out : PyMem_Malloc(len);
-    if (text == NULL)
-        return PyErr_NoMemory();
-    Py_ssize_t at = 0;
+    b->len = 0;
+    if (reserve(b, len) < 0)
+        return -1;
     for (int k = 0; k < g->groups; k++) {
         if (k)
-            text[at++] = '/';
-        memcpy(text + at, t + g->start[k], g->end[k] - g->start[k]);
-        at += g->end[k] - g->start[k];
+            b->data[b->len++] = '/';
+        put(b, t + g->start[k], g->end[k] - g->start[k]);
     }
-    PyObject *result = PyUnicode_DecodeASCII(text, len, NULL);
-    if (text != out)
-        PyMem_Free(text);
+    return 0;
+}
+
+/* Its parts joined by `/`, as a str (new reference). */
+static PyObject *joined(const char *t, const Groups *g) {
+    Buffer text = {NULL, 0, 0};
+    PyObject *result = put_joined(&text, t, g) < 0 ? NULL : PyUnicode_DecodeASCII(text.data, text.len, NULL);
+    PyMem_Free(text.data);
     return result;
 }
 
@@ -785,9 +776,7 @@ static PyObject *cached(Splitter *self, const Node *node, Cache *cache, PyObject
     PyObject *found = cache_get(cache, text, n, hash);
     if (found != NULL)
         return Py_NewRef(found);
-    if (reader == NULL && is_ascii(text, n)) {
-        found = ascii_bytes_module_id(text, n);
-    } else if (kind != READ_PYTHON && memchr(text, '%', n) == NULL && is_ascii(text, n)) {
+    if (kind != READ_PYTHON && memchr(text, '%', n) == NULL && is_ascii(text, n)) {
         found = kind == READ_ID ? read_id(self->i4x_type, text, n) : read_url(self->i4x_type, text, n);
     } else {
         PyObject *value = PyUnicode_DecodeUTF8(text, n, NULL);
@@ -855,9 +844,11 @@ static PyObject *module_in(Splitter *self, PyObject *value) {
     return found;
 }
 
-/* event_course.module_of: a new reference (a str or None), NULL on error. `payload` is the
-   payload object's node in `ps` (-1: none). */
-static PyObject *find_module(Splitter *self, const Spans *ps, int payload) {
+/* event_course.module_of, its text into self->module: 1 found, 0 none, -1 error. `payload` is
+   the payload object's node in `ps` (-1: none). ASCII text is read here, with no str made (a
+   cache would not pay: block keys are many, a day's often beyond the memo's limit); other text
+   by the Python reader, through the cache. */
+static int find_module(Splitter *self, const Spans *ps, int payload) {
     const Spans *s = &self->line;
     int context = self->top_context;
     int module = context >= 0 ? J_MEMBER(s, context, "module") : -1;
@@ -879,14 +870,36 @@ static PyObject *find_module(Splitter *self, const Spans *ps, int payload) {
         const Node *n = &candidates[i].spans->nodes[node];
         if (n->type != J_STR || n->end == n->start)
             continue;
+        const char *text;
+        Py_ssize_t len;
+        if (text_of(n, &self->decoded, &text, &len) < 0)
+            return -1;
+        if (is_ascii(text, len)) {
+            Groups g = {{0}, {0}, 0};
+            if (!module_groups(text, len, &g))
+                continue;
+            if (put_joined(&self->module, text, &g) < 0)
+                return -1;
+            if (self->module.len > 0)
+                return 1;
+            continue;
+        }
         PyObject *found = cached(self, n, &self->caches[self->ncaches - 1], NULL, NULL, READ_PYTHON);
         if (found == NULL)
-            return NULL;
-        if (PyObject_IsTrue(found) == 1)
-            return found;
+            return -1;
+        int result = 0;
+        if (PyUnicode_Check(found) && PyUnicode_GET_LENGTH(found) > 0) {
+            const char *utf8 = PyUnicode_AsUTF8AndSize(found, &len);
+            self->module.len = 0;
+            result = utf8 == NULL || reserve(&self->module, len) < 0 ? -1 : 1;
+            if (result == 1)
+                put(&self->module, utf8, len);
+        }
         Py_DECREF(found);
+        if (result != 0)
+            return result;
     }
-    Py_RETURN_NONE;
+    return 0;
 }
 
 /* ---- writing JSON as orjson.dumps ------------------------------------------------------------ */
@@ -919,7 +932,8 @@ static int put_str(Buffer *b, PyObject *text) {
     return 1;
 }
 
-/* A JSON text in `json` as a JSON string (orjson.dumps(x).decode() inside a row). */
+/* UTF-8 text as a JSON string: a JSON text in a row's string (orjson.dumps(x).decode()), a
+   module id. */
 static int put_as_string(Buffer *b, const char *json, Py_ssize_t n) {
     if (reserve(b, 6 * n + 2) < 0)
         return -1;
@@ -1284,7 +1298,7 @@ static int put_extra(Splitter *self, const Node *key, const Spans *s, int value)
 }
 
 /* tracklog.normalise of the line (its object is node 0), as one JSON line in self->row. */
-static int put_row(Splitter *self, PyObject *course, PyObject *module, const Spans *ps, int payload) {
+static int put_row(Splitter *self, PyObject *course, int module, const Spans *ps, int payload) {
     const Spans *s = &self->line;
     Buffer *row = &self->row;
     int first = 1, result;
@@ -1347,7 +1361,7 @@ static int put_row(Splitter *self, PyObject *course, PyObject *module, const Spa
     self->course_at = row->len;
     if (course != Py_None && (PUT_TEXT(row, ",\"course_id\":") < 0 || put_str(row, course) < 0))
         return -1;
-    if (module != Py_None && (PUT_TEXT(row, ",\"module_id\":") < 0 || put_str(row, module) < 0))
+    if (module && (PUT_TEXT(row, ",\"module_id\":") < 0 || put_as_string(row, self->module.data, self->module.len) < 0))
         return -1;
     if (self->extra.len > 1) {
         if (PUT_TEXT(&self->extra, "}") < 0 || PUT_TEXT(row, ",\"extra\":") < 0 ||
@@ -1474,7 +1488,7 @@ static int split_line(Splitter *self, const char *text, Py_ssize_t n, Py_ssize_t
     if (time < 0 || self->line.nodes[time].type != J_STR || self->line.nodes[time].escaped ||
         !surely_valid_time(self->line.nodes[time].start, self->line.nodes[time].end - self->line.nodes[time].start))
         return FALLBACK;
-    PyObject *i4x = NULL, *course = find_course(self, &i4x), *path = NULL, *module = NULL;
+    PyObject *i4x = NULL, *course = find_course(self, &i4x), *path = NULL;
     if (course == NULL)
         return -1;
     int result = FALLBACK;
@@ -1503,7 +1517,8 @@ static int split_line(Splitter *self, const char *text, Py_ssize_t n, Py_ssize_t
         result = payload == -3 ? -1 : FALLBACK;
         goto done;
     }
-    if ((module = find_module(self, ps, payload)) == NULL) {
+    int module = find_module(self, ps, payload);
+    if (module < 0) {
         result = -1;
         goto done;
     }
@@ -1522,7 +1537,6 @@ static int split_line(Splitter *self, const char *text, Py_ssize_t n, Py_ssize_t
         result = add_row(self, path, buffered);
     }
 done:
-    Py_XDECREF(module);
     Py_XDECREF(i4x);
     Py_DECREF(course);
     return result;
@@ -1809,7 +1823,7 @@ static void Splitter_dealloc(Splitter *self) {
     PyMem_Free(self->line.nodes);
     PyMem_Free(self->payload.nodes);
     Buffer *buffers[] = {&self->row, &self->extra, &self->unknown, &self->scratch, &self->decoded,
-                         &self->payload_text, &self->pending};
+                         &self->payload_text, &self->pending, &self->module};
     for (size_t i = 0; i < sizeof buffers / sizeof buffers[0]; i++)
         PyMem_Free(buffers[i]->data);
     Py_TYPE(self)->tp_free((PyObject *)self);
