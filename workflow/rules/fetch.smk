@@ -20,8 +20,8 @@ rule fetch_object:
     retries: 1
     conda:
         "../envs/steps.yaml"
-    # One s3_api per download, capped in the default profile (4; --resources raises it): many --cores or
-    # --jobs must not become as many concurrent requests, which S3 answers with SlowDown.
+    # One s3_api per download, capped in the default profile (4; --resources raises it): many
+    # --cores or --jobs must not become as many concurrent requests, which S3 answers with SlowDown.
     resources:
         s3_api=1,
     params:
