@@ -18,6 +18,7 @@ from edxflow.run_report.receipts import (
     lines_per_day,
     outside_courses_per_day,
     package_objects,
+    read_splits,
     step_times,
     table_rows,
 )
@@ -64,7 +65,8 @@ def _plural(count: int, word: str) -> str:
 
 def write_run_report(receipts: RunReceipts, files: RunReportFiles, top: int = plots.TOP) -> dict:
     """Write every file of the run report; returns the data behind the plots (also in files.data)."""
-    events = events_per_day(receipts.splits)
+    splits = read_splits(receipts.splits)
+    events = events_per_day(splits)
     by_course: dict[str, int] = {}
     for courses in events.values():
         for course, count in courses.items():
@@ -79,8 +81,8 @@ def write_run_report(receipts: RunReceipts, files: RunReportFiles, top: int = pl
         top,
         other="other {count:,} courses",
     )
-    outside = outside_courses_per_day(receipts.splits)
-    lines = lines_per_day(receipts.splits)
+    outside = outside_courses_per_day(splits)
+    lines = lines_per_day(splits)
     no_course = sum(day["no_course"] for day in lines.values())
     rejected = sum(day["rejected"] for day in lines.values())
     drawn_outside = plots.stacked_per_day(

@@ -55,23 +55,26 @@ def _day(path: str, receipt: dict) -> str:
     return (receipt.get("input") or {}).get("date") or Path(path).stem
 
 
-def events_per_day(splits: list[str]) -> dict[str, dict[str, int]]:
+def read_splits(paths: list[str]) -> list[tuple[str, dict]]:
+    """The split receipts, each read once for the counts below: (path, receipt)."""
+    return [(path, read_json(path)) for path in paths]
+
+
+def events_per_day(splits: list[tuple[str, dict]]) -> dict[str, dict[str, int]]:
     """Day -> course id -> events written to the course's file (every site's file of the day)."""
     days: dict[str, dict[str, int]] = {}
-    for path in splits:
-        receipt = read_json(path)
+    for path, receipt in splits:
         courses = days.setdefault(_day(path, receipt), {})
         for course, count in receipt.get("by_course", {}).items():
             courses[course] = courses.get(course, 0) + count
     return {day: dict(sorted(days[day].items())) for day in sorted(days)}
 
 
-def outside_courses_per_day(splits: list[str]) -> dict[str, dict[str, int]]:
+def outside_courses_per_day(splits: list[tuple[str, dict]]) -> dict[str, dict[str, int]]:
     """Day -> what is in no course file: `no course` (events of no course) and each reason lines
     were rejected for (`rejected_by_reason`), with their counts."""
     days: dict[str, dict[str, int]] = {}
-    for path in splits:
-        receipt = read_json(path)
+    for path, receipt in splits:
         counts = days.setdefault(_day(path, receipt), {})
         counts[NO_COURSE] = counts.get(NO_COURSE, 0) + receipt.get("no_course", 0)
         reasons = receipt.get("rejected_by_reason") or {}
@@ -86,12 +89,11 @@ def outside_courses_per_day(splits: list[str]) -> dict[str, dict[str, int]]:
 LINE_COUNTS = ("lines_in", "blank", "events", "no_course", "rejected", "duplicates", "filtered_out")
 
 
-def lines_per_day(splits: list[str]) -> dict[str, dict[str, int]]:
+def lines_per_day(splits: list[tuple[str, dict]]) -> dict[str, dict[str, int]]:
     """Day -> every line count of its splits: lines_in = blank + events + no_course + rejected +
     duplicates + filtered_out."""
     days: dict[str, dict[str, int]] = {}
-    for path in splits:
-        receipt = read_json(path)
+    for path, receipt in splits:
         counts = days.setdefault(_day(path, receipt), dict.fromkeys(LINE_COUNTS, 0))
         for name in LINE_COUNTS:
             if name == "events":
